@@ -1,0 +1,292 @@
+//! `EmployerApplicationService`: employers' applications, Appendix 1 (p. 6 of the Rules).
+
+use std::collections::HashMap;
+
+use tonic::{Code, Request, Response, Status};
+
+use super::error::{self, invalid, invalid_field};
+use super::pb::{self, employer_application_service_server::EmployerApplicationService};
+use super::{AppState, page_size, page_token, resource_id, timestamp};
+use crate::domain::application::{ApplicationInput, LineInput};
+use crate::domain::{ApplicationDraft, Bin, QuotaYear, WorkerCategory, submission_deadline};
+use crate::store::{ApplicationRow, ApplicationState, ListFilter};
+
+pub struct Applications(pub AppState);
+
+fn category_from_pb(v: i32) -> Option<WorkerCategory> {
+    use pb::WorkerCategory as C;
+    match C::try_from(v).ok()? {
+        C::Unspecified => None,
+        C::First => Some(WorkerCategory::First),
+        C::Second => Some(WorkerCategory::Second),
+        C::Third => Some(WorkerCategory::Third),
+        C::Fourth => Some(WorkerCategory::Fourth),
+        C::Seasonal => Some(WorkerCategory::Seasonal),
+    }
+}
+
+fn category_to_pb(c: WorkerCategory) -> pb::WorkerCategory {
+    use pb::WorkerCategory as C;
+    match c {
+        WorkerCategory::First => C::First,
+        WorkerCategory::Second => C::Second,
+        WorkerCategory::Third => C::Third,
+        WorkerCategory::Fourth => C::Fourth,
+        WorkerCategory::Seasonal => C::Seasonal,
+    }
+}
+
+fn state_to_pb(s: ApplicationState) -> pb::application::State {
+    use pb::application::State as S;
+    match s {
+        ApplicationState::Draft => S::Draft,
+        ApplicationState::Submitted => S::Submitted,
+        ApplicationState::Withdrawn => S::Withdrawn,
+    }
+}
+
+fn input_from_pb(a: &pb::Application) -> ApplicationInput {
+    let employer = a.employer.clone().unwrap_or_default();
+    ApplicationInput {
+        quota_year: a.quota_year,
+        region_code: a.region_code.clone(),
+        employer_bin: employer.bin,
+        employer_name: employer.name,
+        employer_legal_address: employer.legal_address,
+        lines: a
+            .lines
+            .iter()
+            .map(|l| LineInput {
+                occupation_code: l.occupation_code.clone(),
+                occupation_name: l.occupation_name.clone(),
+                category: category_from_pb(l.category),
+                current_count: l.current_count,
+                requested_count: l.requested_count,
+            })
+            .collect(),
+        justification: a.justification.clone(),
+        head_position: a.head_position.clone(),
+        head_full_name: a.head_full_name.clone(),
+    }
+}
+
+pub(crate) fn to_pb(a: ApplicationRow) -> pb::Application {
+    pb::Application {
+        name: format!("applications/{}", a.id),
+        quota_year: a.quota_year as u32,
+        region_code: a.region_code,
+        employer: Some(pb::Employer {
+            bin: a.employer_bin,
+            name: a.employer_name,
+            legal_address: a.employer_address,
+        }),
+        lines: a
+            .lines
+            .into_iter()
+            .map(|l| pb::DemandLine {
+                occupation_code: l.occupation_code,
+                occupation_name: l.occupation_name,
+                category: category_to_pb(l.category) as i32,
+                current_count: l.current_count,
+                requested_count: l.requested_count,
+            })
+            .collect(),
+        justification: a.justification,
+        head_position: a.head_position,
+        head_full_name: a.head_full_name,
+        state: state_to_pb(a.state) as i32,
+        etag: a.etag,
+        create_time: Some(timestamp(a.create_time)),
+        update_time: Some(timestamp(a.update_time)),
+        submit_time: a.submit_time.map(timestamp),
+        document: a
+            .document_id
+            .map(|d| format!("documents/{d}"))
+            .unwrap_or_default(),
+    }
+}
+
+impl Applications {
+    fn parse(&self, a: &pb::Application) -> Result<ApplicationDraft, Status> {
+        let codes = &self.0.region_codes;
+        ApplicationDraft::parse(
+            &input_from_pb(a),
+            "application",
+            |k| codes.iter().any(|c| c == k),
+            self.0.now(),
+        )
+        .map_err(invalid)
+    }
+}
+
+/// p. 6: FAILED_PRECONDITION once 1 October of the year before the quota year has begun.
+fn check_deadline(app: &ApplicationRow, now: chrono::DateTime<chrono::Utc>) -> Result<(), Status> {
+    let deadline = submission_deadline(QuotaYear::from_stored(app.quota_year));
+    if now >= deadline {
+        let shown = deadline.format("%d.%m.%Y %H:%M (UTC+5)").to_string();
+        return Err(error::status_with(
+            Code::FailedPrecondition,
+            "SUBMISSION_DEADLINE_PASSED",
+            format!(
+                "applications for {} are accepted until {shown} (p. 6 of the Rules: до 1 октября); the deadline has passed",
+                app.quota_year
+            ),
+            HashMap::from([
+                ("deadline".to_string(), deadline.to_rfc3339()),
+                ("quota_year".to_string(), app.quota_year.to_string()),
+            ]),
+        ));
+    }
+    Ok(())
+}
+
+#[tonic::async_trait]
+impl EmployerApplicationService for Applications {
+    async fn create_application(
+        &self,
+        request: Request<pb::CreateApplicationRequest>,
+    ) -> Result<Response<pb::Application>, Status> {
+        let req = request.into_inner();
+        let application = req
+            .application
+            .ok_or_else(|| invalid_field("application", "application is required"))?;
+        let request_id = Some(req.request_id.trim()).filter(|r| !r.is_empty());
+        if let Some(rid) = request_id
+            && (rid.len() > 100 || rid.chars().any(|c| c.is_control()))
+        {
+            return Err(invalid_field(
+                "request_id",
+                "request_id must be at most 100 printable characters (a UUID is best)",
+            ));
+        }
+        let draft = self.parse(&application)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let app = self
+            .0
+            .store
+            .create_application(&id, &draft, request_id, self.0.now())
+            .await?;
+        tracing::info!(application = %app.id, region = %app.region_code, year = app.quota_year, "application created");
+        Ok(Response::new(to_pb(app)))
+    }
+
+    async fn get_application(
+        &self,
+        request: Request<pb::GetApplicationRequest>,
+    ) -> Result<Response<pb::Application>, Status> {
+        let name = request.into_inner().name;
+        let id = resource_id("name", &name, "applications")?;
+        Ok(Response::new(to_pb(
+            self.0.store.get_application(id).await?,
+        )))
+    }
+
+    async fn list_applications(
+        &self,
+        request: Request<pb::ListApplicationsRequest>,
+    ) -> Result<Response<pb::ListApplicationsResponse>, Status> {
+        let req = request.into_inner();
+        let limit = page_size("page_size", req.page_size)?;
+        let employer_bin = Some(req.employer_bin.trim()).filter(|b| !b.is_empty());
+        if let Some(bin) = employer_bin {
+            Bin::parse(bin).map_err(|e| invalid_field("employer_bin", e.to_string()))?;
+        }
+        let state = match pb::application::State::try_from(req.state) {
+            Ok(pb::application::State::Unspecified) => None,
+            Ok(pb::application::State::Draft) => Some(ApplicationState::Draft),
+            Ok(pb::application::State::Submitted) => Some(ApplicationState::Submitted),
+            Ok(pb::application::State::Withdrawn) => Some(ApplicationState::Withdrawn),
+            Err(_) => return Err(invalid_field("state", "unknown state")),
+        };
+        let filter = ListFilter {
+            quota_year: (req.quota_year != 0).then_some(i64::from(req.quota_year)),
+            region_code: Some(req.region_code.trim().to_owned()).filter(|r| !r.is_empty()),
+            employer_bin: employer_bin.map(str::to_owned),
+            state,
+        };
+        let fingerprint = format!("{filter:?}");
+        let after = page_token::decode("page_token", &req.page_token, &fingerprint)?;
+        // One more than the page tells whether another page follows.
+        let mut apps = self
+            .0
+            .store
+            .list_applications(&filter, after, limit + 1)
+            .await?;
+        let next_page_token = if apps.len() as i64 > limit {
+            apps.truncate(limit as usize);
+            page_token::encode(apps.last().map_or(after, |a| a.seq), &fingerprint)
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListApplicationsResponse {
+            applications: apps.into_iter().map(to_pb).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn update_application(
+        &self,
+        request: Request<pb::UpdateApplicationRequest>,
+    ) -> Result<Response<pb::Application>, Status> {
+        let application = request
+            .into_inner()
+            .application
+            .ok_or_else(|| invalid_field("application", "application is required"))?;
+        let id = resource_id("application.name", &application.name, "applications")?.to_owned();
+        let draft = self.parse(&application)?;
+        let app = self
+            .0
+            .store
+            .update_application(&id, &application.etag, &draft, self.0.now())
+            .await?;
+        Ok(Response::new(to_pb(app)))
+    }
+
+    async fn submit_application(
+        &self,
+        request: Request<pb::SubmitApplicationRequest>,
+    ) -> Result<Response<pb::Application>, Status> {
+        let req = request.into_inner();
+        let id = resource_id("name", &req.name, "applications")?;
+        let now = self.0.now();
+        let app = self.0.store.check_submittable(id, &req.etag).await?;
+        check_deadline(&app, now)?;
+        let region = self.0.store.get_region(&app.region_code).await?;
+        let sealer = self.0.sealer.clone();
+        let stored_etag = app.etag.clone();
+        let started = std::time::Instant::now();
+        let document =
+            tokio::task::spawn_blocking(move || sealer.issue_appendix1(&app, &region, now))
+                .await
+                .map_err(|e| error::internal("sealing task", e))?
+                .map_err(|e| error::internal("rendering and sealing Appendix 1", e))?;
+        tracing::info!(
+            application = %id,
+            document = %document.id,
+            bytes = document.pdf.len(),
+            millis = started.elapsed().as_millis() as u64,
+            "Appendix 1 rendered and sealed"
+        );
+        // The etag read before sealing guards against a change made meanwhile.
+        let app = self
+            .0
+            .store
+            .submit_application(id, &stored_etag, &document, now)
+            .await?;
+        Ok(Response::new(to_pb(app)))
+    }
+
+    async fn withdraw_application(
+        &self,
+        request: Request<pb::WithdrawApplicationRequest>,
+    ) -> Result<Response<pb::Application>, Status> {
+        let req = request.into_inner();
+        let id = resource_id("name", &req.name, "applications")?;
+        let app = self
+            .0
+            .store
+            .withdraw_application(id, &req.etag, self.0.now())
+            .await?;
+        Ok(Response::new(to_pb(app)))
+    }
+}

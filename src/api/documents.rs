@@ -1,0 +1,187 @@
+//! `DocumentService`: metadata, download and verification of sealed documents.
+
+use std::pin::Pin;
+
+use sha2::{Digest, Sha256};
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use super::error::{self, invalid_field};
+use super::pb::{self, document_service_server::DocumentService};
+use super::{AppState, page_size, page_token, resource_id, timestamp};
+use crate::sign::verify::{self, SignatureReport};
+use crate::store::DocumentRow;
+use crate::store::documents::Blob;
+
+pub struct Documents(pub AppState);
+
+/// Size of a download chunk: well under gRPC's default 4 MiB message limit.
+pub const CHUNK_BYTES: usize = 64 * 1024;
+
+fn to_pb(d: DocumentRow) -> pb::Document {
+    let signature = |kind: &str| pb::SignatureInfo {
+        kind: kind.into(),
+        signer: d.signer.clone(),
+        certificate_serial: d.certificate_serial.clone(),
+        iin: d.signer_iin.clone().unwrap_or_default(),
+        bin: d.signer_bin.clone().unwrap_or_default(),
+        signing_time: Some(timestamp(d.signing_time)),
+    };
+    let signatures = vec![signature("PADES"), signature("CMS")];
+    pb::Document {
+        name: format!("documents/{}", d.id),
+        kind: d.kind,
+        title: d.title,
+        subject: d.subject,
+        sha256: d.sha256,
+        size_bytes: d.size_bytes,
+        create_time: Some(timestamp(d.create_time)),
+        signatures,
+        cms_sha256: d.cms_sha256,
+    }
+}
+
+fn report_to_pb(kind: &str, r: SignatureReport) -> pb::SignatureVerification {
+    pb::SignatureVerification {
+        kind: kind.into(),
+        signer: r.signer_name,
+        iin: r.iin.unwrap_or_default(),
+        bin: r.bin.unwrap_or_default(),
+        certificate_serial: r.certificate_serial,
+        signing_time: r.signing_time.map(timestamp),
+        integrity_ok: r.integrity_ok,
+        chain_trusted: r.chain_trusted,
+        whole_document_covered: r.whole_document_covered,
+        sub_filter: r.sub_filter,
+        error: r.error.unwrap_or_default(),
+    }
+}
+
+type ChunkStream = Pin<Box<dyn Stream<Item = Result<pb::DocumentChunk, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl DocumentService for Documents {
+    async fn get_document(
+        &self,
+        request: Request<pb::GetDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        let name = request.into_inner().name;
+        let id = resource_id("name", &name, "documents")?;
+        Ok(Response::new(to_pb(self.0.store.get_document(id).await?)))
+    }
+
+    async fn list_documents(
+        &self,
+        request: Request<pb::ListDocumentsRequest>,
+    ) -> Result<Response<pb::ListDocumentsResponse>, Status> {
+        let req = request.into_inner();
+        let limit = page_size("page_size", req.page_size)?;
+        let subject = Some(req.subject.trim()).filter(|s| !s.is_empty());
+        let fingerprint = format!("{subject:?}");
+        let after = page_token::decode("page_token", &req.page_token, &fingerprint)?;
+        let mut docs = self
+            .0
+            .store
+            .list_documents(subject, after, limit + 1)
+            .await?;
+        let next_page_token = if docs.len() as i64 > limit {
+            docs.truncate(limit as usize);
+            page_token::encode(docs.last().map_or(after, |d| d.seq), &fingerprint)
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListDocumentsResponse {
+            documents: docs.into_iter().map(to_pb).collect(),
+            next_page_token,
+        }))
+    }
+
+    type DownloadDocumentStream = ChunkStream;
+
+    async fn download_document(
+        &self,
+        request: Request<pb::DownloadDocumentRequest>,
+    ) -> Result<Response<Self::DownloadDocumentStream>, Status> {
+        let req = request.into_inner();
+        let id = resource_id("name", &req.name, "documents")?;
+        let blob = match pb::DocumentFormat::try_from(req.format) {
+            Ok(pb::DocumentFormat::Pdf) => Blob::Pdf,
+            Ok(pb::DocumentFormat::Cms) => Blob::Cms,
+            _ => {
+                return Err(invalid_field(
+                    "format",
+                    "format must be DOCUMENT_FORMAT_PDF or DOCUMENT_FORMAT_CMS",
+                ));
+            }
+        };
+        let bytes = self.0.store.document_bytes(id, blob).await?;
+        let chunks: Vec<Result<pb::DocumentChunk, Status>> = bytes
+            .chunks(CHUNK_BYTES)
+            .map(|c| Ok(pb::DocumentChunk { data: c.to_vec() }))
+            .collect();
+        Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
+    }
+
+    async fn verify_document(
+        &self,
+        request: Request<pb::VerifyDocumentRequest>,
+    ) -> Result<Response<pb::VerificationReport>, Status> {
+        let req = request.into_inner();
+        if req.pdf.is_empty() {
+            return Err(invalid_field("pdf", "the PDF to verify is required"));
+        }
+        if !req.pdf.starts_with(b"%PDF-") {
+            return Err(invalid_field(
+                "pdf",
+                "these bytes are not a PDF (no %PDF- header)",
+            ));
+        }
+        let sha256 = hex::encode(Sha256::digest(&req.pdf));
+        let sealer = self.0.sealer.clone();
+        let (pdf, cms) = (req.pdf, req.cms);
+        let signatures = tokio::task::spawn_blocking(move || {
+            let trust = sealer.trust_anchors();
+            let mut out: Vec<pb::SignatureVerification> = match verify::verify_pdf(&pdf, trust) {
+                Ok(reports) => reports
+                    .into_iter()
+                    .map(|r| report_to_pb("PADES", r))
+                    .collect(),
+                Err(e) => vec![pb::SignatureVerification {
+                    kind: "PADES".into(),
+                    error: e.to_string(),
+                    ..Default::default()
+                }],
+            };
+            if !cms.is_empty() {
+                out.push(match verify::verify_detached(&pdf, &cms, trust) {
+                    Ok(r) => report_to_pb("CMS", r),
+                    Err(e) => pb::SignatureVerification {
+                        kind: "CMS".into(),
+                        error: e.to_string(),
+                        ..Default::default()
+                    },
+                });
+            }
+            out
+        })
+        .await
+        .map_err(|e| error::internal("verification task", e))?;
+        let valid = !signatures.is_empty()
+            && signatures.iter().all(|s| {
+                s.integrity_ok && s.chain_trusted && (s.kind == "CMS" || s.whole_document_covered)
+            });
+        let document = self
+            .0
+            .store
+            .find_document_by_sha256(&sha256)
+            .await?
+            .map(|id| format!("documents/{id}"))
+            .unwrap_or_default();
+        Ok(Response::new(pb::VerificationReport {
+            signatures,
+            valid,
+            sha256,
+            document,
+        }))
+    }
+}

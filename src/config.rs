@@ -1,0 +1,194 @@
+//! Layered configuration: built-in defaults, then a TOML file, then `KVOTA_*` variables.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address of the gRPC listener.
+    pub listen: String,
+    /// Where the database, dev certificates and other state live.
+    pub data_dir: PathBuf,
+    /// SQLite URL; defaults to `sqlite://{data_dir}/kvota.db`.
+    pub database_url: Option<String>,
+    /// A fixed service time (RFC 3339), for tests and rehearsals of any date.
+    pub clock: Option<String>,
+    /// A directory whose `.typ` files replace the built-in templates of the same name.
+    pub templates_dir: Option<PathBuf>,
+    /// A directory of extra fonts (e.g. Liberation Serif or Times New Roman).
+    pub fonts_dir: Option<PathBuf>,
+    pub signing: SigningConfig,
+    /// `text` or `json`.
+    pub log_format: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SigningConfig {
+    /// PEM private key of the service's seal.
+    pub key_file: Option<PathBuf>,
+    /// PEM certificate of the seal.
+    pub cert_file: Option<PathBuf>,
+    /// PEM intermediate (and root) certificates.
+    pub chain_file: Option<PathBuf>,
+    /// A PKCS#12 bundle instead of the three PEM files.
+    pub pkcs12_file: Option<PathBuf>,
+    pub pkcs12_password: Option<String>,
+    /// PEM trust anchors for verifying documents; the dev root when dev certificates
+    /// are in use.
+    pub trust_anchors: Vec<PathBuf>,
+    /// BIN written into dev seal certificates.
+    pub dev_bin: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:50051".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            clock: None,
+            templates_dir: None,
+            fonts_dir: None,
+            signing: SigningConfig {
+                dev_bin: DEV_BIN.into(),
+                ..SigningConfig::default()
+            },
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// A synthetic BIN with a valid check digit, for development seals only.
+pub const DEV_BIN: &str = "000140000012";
+
+impl Config {
+    /// Defaults < `file` (if given) < environment.
+    pub fn load(file: Option<&Path>) -> Result<Self> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|k| std::env::var(k).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Applies `KVOTA_*` variables, read through `get` so tests need not touch the
+    /// process environment.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<()> {
+        let path = |k: &str| get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        if let Some(v) = get("KVOTA_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = path("KVOTA_DATA_DIR") {
+            self.data_dir = v;
+        }
+        if let Some(v) = get("KVOTA_DATABASE_URL") {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = get("KVOTA_CLOCK") {
+            self.clock = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = path("KVOTA_TEMPLATES_DIR") {
+            self.templates_dir = Some(v);
+        }
+        if let Some(v) = path("KVOTA_FONTS_DIR") {
+            self.fonts_dir = Some(v);
+        }
+        if let Some(v) = path("KVOTA_SIGNING_KEY_FILE") {
+            self.signing.key_file = Some(v);
+        }
+        if let Some(v) = path("KVOTA_SIGNING_CERT_FILE") {
+            self.signing.cert_file = Some(v);
+        }
+        if let Some(v) = path("KVOTA_SIGNING_CHAIN_FILE") {
+            self.signing.chain_file = Some(v);
+        }
+        if let Some(v) = path("KVOTA_SIGNING_PKCS12_FILE") {
+            self.signing.pkcs12_file = Some(v);
+        }
+        if let Some(v) = get("KVOTA_SIGNING_PKCS12_PASSWORD") {
+            self.signing.pkcs12_password = Some(v);
+        }
+        if let Some(v) = get("KVOTA_SIGNING_TRUST_ANCHORS") {
+            self.signing.trust_anchors = std::env::split_paths(&v).collect();
+        }
+        if let Some(v) = get("KVOTA_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        self.fixed_clock()?;
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!(
+                "log_format must be \"text\" or \"json\", not {:?}",
+                self.log_format
+            );
+        }
+        crate::domain::Bin::parse(&self.signing.dev_bin)
+            .map_err(|e| anyhow::anyhow!("signing.dev_bin: {e}"))?;
+        Ok(())
+    }
+
+    pub fn fixed_clock(&self) -> Result<Option<DateTime<Utc>>> {
+        self.clock
+            .as_deref()
+            .map(|s| {
+                DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.with_timezone(&Utc))
+                    .with_context(|| format!("clock {s:?} is not an RFC 3339 time"))
+            })
+            .transpose()
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("kvota.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        let mut c: Config = toml::from_str(
+            "listen = \"0.0.0.0:1\"\nclock = \"2026-09-01T00:00:00+05:00\"\n[signing]\nkey_file = \"k.pem\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        c.apply_env(|k| (k == "KVOTA_LISTEN").then(|| "127.0.0.1:9".to_string()))
+            .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9");
+        assert_eq!(c.signing.key_file, Some(PathBuf::from("k.pem")));
+        assert!(c.fixed_clock().unwrap().is_some());
+    }
+
+    #[test]
+    fn a_bad_clock_is_refused() {
+        let c = Config {
+            clock: Some("yesterday".into()),
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<Config>("lisen = \"x\"").is_err());
+    }
+}

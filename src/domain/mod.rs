@@ -1,0 +1,11 @@
+//! Pure types and rules of the quota process: parse, check, compute. No I/O.
+
+pub mod application;
+pub mod deadline;
+pub mod ids;
+pub mod violations;
+
+pub use application::{ApplicationDraft, DemandLine, OccupationCode, WorkerCategory};
+pub use deadline::{ALMATY_OFFSET_SECS, QuotaYear, almaty, submission_deadline};
+pub use ids::Bin;
+pub use violations::{FieldViolation, Violations};

@@ -1,0 +1,151 @@
+//! The model of Appendix 1 («Заявка работодателя на привлечение иностранной рабочей силы»),
+//! built from an application and the seal that will sign it.
+
+use serde::Serialize;
+
+use crate::domain::WorkerCategory;
+
+pub const TEMPLATE: &str = "appendix1.typ";
+
+/// The filled form; serialised as the template's `/data.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Appendix1 {
+    pub quota_year: i64,
+    /// The region's body the application is addressed to.
+    pub addressee: String,
+    pub region_name_ru: String,
+    pub employer: Employer,
+    pub rows: Vec<Row>,
+    pub totals: Totals,
+    pub justification: String,
+    pub head_position: String,
+    pub head_full_name: String,
+    pub signature: VisibleSignature,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Employer {
+    pub name: String,
+    pub legal_address: String,
+    pub bin: String,
+    /// `legal_entity` (labelled БИН) or `individual` (ИИН).
+    pub kind: &'static str,
+}
+
+/// One demand line: its category decides which of columns 3–7 holds it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub number: usize,
+    pub current_count: u32,
+    pub category: &'static str,
+    pub occupation_code: String,
+    pub occupation_name: String,
+    pub requested_count: u32,
+}
+
+/// The «Итого» row: column 2 and each category column summed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub current_count: u64,
+    #[serde(rename = "1")]
+    pub first: u64,
+    #[serde(rename = "2")]
+    pub second: u64,
+    #[serde(rename = "3")]
+    pub third: u64,
+    #[serde(rename = "4")]
+    pub fourth: u64,
+    pub seasonal: u64,
+}
+
+/// The visible trace of the electronic seal at the foot of the form.
+#[derive(Debug, Clone, Serialize)]
+pub struct VisibleSignature {
+    pub signer: String,
+    pub organisation: String,
+    pub bin: String,
+    pub certificate_serial: String,
+    /// Already formatted: "25.11.2026 17:30:00 (UTC+5)".
+    pub signing_time: String,
+    pub document_id: String,
+}
+
+/// A line as the form needs it.
+pub struct LineInput<'a> {
+    pub occupation_code: &'a str,
+    pub occupation_name: &'a str,
+    pub category: WorkerCategory,
+    pub current_count: u32,
+    pub requested_count: u32,
+}
+
+impl Totals {
+    pub fn from_rows(rows: &[Row]) -> Self {
+        let mut t = Totals::default();
+        for r in rows {
+            t.current_count += u64::from(r.current_count);
+            let n = u64::from(r.requested_count);
+            match WorkerCategory::from_code(r.category) {
+                Some(WorkerCategory::First) => t.first += n,
+                Some(WorkerCategory::Second) => t.second += n,
+                Some(WorkerCategory::Third) => t.third += n,
+                Some(WorkerCategory::Fourth) => t.fourth += n,
+                Some(WorkerCategory::Seasonal) | None => t.seasonal += n,
+            }
+        }
+        t
+    }
+}
+
+pub fn rows<'a>(lines: impl IntoIterator<Item = LineInput<'a>>) -> Vec<Row> {
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| Row {
+            number: i + 1,
+            current_count: l.current_count,
+            category: l.category.code(),
+            occupation_code: l.occupation_code.to_owned(),
+            occupation_name: l.occupation_name.to_owned(),
+            requested_count: l.requested_count,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_sum_each_column() {
+        let r = rows([
+            LineInput {
+                occupation_code: "2142",
+                occupation_name: "a",
+                category: WorkerCategory::Third,
+                current_count: 2,
+                requested_count: 5,
+            },
+            LineInput {
+                occupation_code: "7212",
+                occupation_name: "b",
+                category: WorkerCategory::Third,
+                current_count: 1,
+                requested_count: 7,
+            },
+            LineInput {
+                occupation_code: "9312",
+                occupation_name: "c",
+                category: WorkerCategory::Seasonal,
+                current_count: 0,
+                requested_count: 4,
+            },
+        ]);
+        let t = Totals::from_rows(&r);
+        assert_eq!(
+            (t.current_count, t.third, t.seasonal, t.first),
+            (3, 12, 4, 0)
+        );
+        assert_eq!(r[2].number, 3);
+    }
+}

@@ -1,0 +1,166 @@
+//! Rendering of the Rules' forms: a Typst world over the built-in (or an operator's)
+//! templates and embedded fonts, producing PDF/A-2b bytes.
+
+pub mod appendix1;
+mod world;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, FixedOffset, Timelike};
+use typst::diag::{Severity, SourceDiagnostic};
+use typst::foundations::{Datetime, Smart};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
+
+use world::{FormWorld, Shared};
+
+/// The templates compiled into the binary; a file of the same name in the configured
+/// templates directory replaces one without a rebuild.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.typ", include_str!("../../templates/layout.typ")),
+    (
+        "appendix1.typ",
+        include_str!("../../templates/appendix1.typ"),
+    ),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template {template}: {message}")]
+    Template { template: String, message: String },
+    #[error("template {template}: PDF export failed: {message}")]
+    Pdf { template: String, message: String },
+    #[error("fonts: {0}")]
+    Fonts(String),
+    #[error("data for {template}: {message}")]
+    Data { template: String, message: String },
+}
+
+/// What the PDF's metadata carries beside the page content.
+#[derive(Debug, Clone)]
+pub struct PdfMeta {
+    /// A stable identifier of the document (its resource name), hashed into the PDF's ID.
+    pub ident: String,
+    /// The creation time written into the PDF and its XMP metadata.
+    pub created: DateTime<FixedOffset>,
+}
+
+/// Renders forms. Cheap to clone; fonts and the standard library are loaded once.
+#[derive(Clone)]
+pub struct Renderer {
+    shared: Arc<Shared>,
+}
+
+impl Renderer {
+    /// Loads the embedded fonts (Libertinus Serif, New Computer Modern, DejaVu Sans Mono:
+    /// all cover Kazakh Cyrillic) and any fonts in `fonts_dir`.
+    pub fn new(
+        templates_dir: Option<&Path>,
+        fonts_dir: Option<&Path>,
+    ) -> Result<Self, RenderError> {
+        Ok(Self {
+            shared: Arc::new(Shared::new(
+                templates_dir.map(Path::to_path_buf),
+                fonts_dir.map(Path::to_path_buf),
+            )?),
+        })
+    }
+
+    pub fn templates_dir(&self) -> Option<&PathBuf> {
+        self.shared.templates_dir.as_ref()
+    }
+
+    /// Compiles `template` with `data` as `/data.json` and a QR code of `qr_payload` as
+    /// `/qr.svg`, and exports PDF/A-2b. The same inputs give the same bytes.
+    pub fn render(
+        &self,
+        template: &str,
+        data: &serde_json::Value,
+        qr_payload: &str,
+        meta: &PdfMeta,
+    ) -> Result<Vec<u8>, RenderError> {
+        let data = serde_json::to_vec(data).map_err(|e| RenderError::Data {
+            template: template.into(),
+            message: e.to_string(),
+        })?;
+        let qr = qr_svg(qr_payload).map_err(|message| RenderError::Data {
+            template: template.into(),
+            message,
+        })?;
+        let world = FormWorld::new(&self.shared, template, data, qr.into_bytes(), meta.created)?;
+        let document = typst::compile::<PagedDocument>(&world)
+            .output
+            .map_err(|errors| RenderError::Template {
+                template: template.into(),
+                message: describe(&world, &errors),
+            })?;
+        let options = PdfOptions {
+            ident: Smart::Custom(meta.ident.clone()),
+            creator: Smart::Custom(Some("Kvota".into())),
+            timestamp: Some(timestamp(meta.created)),
+            standards: PdfStandards::new(&[PdfStandard::A_2b]).map_err(|e| RenderError::Pdf {
+                template: template.into(),
+                message: e.message().to_string(),
+            })?,
+            ..PdfOptions::default()
+        };
+        typst_pdf::pdf(&document, &options).map_err(|errors| RenderError::Pdf {
+            template: template.into(),
+            message: describe(&world, &errors),
+        })
+    }
+}
+
+fn timestamp(t: DateTime<FixedOffset>) -> Timestamp {
+    let dt = Datetime::from_ymd_hms(
+        t.year(),
+        t.month() as u8,
+        t.day() as u8,
+        t.hour() as u8,
+        t.minute() as u8,
+        t.second() as u8,
+    )
+    .expect("a chrono time is a valid Typst datetime");
+    Timestamp::new_local(dt, t.offset().local_minus_utc() / 60).expect("offset within a day")
+}
+
+/// A QR code as a standalone SVG, sized by the template.
+fn qr_svg(payload: &str) -> Result<String, String> {
+    let code = qrcode::QrCode::with_error_correction_level(payload, qrcode::EcLevel::M)
+        .map_err(|e| format!("QR code of {payload:?}: {e}"))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build())
+}
+
+/// Turns Typst's diagnostics into one message naming file, line and hint.
+fn describe(world: &FormWorld, errors: &[SourceDiagnostic]) -> String {
+    errors
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            let at = world.locate(d.span).unwrap_or_default();
+            let hints: String = d
+                .hints
+                .iter()
+                .map(|h| format!(" (hint: {})", h.v))
+                .collect();
+            format!("{at}{}{hints}", d.message)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qr_code_is_an_svg() {
+        let svg = qr_svg("documents/abc").unwrap();
+        assert!(svg.contains("<svg"));
+    }
+}

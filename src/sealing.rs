@@ -1,0 +1,187 @@
+//! Issuing a document: render a form, embed a PAdES seal, make the detached CMS over the
+//! final bytes, and describe the result for storage.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use openssl::x509::X509;
+use sha2::{Digest, Sha256};
+
+use crate::domain::{Bin, almaty};
+use crate::render::appendix1::{self, Appendix1, Totals, VisibleSignature};
+use crate::render::{PdfMeta, Renderer};
+use crate::sign::{self, Signer};
+use crate::store::{ApplicationRow, NewDocument, RegionRow};
+
+/// The service's seal and the renderer it seals.
+pub struct Sealer {
+    renderer: Renderer,
+    signer: Signer,
+    trust: Vec<X509>,
+}
+
+/// Kind of the Appendix 1 document.
+pub const KIND_APPENDIX_1: &str = "APPENDIX_1";
+
+impl Sealer {
+    pub fn new(renderer: Renderer, signer: Signer, trust: Vec<X509>) -> Self {
+        Self {
+            renderer,
+            signer,
+            trust,
+        }
+    }
+
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    pub fn trust_anchors(&self) -> &[X509] {
+        &self.trust
+    }
+
+    pub fn renderer(&self) -> &Renderer {
+        &self.renderer
+    }
+
+    /// The data of Appendix 1 for an application, as the template reads it.
+    pub fn appendix1_model(
+        &self,
+        app: &ApplicationRow,
+        region: &RegionRow,
+        document_id: &str,
+        signing_time: DateTime<Utc>,
+    ) -> Appendix1 {
+        let rows = appendix1::rows(app.lines.iter().map(|l| appendix1::LineInput {
+            occupation_code: &l.occupation_code,
+            occupation_name: &l.occupation_name,
+            category: l.category,
+            current_count: l.current_count,
+            requested_count: l.requested_count,
+        }));
+        let kind = match Bin::parse(&app.employer_bin) {
+            Ok(b) if b.looks_like_iin() => "individual",
+            _ => "legal_entity",
+        };
+        Appendix1 {
+            quota_year: app.quota_year,
+            addressee: region.body_name_ru.clone(),
+            region_name_ru: region.name_ru.clone(),
+            employer: appendix1::Employer {
+                name: app.employer_name.clone(),
+                legal_address: app.employer_address.clone(),
+                bin: app.employer_bin.clone(),
+                kind,
+            },
+            totals: Totals::from_rows(&rows),
+            rows,
+            justification: app.justification.clone(),
+            head_position: app.head_position.clone(),
+            head_full_name: app.head_full_name.clone(),
+            signature: self.visible_signature(document_id, signing_time),
+        }
+    }
+
+    fn visible_signature(&self, document_id: &str, t: DateTime<Utc>) -> VisibleSignature {
+        let who = self.signer.subject_summary();
+        VisibleSignature {
+            signer: who.common_name.clone().unwrap_or_default(),
+            organisation: who.organization.clone().unwrap_or_default(),
+            bin: who.bin().unwrap_or_default(),
+            certificate_serial: self.signer.serial_hex(),
+            signing_time: t
+                .with_timezone(&almaty())
+                .format("%d.%m.%Y %H:%M:%S (UTC+5)")
+                .to_string(),
+            document_id: document_id.to_owned(),
+        }
+    }
+
+    /// Renders, seals and describes Appendix 1 of an application.
+    pub fn issue_appendix1(
+        &self,
+        app: &ApplicationRow,
+        region: &RegionRow,
+        now: DateTime<Utc>,
+    ) -> Result<NewDocument> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let name = format!("documents/{id}");
+        let model = self.appendix1_model(app, region, &name, now);
+        let data = serde_json::to_value(&model)?;
+        let title = format!(
+            "Заявка работодателя на привлечение иностранной рабочей силы на {} год",
+            app.quota_year
+        );
+        self.issue(
+            &id,
+            appendix1::TEMPLATE,
+            &data,
+            KIND_APPENDIX_1,
+            &title,
+            &format!("applications/{}", app.id),
+            now,
+        )
+    }
+
+    /// Renders `template` and seals the PDF: embedded PAdES B-B, then a detached CMS
+    /// over the sealed bytes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue(
+        &self,
+        id: &str,
+        template: &str,
+        data: &serde_json::Value,
+        kind: &str,
+        title: &str,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<NewDocument> {
+        let name = format!("documents/{id}");
+        let created = now.with_timezone(&almaty());
+        let pdf = self.renderer.render(
+            template,
+            data,
+            &name,
+            &PdfMeta {
+                ident: name.clone(),
+                created,
+            },
+        )?;
+        let mut options = sign::pades::PadesOptions::new("KvotaSeal", created);
+        options.reason = Some(format!("{title} ({name})"));
+        options.location = Some("Республика Казахстан".into());
+        let sealed = sign::pades::sign_pdf(&pdf, &self.signer, &options)
+            .with_context(|| format!("sealing {name}"))?;
+        let cms = sign::cms::sign_detached(&self.signer, &sealed)
+            .with_context(|| format!("detached CMS of {name}"))?;
+        let who = self.signer.subject_summary();
+        Ok(NewDocument {
+            id: id.to_owned(),
+            kind: kind.to_owned(),
+            title: title.to_owned(),
+            subject: subject.to_owned(),
+            sha256: hex::encode(Sha256::digest(&sealed)),
+            cms_sha256: hex::encode(Sha256::digest(&cms)),
+            pdf: sealed,
+            cms,
+            signer: who.common_name.clone().unwrap_or_default(),
+            certificate_serial: self.signer.serial_hex(),
+            signer_iin: who.iin(),
+            signer_bin: who.bin(),
+            signing_time: now,
+            create_time: now,
+        })
+    }
+}
+
+/// Reads PEM trust anchors.
+pub fn load_trust_anchors(paths: &[impl AsRef<Path>]) -> Result<Vec<X509>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let p = p.as_ref();
+        let pem = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        out.extend(X509::stack_from_pem(&pem).with_context(|| format!("parsing {}", p.display()))?);
+    }
+    Ok(out)
+}

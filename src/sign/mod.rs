@@ -1,0 +1,49 @@
+//! PAdES B-B signing and verification of PDFs (and detached CAdES CMS).
+//!
+//! Layout is `mod.rs`-style: in the main crate this file becomes
+//! `src/sign/mod.rs` and the submodules `src/sign/{keys,cms,pades,verify}.rs`.
+//! Submodules refer to each other only through `super::`.
+
+pub mod cms;
+pub mod dev;
+pub mod keys;
+pub mod pades;
+pub mod verify;
+
+pub use cms::{CmsSignOptions, sign_detached, sign_detached_with};
+pub use keys::{DevPki, Signer, SubjectSummary, make_dev_pki};
+pub use pades::{PadesOptions, sign_pdf};
+pub use verify::{SignatureReport, verify_detached, verify_pdf};
+
+/// Errors of the signing / verification module.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("openssl: {0}")]
+    Openssl(#[from] openssl::error::ErrorStack),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("pdf: {0}")]
+    Pdf(String),
+    #[error("key/certificate: {0}")]
+    Key(String),
+    #[error("cms: {0}")]
+    Cms(String),
+    #[error("signature does not fit: needs {needed} bytes, {reserved} reserved")]
+    ContentsTooSmall { needed: usize, reserved: usize },
+    #[error("unsupported cross-reference form: {0}")]
+    UnsupportedXref(String),
+    #[error("encrypted PDFs are not supported")]
+    Encrypted,
+    #[error("a form field named {0:?} already exists")]
+    FieldExists(String),
+    #[error("invalid input: {0}")]
+    Invalid(String),
+}
+
+impl From<lopdf::Error> for SignError {
+    fn from(e: lopdf::Error) -> Self {
+        SignError::Pdf(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, SignError>;

@@ -1,0 +1,606 @@
+//! PAdES B-B signing of PDFs as an incremental update.
+//!
+//! The original bytes are kept verbatim; appended are a signature dictionary
+//! (/SubFilter /ETSI.CAdES.detached), an invisible signature widget/field, the
+//! first page (or its /Annots array) with the widget added, the catalog (or its
+//! AcroForm / Fields array) with the field added and /SigFlags 3, and a
+//! cross-reference section of the same form as the original (classic table or
+//! cross-reference stream) with /Prev pointing to the original one.
+//!
+//! The CMS carries no signingTime attribute (PAdES B-B: the time is in /M), so
+//! for RSA keys the output is fully deterministic.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, Offset};
+use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
+use openssl::hash::{Hasher, MessageDigest};
+
+use super::cms::{self, CmsSignOptions};
+use super::keys::Signer;
+use super::{Result, SignError};
+
+/// Options for [`sign_pdf`].
+#[derive(Debug, Clone)]
+pub struct PadesOptions {
+    /// Name (/T) of the new signature field; must not exist yet.
+    pub field_name: String,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    /// Goes into /M of the signature dictionary.
+    pub signing_time: DateTime<FixedOffset>,
+    /// Bytes reserved for the DER CMS (the hex placeholder is twice as long).
+    pub contents_size: usize,
+}
+
+impl PadesOptions {
+    pub fn new(field_name: impl Into<String>, signing_time: DateTime<FixedOffset>) -> Self {
+        PadesOptions {
+            field_name: field_name.into(),
+            reason: None,
+            location: None,
+            signing_time,
+            contents_size: DEFAULT_CONTENTS_SIZE,
+        }
+    }
+}
+
+pub const DEFAULT_CONTENTS_SIZE: usize = 16384;
+
+/// Form of the cross-reference section that a PDF's last revision uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XrefForm {
+    Table,
+    Stream,
+}
+
+/// Find the last `startxref` and tell which cross-reference form it points to.
+pub fn detect_xref(pdf: &[u8]) -> Result<(XrefForm, usize)> {
+    let tail_start = pdf.len().saturating_sub(2048);
+    let pos = find_last(&pdf[tail_start..], b"startxref")
+        .map(|p| p + tail_start)
+        .ok_or_else(|| {
+            SignError::UnsupportedXref("no startxref near the end of the file".into())
+        })?;
+    let mut i = pos + b"startxref".len();
+    while i < pdf.len() && pdf[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let start = i;
+    while i < pdf.len() && pdf[i].is_ascii_digit() {
+        i += 1;
+    }
+    let off: usize = std::str::from_utf8(&pdf[start..i])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            SignError::UnsupportedXref("startxref is not followed by an offset".into())
+        })?;
+    if off >= pdf.len() {
+        return Err(SignError::UnsupportedXref(format!(
+            "startxref {off} is beyond the end of the file"
+        )));
+    }
+    let mut j = off;
+    while j < pdf.len() && pdf[j].is_ascii_whitespace() {
+        j += 1;
+    }
+    let at = &pdf[j..];
+    if at.starts_with(b"xref") {
+        return Ok((XrefForm::Table, off));
+    }
+    // "N G obj" of a cross-reference stream
+    let head = &at[..at.len().min(64)];
+    let text = String::from_utf8_lossy(head);
+    let mut parts = text.split_ascii_whitespace();
+    let is_obj = matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(a), Some(b), Some(c)) if a.bytes().all(|x| x.is_ascii_digit())
+            && b.bytes().all(|x| x.is_ascii_digit()) && c.starts_with("obj")
+    );
+    if is_obj {
+        Ok((XrefForm::Stream, off))
+    } else {
+        Err(SignError::UnsupportedXref(format!(
+            "startxref {off} points neither to an xref table nor to an object"
+        )))
+    }
+}
+
+fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.len() > hay.len() {
+        return None;
+    }
+    (0..=hay.len() - needle.len())
+        .rev()
+        .find(|&i| &hay[i..i + needle.len()] == needle)
+}
+
+const BYTE_RANGE_PLACEHOLDER: &str = "[0 0000000000 0000000000 0000000000]";
+
+/// Sign `pdf` (PAdES B-B, ETSI.CAdES.detached) and return original bytes +
+/// incremental update.
+pub fn sign_pdf(pdf: &[u8], signer: &Signer, opts: &PadesOptions) -> Result<Vec<u8>> {
+    if opts.field_name.is_empty() {
+        return Err(SignError::Invalid("empty signature field name".into()));
+    }
+    if opts.contents_size < 1024 {
+        return Err(SignError::Invalid("contents_size below 1024 bytes".into()));
+    }
+    let (form, prev_xref) = detect_xref(pdf)?;
+    let doc = Document::load_mem(pdf)?;
+    if doc.trailer.get(b"Encrypt").is_ok() {
+        return Err(SignError::Encrypted);
+    }
+
+    let root_id = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| SignError::Pdf("trailer has no /Root reference".into()))?;
+    let info_ref = doc
+        .trailer
+        .get(b"Info")
+        .ok()
+        .and_then(|o| o.as_reference().ok());
+    let first_id = match doc.trailer.get(b"ID").and_then(Object::as_array) {
+        Ok(a) if !a.is_empty() => a[0].as_str().ok().map(|s| s.to_vec()),
+        _ => None,
+    };
+    let old_size = doc
+        .trailer
+        .get(b"Size")
+        .and_then(Object::as_i64)
+        .unwrap_or(0)
+        .max(0) as u32;
+    let first_new = old_size.max(doc.max_id + 1);
+    let sig_id: ObjectId = (first_new, 0);
+    let widget_id: ObjectId = (first_new + 1, 0);
+    let mut next_free = first_new + 2;
+
+    let page_id = *doc
+        .get_pages()
+        .values()
+        .next()
+        .ok_or_else(|| SignError::Pdf("document has no pages".into()))?;
+
+    let mut rewrites: BTreeMap<ObjectId, Object> = BTreeMap::new();
+
+    // --- first page: add the widget to /Annots ---
+    let mut page = doc.get_dictionary(page_id)?.clone();
+    match page.get(b"Annots") {
+        Ok(Object::Reference(r)) => {
+            let r = *r;
+            let mut arr = doc.get_object(r)?.as_array()?.clone();
+            arr.push(Object::Reference(widget_id));
+            rewrites.insert(r, Object::Array(arr));
+        }
+        Ok(Object::Array(a)) => {
+            let mut a = a.clone();
+            a.push(Object::Reference(widget_id));
+            page.set("Annots", Object::Array(a));
+            rewrites.insert(page_id, Object::Dictionary(page));
+        }
+        _ => {
+            page.set("Annots", Object::Array(vec![Object::Reference(widget_id)]));
+            rewrites.insert(page_id, Object::Dictionary(page));
+        }
+    }
+
+    // --- catalog / AcroForm ---
+    let mut catalog = doc.get_dictionary(root_id)?.clone();
+    match catalog.get(b"AcroForm") {
+        Ok(Object::Reference(r)) => {
+            let r = *r;
+            let mut af = doc.get_dictionary(r)?.clone();
+            merge_acroform(&doc, &mut af, widget_id, &opts.field_name, &mut rewrites)?;
+            rewrites.insert(r, Object::Dictionary(af));
+        }
+        Ok(Object::Dictionary(d)) => {
+            let mut af = d.clone();
+            merge_acroform(&doc, &mut af, widget_id, &opts.field_name, &mut rewrites)?;
+            catalog.set("AcroForm", Object::Dictionary(af));
+            rewrites.insert(root_id, Object::Dictionary(catalog));
+        }
+        _ => {
+            let mut af = Dictionary::new();
+            merge_acroform(&doc, &mut af, widget_id, &opts.field_name, &mut rewrites)?;
+            catalog.set("AcroForm", Object::Dictionary(af));
+            rewrites.insert(root_id, Object::Dictionary(catalog));
+        }
+    }
+
+    // --- widget (merged field + annotation) ---
+    let mut widget = Dictionary::new();
+    widget.set("Type", Object::Name(b"Annot".to_vec()));
+    widget.set("Subtype", Object::Name(b"Widget".to_vec()));
+    widget.set("FT", Object::Name(b"Sig".to_vec()));
+    widget.set("T", text_string(&opts.field_name));
+    widget.set("V", Object::Reference(sig_id));
+    widget.set(
+        "Rect",
+        Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]),
+    );
+    widget.set("F", Object::Integer(132)); // Print | Locked
+    widget.set("P", Object::Reference(page_id));
+
+    // --- build the update ---
+    let base = pdf.len();
+    let mut upd: Vec<u8> = Vec::with_capacity(opts.contents_size * 2 + 4096);
+    if !matches!(pdf.last(), Some(b'\n') | Some(b'\r')) {
+        upd.push(b'\n');
+    }
+    let mut offsets: BTreeMap<ObjectId, usize> = BTreeMap::new();
+
+    // signature dictionary, written by hand to know where ByteRange/Contents are
+    offsets.insert(sig_id, base + upd.len());
+    upd.extend_from_slice(format!("{} {} obj\n", sig_id.0, sig_id.1).as_bytes());
+    upd.extend_from_slice(b"<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached");
+    upd.extend_from_slice(b" /M ");
+    write_object(
+        &mut upd,
+        &Object::String(
+            pdf_date(&opts.signing_time).into_bytes(),
+            StringFormat::Literal,
+        ),
+    );
+    if let Some(r) = &opts.reason {
+        upd.extend_from_slice(b" /Reason ");
+        write_object(&mut upd, &text_string(r));
+    }
+    if let Some(l) = &opts.location {
+        upd.extend_from_slice(b" /Location ");
+        write_object(&mut upd, &text_string(l));
+    }
+    upd.extend_from_slice(b"\n/ByteRange ");
+    let byte_range_pos = upd.len();
+    upd.extend_from_slice(BYTE_RANGE_PLACEHOLDER.as_bytes());
+    upd.extend_from_slice(b"\n/Contents ");
+    let contents_pos = upd.len();
+    upd.push(b'<');
+    upd.resize(upd.len() + opts.contents_size * 2, b'0');
+    upd.push(b'>');
+    upd.extend_from_slice(b">>\nendobj\n");
+
+    write_indirect(
+        &mut upd,
+        base,
+        &mut offsets,
+        widget_id,
+        &Object::Dictionary(widget),
+    );
+    for (id, obj) in &rewrites {
+        write_indirect(&mut upd, base, &mut offsets, *id, obj);
+    }
+
+    // --- cross-reference section + trailer ---
+    let mut id_hasher = Hasher::new(MessageDigest::sha256())?;
+    id_hasher.update(pdf)?;
+    id_hasher.update(pdf_date(&opts.signing_time).as_bytes())?;
+    id_hasher.update(opts.field_name.as_bytes())?;
+    let new_id = id_hasher.finish()?[..16].to_vec();
+    let first_id = first_id.unwrap_or_else(|| new_id.clone());
+
+    let mut trailer = Dictionary::new();
+    trailer.set("Root", Object::Reference(root_id));
+    if let Some(info) = info_ref {
+        trailer.set("Info", Object::Reference(info));
+    }
+    trailer.set(
+        "ID",
+        Object::Array(vec![
+            Object::String(first_id, StringFormat::Hexadecimal),
+            Object::String(new_id, StringFormat::Hexadecimal),
+        ]),
+    );
+    trailer.set("Prev", Object::Integer(prev_xref as i64));
+
+    match form {
+        XrefForm::Table => {
+            let xref_off = base + upd.len();
+            trailer.set("Size", Object::Integer(i64::from(next_free)));
+            upd.extend_from_slice(b"xref\n");
+            for run in runs(&offsets) {
+                upd.extend_from_slice(format!("{} {}\n", run[0].0.0, run.len()).as_bytes());
+                for (id, off) in run {
+                    upd.extend_from_slice(format!("{:010} {:05} n\r\n", off, id.1).as_bytes());
+                }
+            }
+            upd.extend_from_slice(b"trailer\n");
+            write_object(&mut upd, &Object::Dictionary(trailer));
+            upd.extend_from_slice(format!("\nstartxref\n{xref_off}\n%%EOF\n").as_bytes());
+        }
+        XrefForm::Stream => {
+            let xs_id: ObjectId = (next_free, 0);
+            next_free += 1;
+            let xref_off = base + upd.len();
+            offsets.insert(xs_id, xref_off);
+            let mut index = Vec::new();
+            let mut data = Vec::new();
+            for run in runs(&offsets) {
+                index.push(Object::Integer(i64::from(run[0].0.0)));
+                index.push(Object::Integer(run.len() as i64));
+                for (id, off) in run {
+                    let off = u32::try_from(off)
+                        .map_err(|_| SignError::Pdf("file too large for /W [1 4 2]".into()))?;
+                    data.push(1u8);
+                    data.extend_from_slice(&off.to_be_bytes());
+                    data.extend_from_slice(&id.1.to_be_bytes());
+                }
+            }
+            trailer.set("Type", Object::Name(b"XRef".to_vec()));
+            trailer.set("Size", Object::Integer(i64::from(next_free)));
+            trailer.set("Index", Object::Array(index));
+            trailer.set("W", Object::Array(vec![1.into(), 4.into(), 2.into()]));
+            trailer.set("Length", Object::Integer(data.len() as i64));
+            upd.extend_from_slice(format!("{} {} obj\n", xs_id.0, xs_id.1).as_bytes());
+            write_object(&mut upd, &Object::Dictionary(trailer));
+            upd.extend_from_slice(b"\nstream\n");
+            upd.extend_from_slice(&data);
+            upd.extend_from_slice(b"\nendstream\nendobj\n");
+            upd.extend_from_slice(format!("startxref\n{xref_off}\n%%EOF\n").as_bytes());
+        }
+    }
+
+    // --- ByteRange ---
+    let mut out = Vec::with_capacity(pdf.len() + upd.len());
+    out.extend_from_slice(pdf);
+    out.extend_from_slice(&upd);
+    let lt = base + contents_pos;
+    let after_gt = lt + opts.contents_size * 2 + 2;
+    let total = out.len();
+    let br = format!("[0 {} {} {}]", lt, after_gt, total - after_gt);
+    if br.len() > BYTE_RANGE_PLACEHOLDER.len() {
+        return Err(SignError::Pdf(
+            "file too large for the ByteRange placeholder".into(),
+        ));
+    }
+    let br = format!("{br:<width$}", width = BYTE_RANGE_PLACEHOLDER.len());
+    let brp = base + byte_range_pos;
+    out[brp..brp + br.len()].copy_from_slice(br.as_bytes());
+
+    // --- CMS over the two ranges ---
+    let mut h = Hasher::new(MessageDigest::sha256())?;
+    h.update(&out[..lt])?;
+    h.update(&out[after_gt..])?;
+    let digest = h.finish()?;
+    let cms_der = cms::sign_digest(signer, &digest, &CmsSignOptions { signing_time: None })?;
+    if cms_der.len() > opts.contents_size {
+        return Err(SignError::ContentsTooSmall {
+            needed: cms_der.len(),
+            reserved: opts.contents_size,
+        });
+    }
+    let hex = hex::encode_upper(&cms_der);
+    out[lt + 1..lt + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    Ok(out)
+}
+
+fn merge_acroform(
+    doc: &Document,
+    af: &mut Dictionary,
+    widget_id: ObjectId,
+    field_name: &str,
+    rewrites: &mut BTreeMap<ObjectId, Object>,
+) -> Result<()> {
+    let check = |fields: &[Object]| -> Result<()> {
+        for f in fields {
+            let Ok((_, obj)) = doc.dereference(f) else {
+                continue;
+            };
+            let Ok(d) = obj.as_dict() else { continue };
+            let name = d.get(b"T").and_then(Object::as_str).map(decode_text_string);
+            if name.is_ok_and(|n| n == field_name) {
+                return Err(SignError::FieldExists(field_name.to_string()));
+            }
+        }
+        Ok(())
+    };
+    match af.get(b"Fields") {
+        Ok(Object::Reference(r)) => {
+            let r = *r;
+            let mut arr = doc.get_object(r)?.as_array()?.clone();
+            check(&arr)?;
+            arr.push(Object::Reference(widget_id));
+            rewrites.insert(r, Object::Array(arr));
+        }
+        Ok(Object::Array(a)) => {
+            check(a)?;
+            let mut a = a.clone();
+            a.push(Object::Reference(widget_id));
+            af.set("Fields", Object::Array(a));
+        }
+        _ => af.set("Fields", Object::Array(vec![Object::Reference(widget_id)])),
+    }
+    let flags = af.get(b"SigFlags").and_then(Object::as_i64).unwrap_or(0);
+    af.set("SigFlags", Object::Integer(flags | 3));
+    Ok(())
+}
+
+/// Consecutive runs of object numbers (for xref subsections).
+fn runs(offsets: &BTreeMap<ObjectId, usize>) -> Vec<Vec<(ObjectId, usize)>> {
+    let mut out: Vec<Vec<(ObjectId, usize)>> = Vec::new();
+    for (&id, &off) in offsets {
+        match out.last_mut() {
+            Some(run) if run.last().map(|l| l.0.0 + 1) == Some(id.0) => run.push((id, off)),
+            _ => out.push(vec![(id, off)]),
+        }
+    }
+    out
+}
+
+fn write_indirect(
+    out: &mut Vec<u8>,
+    base: usize,
+    offsets: &mut BTreeMap<ObjectId, usize>,
+    id: ObjectId,
+    obj: &Object,
+) {
+    offsets.insert(id, base + out.len());
+    out.extend_from_slice(format!("{} {} obj\n", id.0, id.1).as_bytes());
+    write_object(out, obj);
+    out.extend_from_slice(b"\nendobj\n");
+}
+
+/// PDF date string "D:YYYYMMDDHHmmSS+HH'mm'".
+pub fn pdf_date(t: &DateTime<FixedOffset>) -> String {
+    let secs = t.offset().fix().local_minus_utc();
+    let sign = if secs < 0 { '-' } else { '+' };
+    let a = secs.abs();
+    format!(
+        "D:{}{}{:02}'{:02}'",
+        t.format("%Y%m%d%H%M%S"),
+        sign,
+        a / 3600,
+        (a % 3600) / 60
+    )
+}
+
+/// A PDF text string: PDFDocEncoding-compatible ASCII as is, otherwise
+/// UTF-16BE with BOM.
+pub fn text_string(s: &str) -> Object {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
+    } else {
+        let mut v = vec![0xFE, 0xFF];
+        for u in s.encode_utf16() {
+            v.extend_from_slice(&u.to_be_bytes());
+        }
+        Object::String(v, StringFormat::Hexadecimal)
+    }
+}
+
+/// Decode a PDF text string (UTF-16BE with BOM, UTF-8 with BOM, else bytes as Latin-1).
+pub fn decode_text_string(b: &[u8]) -> String {
+    if b.starts_with(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = b[2..]
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else if b.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        String::from_utf8_lossy(&b[3..]).into_owned()
+    } else {
+        b.iter().map(|&c| c as char).collect()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Minimal object serializer
+// ---------------------------------------------------------------------------
+
+/// Serialize a (non-stream) object. Streams are written with their dictionary
+/// and raw content (used only for completeness; the update never rewrites streams).
+pub fn write_object(out: &mut Vec<u8>, obj: &Object) {
+    match obj {
+        Object::Null => out.extend_from_slice(b"null"),
+        Object::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Object::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Object::Real(r) => out.extend_from_slice(format_real(*r).as_bytes()),
+        Object::Name(n) => write_name(out, n),
+        Object::String(s, StringFormat::Hexadecimal) => {
+            out.push(b'<');
+            out.extend_from_slice(hex::encode_upper(s).as_bytes());
+            out.push(b'>');
+        }
+        Object::String(s, StringFormat::Literal) => write_literal(out, s),
+        Object::Array(a) => {
+            out.push(b'[');
+            for (i, o) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                write_object(out, o);
+            }
+            out.push(b']');
+        }
+        Object::Dictionary(d) => write_dict(out, d),
+        Object::Stream(s) => {
+            let mut d = s.dict.clone();
+            d.set("Length", Object::Integer(s.content.len() as i64));
+            write_dict(out, &d);
+            out.extend_from_slice(b"\nstream\n");
+            out.extend_from_slice(&s.content);
+            out.extend_from_slice(b"\nendstream");
+        }
+        Object::Reference((n, g)) => out.extend_from_slice(format!("{n} {g} R").as_bytes()),
+    }
+}
+
+fn write_dict(out: &mut Vec<u8>, d: &Dictionary) {
+    out.extend_from_slice(b"<<");
+    for (k, v) in d.iter() {
+        write_name(out, k);
+        out.push(b' ');
+        write_object(out, v);
+    }
+    out.extend_from_slice(b">>");
+}
+
+fn format_real(r: f32) -> String {
+    if !r.is_finite() {
+        return "0".into();
+    }
+    // Display for f32 is the shortest round-trip form and never uses exponents.
+    let s = format!("{r}");
+    if s == "-0" { "0".into() } else { s }
+}
+
+fn write_name(out: &mut Vec<u8>, n: &[u8]) {
+    out.push(b'/');
+    for &c in n {
+        let regular = (0x21..=0x7e).contains(&c)
+            && !matches!(
+                c,
+                b'#' | b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
+            );
+        if regular {
+            out.push(c);
+        } else {
+            out.extend_from_slice(format!("#{c:02X}").as_bytes());
+        }
+    }
+}
+
+fn write_literal(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'(');
+    for &c in s {
+        match c {
+            b'(' | b')' | b'\\' => {
+                out.push(b'\\');
+                out.push(c);
+            }
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            _ => out.push(c),
+        }
+    }
+    out.push(b')');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_strings_escape() {
+        let mut v = Vec::new();
+        write_object(&mut v, &Object::Name(b"A#B C/(x)".to_vec()));
+        assert_eq!(v, b"/A#23B#20C#2F#28x#29");
+        let mut v = Vec::new();
+        write_object(
+            &mut v,
+            &Object::String(b"a(b)\\c\r".to_vec(), StringFormat::Literal),
+        );
+        assert_eq!(v, b"(a\\(b\\)\\\\c\\r)");
+        assert_eq!(format_real(595.2756), "595.2756");
+        assert_eq!(format_real(0.5), "0.5");
+        assert_eq!(format_real(1e-7), "0.0000001");
+    }
+
+    #[test]
+    fn pdf_date_format() {
+        let t = DateTime::parse_from_rfc3339("2025-03-04T05:06:07+05:00").unwrap();
+        assert_eq!(pdf_date(&t), "D:20250304050607+05'00'");
+    }
+}

@@ -1,0 +1,420 @@
+//! Verification of PAdES / PKCS#7 PDF signatures and of detached CMS.
+//!
+//! Integrity (message digest + signature value, ESS signing-certificate
+//! binding) is checked separately from trust (chain to one of the given trust
+//! anchors, purpose "any", checked at the current time; no revocation).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use lopdf::{Document, Object};
+use openssl::cms::{CMSOptions, CmsContentInfo};
+use openssl::x509::store::{X509Store, X509StoreBuilder};
+use openssl::x509::{X509, X509PurposeId};
+
+use super::cms;
+use super::keys::{SubjectSummary, cert_serial_hex};
+use super::{Result, SignError};
+
+/// Outcome for one signature.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignatureReport {
+    /// Signer certificate CN (empty if unknown).
+    pub signer_name: String,
+    pub iin: Option<String>,
+    pub bin: Option<String>,
+    /// Uppercase hex.
+    pub certificate_serial: String,
+    /// CMS signingTime if present, else the signature dictionary's /M.
+    pub signing_time: Option<DateTime<Utc>>,
+    /// Digest and signature value are correct for the signed bytes.
+    pub integrity_ok: bool,
+    /// Integrity ok and the signer chains to one of the trust anchors.
+    pub chain_trusted: bool,
+    /// The signed byte range covers the whole file except this signature's /Contents.
+    pub whole_document_covered: bool,
+    /// e.g. "ETSI.CAdES.detached", "adbe.pkcs7.detached"; empty for detached CMS.
+    pub sub_filter: String,
+    /// Why a check failed (first problem found), if any.
+    pub error: Option<String>,
+}
+
+impl SignatureReport {
+    /// Integrity ok, trusted and covering the whole document.
+    pub fn is_fully_valid(&self) -> bool {
+        self.integrity_ok
+            && self.chain_trusted
+            && self.whole_document_covered
+            && self.error.is_none()
+    }
+}
+
+/// Verify a detached CMS over `data`. Errors only if `cms_der` is not a CMS
+/// at all; a wrong signature yields `integrity_ok = false`.
+pub fn verify_detached(data: &[u8], cms_der: &[u8], trust: &[X509]) -> Result<SignatureReport> {
+    let mut report = SignatureReport::default();
+    check_cms(&mut report, &[data], cms_der, trust)?;
+    Ok(report)
+}
+
+/// Verify every signature (dictionaries with /ByteRange and /Contents) in a PDF,
+/// ordered by position in the file. Errors only if no signature can be located
+/// at all because the file is unreadable; problems with individual signatures
+/// are reported in their `SignatureReport`.
+pub fn verify_pdf(pdf: &[u8], trust: &[X509]) -> Result<Vec<SignatureReport>> {
+    let found = match Document::load_mem(pdf) {
+        Ok(doc) => find_sig_dicts(&doc),
+        Err(e) => {
+            let raw = scan_raw(pdf);
+            if raw.is_empty() {
+                return Err(SignError::Pdf(format!("cannot parse PDF: {e}")));
+            }
+            raw
+        }
+    };
+    let mut reports: Vec<(usize, SignatureReport)> = found
+        .into_iter()
+        .map(|f| {
+            let end = f.byte_range.get(2).copied().unwrap_or(0).max(0) as usize;
+            (end, verify_one(pdf, &f, trust))
+        })
+        .collect();
+    reports.sort_by_key(|(k, _)| *k);
+    Ok(reports.into_iter().map(|(_, r)| r).collect())
+}
+
+/// What we know about one signature dictionary before checking it.
+#[derive(Debug, Default)]
+struct FoundSig {
+    byte_range: Vec<i64>,
+    sub_filter: String,
+    m: Option<String>,
+    /// /Contents as parsed from the dictionary (if parsed with lopdf).
+    contents: Option<Vec<u8>>,
+}
+
+fn find_sig_dicts(doc: &Document) -> Vec<FoundSig> {
+    let mut out = Vec::new();
+    for obj in doc.objects.values() {
+        let Ok(d) = obj.as_dict() else { continue };
+        let (Ok(br), Ok(contents)) = (d.get(b"ByteRange"), d.get(b"Contents")) else {
+            continue;
+        };
+        let Ok(contents) = contents.as_str() else {
+            continue;
+        };
+        let ty = d.get(b"Type").and_then(Object::as_name).unwrap_or(b"Sig");
+        if ty != b"Sig" && ty != b"DocTimeStamp" {
+            continue;
+        }
+        let byte_range = match doc.dereference(br) {
+            Ok((_, Object::Array(a))) => a.iter().filter_map(|o| o.as_i64().ok()).collect(),
+            _ => Vec::new(),
+        };
+        out.push(FoundSig {
+            byte_range,
+            sub_filter: d
+                .get(b"SubFilter")
+                .and_then(Object::as_name)
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_default(),
+            m: d.get(b"M")
+                .and_then(Object::as_str)
+                .ok()
+                .map(|s| String::from_utf8_lossy(s).into_owned()),
+            contents: Some(contents.to_vec()),
+        });
+    }
+    out
+}
+
+/// Fallback when the PDF does not parse (e.g. damaged xref): look for
+/// `/ByteRange [a b c d]` in the raw bytes. Signature dictionaries cannot live
+/// in compressed object streams, so they are always visible in the raw file.
+fn scan_raw(pdf: &[u8]) -> Vec<FoundSig> {
+    let mut out = Vec::new();
+    let key = b"/ByteRange";
+    let mut i = 0;
+    while let Some(p) = find(&pdf[i..], key).map(|p| p + i) {
+        i = p + key.len();
+        let rest = &pdf[i..pdf.len().min(i + 200)];
+        let text = String::from_utf8_lossy(rest);
+        let Some(open) = text.find('[') else { continue };
+        let Some(close) = text.find(']') else {
+            continue;
+        };
+        if close < open {
+            continue;
+        }
+        let byte_range: Vec<i64> = text[open + 1..close]
+            .split_ascii_whitespace()
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        // the enclosing object: from the last "obj" before to the next "endobj" after
+        let start = rfind(&pdf[..p], b" obj").unwrap_or(0);
+        let end = find(&pdf[p..], b"endobj")
+            .map(|e| p + e)
+            .unwrap_or(pdf.len());
+        let region = &pdf[start..end];
+        let sub_filter = find(region, b"/SubFilter")
+            .map(|s| {
+                let r = &region[s + 10..];
+                let r = &r[r.iter().position(|&c| c == b'/').unwrap_or(0)..];
+                let n: Vec<u8> = r
+                    .iter()
+                    .skip(1)
+                    .take_while(|c| !c.is_ascii_whitespace() && !b"/<>[]()".contains(c))
+                    .copied()
+                    .collect();
+                String::from_utf8_lossy(&n).into_owned()
+            })
+            .unwrap_or_default();
+        let m = find(region, b"/M").and_then(|s| {
+            let r = &region[s + 2..];
+            let o = r.iter().position(|&c| c == b'(')?;
+            if r[..o].iter().any(|c| !c.is_ascii_whitespace()) {
+                return None;
+            }
+            let c = r[o..].iter().position(|&c| c == b')')?;
+            Some(String::from_utf8_lossy(&r[o + 1..o + c]).into_owned())
+        });
+        out.push(FoundSig {
+            byte_range,
+            sub_filter,
+            m,
+            contents: None,
+        });
+    }
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+fn verify_one(pdf: &[u8], f: &FoundSig, trust: &[X509]) -> SignatureReport {
+    let mut report = SignatureReport {
+        sub_filter: f.sub_filter.clone(),
+        signing_time: f.m.as_deref().and_then(parse_pdf_date),
+        ..Default::default()
+    };
+    let (first, second, cms_der) = match check_byte_range(pdf, f) {
+        Ok(v) => v,
+        Err(e) => {
+            report.error = Some(e);
+            return report;
+        }
+    };
+    let br = &f.byte_range;
+    report.whole_document_covered = (br[2] + br[3]) as usize == pdf.len();
+    if f.sub_filter == "ETSI.RFC3161" {
+        report.error = Some("document time-stamps are not verified".into());
+        return report;
+    }
+    if let Err(e) = check_cms(&mut report, &[first, second], &cms_der, trust) {
+        report.error = Some(e.to_string());
+    }
+    report
+}
+
+/// Sanity checks; returns the two signed slices and the CMS DER.
+/// The two signed slices of the file and the DER CMS from the gap between them.
+type SignedParts<'a> = (&'a [u8], &'a [u8], Vec<u8>);
+
+fn check_byte_range<'a>(
+    pdf: &'a [u8],
+    f: &FoundSig,
+) -> std::result::Result<SignedParts<'a>, String> {
+    let br = &f.byte_range;
+    if br.len() != 4 || br.iter().any(|&v| v < 0) {
+        return Err(format!("malformed /ByteRange {br:?}"));
+    }
+    let (a, b, c, d) = (
+        br[0] as usize,
+        br[1] as usize,
+        br[2] as usize,
+        br[3] as usize,
+    );
+    if a != 0 {
+        return Err("/ByteRange does not start at offset 0".into());
+    }
+    let gap_start = a.checked_add(b).ok_or("ByteRange overflow")?;
+    let end = c.checked_add(d).ok_or("ByteRange overflow")?;
+    if gap_start >= c || end > pdf.len() {
+        return Err(format!(
+            "/ByteRange {br:?} out of bounds for a file of {} bytes",
+            pdf.len()
+        ));
+    }
+    let gap = &pdf[gap_start..c];
+    if gap.len() < 2 || gap[0] != b'<' || gap[gap.len() - 1] != b'>' {
+        return Err("the excluded range is not exactly a hex string".into());
+    }
+    let hex_digits: Vec<u8> = gap[1..gap.len() - 1]
+        .iter()
+        .copied()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    if !hex_digits.len().is_multiple_of(2) {
+        return Err("odd number of hex digits in /Contents".into());
+    }
+    let raw =
+        hex::decode(&hex_digits).map_err(|_| "non-hex bytes in the excluded range".to_string())?;
+    if f.contents.as_ref().is_some_and(|parsed| *parsed != raw) {
+        return Err("/Contents is not located at the excluded byte range".into());
+    }
+    let len = cms::der_total_len(&raw).ok_or("/Contents does not hold a DER object")?;
+    Ok((&pdf[..gap_start], &pdf[c..end], raw[..len].to_vec()))
+}
+
+/// Fill signer facts, integrity and trust into `report`.
+fn check_cms(
+    report: &mut SignatureReport,
+    parts: &[&[u8]],
+    cms_der: &[u8],
+    trust: &[X509],
+) -> Result<()> {
+    let info = cms::parse_cms(cms_der)?;
+    if let Some(t) = info.signing_time {
+        report.signing_time = Some(t);
+    }
+    match info.signer_cert() {
+        Some(cert) => {
+            let s = SubjectSummary::from_name(cert.subject_name());
+            report.signer_name = s.common_name.clone().unwrap_or_default();
+            report.iin = s.iin();
+            report.bin = s.bin();
+            report.certificate_serial = cert_serial_hex(cert);
+        }
+        None => {
+            report
+                .error
+                .get_or_insert_with(|| "signer certificate not included in the CMS".into());
+        }
+    }
+    if info.signer_count != 1 {
+        report
+            .error
+            .get_or_insert_with(|| format!("expected one SignerInfo, found {}", info.signer_count));
+    }
+
+    let data: Vec<u8> = parts.concat();
+    let flags = CMSOptions::BINARY | CMSOptions::DETACHED;
+
+    // 1. integrity only
+    let empty = X509StoreBuilder::new()?.build();
+    let mut ci = CmsContentInfo::from_der(cms_der)?;
+    match ci.verify(
+        None,
+        Some(&empty),
+        Some(&data),
+        None,
+        flags | CMSOptions::NO_SIGNER_CERT_VERIFY,
+    ) {
+        Ok(()) => report.integrity_ok = true,
+        Err(e) => {
+            report.error.get_or_insert_with(|| {
+                format!("signature integrity check failed: {}", ssl_reasons(&e))
+            });
+            return Ok(());
+        }
+    }
+
+    // 2. trust
+    if trust.is_empty() {
+        report
+            .error
+            .get_or_insert_with(|| "no trust anchors given".into());
+        return Ok(());
+    }
+    let store = trust_store(trust)?;
+    let mut ci = CmsContentInfo::from_der(cms_der)?;
+    match ci.verify(None, Some(&store), Some(&data), None, flags) {
+        Ok(()) => report.chain_trusted = true,
+        Err(e) => {
+            report.error.get_or_insert_with(|| {
+                format!("certificate chain not trusted: {}", ssl_reasons(&e))
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Short form of an OpenSSL error stack: the reason strings only.
+fn ssl_reasons(e: &openssl::error::ErrorStack) -> String {
+    let v: Vec<String> = e
+        .errors()
+        .iter()
+        .map(|x| match x.data() {
+            Some(d) => format!("{} ({d})", x.reason().unwrap_or("unknown")),
+            None => x.reason().unwrap_or("unknown").to_string(),
+        })
+        .collect();
+    if v.is_empty() {
+        e.to_string()
+    } else {
+        v.join("; ")
+    }
+}
+
+fn trust_store(trust: &[X509]) -> Result<X509Store> {
+    let mut b = X509StoreBuilder::new()?;
+    for c in trust {
+        b.add_cert(c.clone())?;
+    }
+    b.set_purpose(X509PurposeId::ANY)?;
+    Ok(b.build())
+}
+
+/// Parse a PDF date "D:YYYYMMDDHHmmSSOHH'mm'" (later parts optional).
+pub fn parse_pdf_date(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    let s = s.strip_prefix("D:").unwrap_or(s);
+    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if digits.len() < 4 {
+        return None;
+    }
+    let mut full = digits.clone();
+    // pad missing month/day with 01 and time with 0
+    let defaults = "0101000000";
+    if full.len() < 14 {
+        full.push_str(&defaults[full.len() - 4..]);
+    }
+    let naive = NaiveDateTime::parse_from_str(&full[..14], "%Y%m%d%H%M%S").ok()?;
+    let rest = &s[digits.len()..];
+    let offset_secs = match rest.chars().next() {
+        Some(sign @ ('+' | '-')) => {
+            let nums: Vec<i64> = rest[1..]
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|p| !p.is_empty())
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            let secs =
+                nums.first().copied().unwrap_or(0) * 3600 + nums.get(1).copied().unwrap_or(0) * 60;
+            if sign == '-' { -secs } else { secs }
+        }
+        _ => 0,
+    };
+    Some(naive.and_utc() - chrono::Duration::seconds(offset_secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_dates() {
+        let t = parse_pdf_date("D:20300102100000+05'00'").unwrap();
+        assert_eq!(t.to_rfc3339(), "2030-01-02T05:00:00+00:00");
+        assert_eq!(
+            parse_pdf_date("D:2030").unwrap().to_rfc3339(),
+            "2030-01-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_pdf_date("D:20300102100000Z").unwrap().to_rfc3339(),
+            "2030-01-02T10:00:00+00:00"
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! Building and running the service; tests call `Application::build` to spawn it on a
+//! random port with their own database and PKI.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+
+use crate::api::pb::document_service_server::DocumentServiceServer;
+use crate::api::pb::employer_application_service_server::EmployerApplicationServiceServer;
+use crate::api::pb::region_service_server::RegionServiceServer;
+use crate::api::{
+    AppState, applications::Applications, documents::Documents, pb, regions::Regions,
+};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::render::Renderer;
+use crate::sealing::{Sealer, load_trust_anchors};
+use crate::sign::{self, Signer};
+use crate::store::Store;
+
+/// Largest request accepted: a PDF sent to VerifyDocument.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// The service's seal: configured, or development certificates made under the data
+/// directory on first start.
+pub fn load_signer(config: &Config) -> Result<(Signer, Vec<openssl::x509::X509>)> {
+    let s = &config.signing;
+    let mut trust = load_trust_anchors(&s.trust_anchors)?;
+    let signer = if let Some(p12) = &s.pkcs12_file {
+        let der = std::fs::read(p12).with_context(|| format!("reading {}", p12.display()))?;
+        Signer::load_pkcs12(&der, s.pkcs12_password.as_deref().unwrap_or(""))
+            .with_context(|| format!("loading PKCS#12 {}", p12.display()))?
+    } else if let (Some(key), Some(cert)) = (&s.key_file, &s.cert_file) {
+        let read = |p: &std::path::Path| {
+            std::fs::read(p).with_context(|| format!("reading {}", p.display()))
+        };
+        let chain = s.chain_file.as_deref().map(read).transpose()?;
+        Signer::load_pem(
+            &read(key)?,
+            &read(cert)?,
+            chain.as_deref().unwrap_or_default(),
+        )
+        .context("loading the seal's PEM key and certificate")?
+    } else if s.key_file.is_some() || s.cert_file.is_some() {
+        bail!("signing.key_file and signing.cert_file must be given together");
+    } else {
+        let dir = config.data_dir.join("certs");
+        let pki = sign::dev::ensure_dev_pki(&dir, &s.dev_bin)
+            .with_context(|| format!("development certificates in {}", dir.display()))?;
+        tracing::warn!(
+            dir = %dir.display(),
+            root = %pki.root_pem.display(),
+            "no seal configured: using development certificates (not for production)"
+        );
+        if trust.is_empty() {
+            trust.push(pki.root_cert.clone());
+        }
+        pki.seal
+    };
+    Ok((signer, trust))
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        let store = Store::open(&config.database_url())
+            .await
+            .with_context(|| format!("opening database {}", config.database_url()))?;
+        let (signer, trust) = load_signer(config)?;
+        let renderer = Renderer::new(config.templates_dir.as_deref(), config.fonts_dir.as_deref())?;
+        let region_codes = store
+            .list_regions()
+            .await?
+            .into_iter()
+            .map(|r| r.kato)
+            .collect();
+        let clock = match config.fixed_clock()? {
+            Some(t) => {
+                tracing::warn!(clock = %t, "service clock is fixed by configuration");
+                Clock::Fixed(t)
+            }
+            None => Clock::System,
+        };
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        Ok(Self {
+            listener,
+            state: AppState {
+                store,
+                sealer: Arc::new(Sealer::new(renderer, signer, trust)),
+                clock,
+                region_codes: Arc::new(region_codes),
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight calls.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<EmployerApplicationServiceServer<Applications>>()
+            .await;
+        health
+            .set_serving::<DocumentServiceServer<Documents>>()
+            .await;
+        health.set_serving::<RegionServiceServer<Regions>>().await;
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection().build_v1()?;
+        let reflection_v1alpha = reflection().build_v1alpha()?;
+        let s = self.state;
+        let addr = self.listener.local_addr()?;
+        tracing::info!(%addr, "kvota listening");
+        Server::builder()
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(
+                EmployerApplicationServiceServer::new(Applications(s.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .add_service(
+                DocumentServiceServer::new(Documents(s.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .add_service(RegionServiceServer::new(Regions(s)))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown)
+            .await?;
+        tracing::info!("kvota stopped");
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested");
+}

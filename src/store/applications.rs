@@ -1,0 +1,451 @@
+//! Employers' applications and their demand lines.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::AssertSqlSafe;
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::documents::{self, NewDocument};
+use super::{Result, Store, StoreError, is_unique_violation, parse_ts, ts};
+use crate::domain::{ApplicationDraft, WorkerCategory};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicationState {
+    Draft,
+    Submitted,
+    Withdrawn,
+}
+
+impl ApplicationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "DRAFT",
+            Self::Submitted => "SUBMITTED",
+            Self::Withdrawn => "WITHDRAWN",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "DRAFT" => Ok(Self::Draft),
+            "SUBMITTED" => Ok(Self::Submitted),
+            "WITHDRAWN" => Ok(Self::Withdrawn),
+            other => Err(StoreError::Corrupt(format!("application state {other:?}"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineRow {
+    pub occupation_code: String,
+    pub occupation_name: String,
+    pub category: WorkerCategory,
+    pub current_count: u32,
+    pub requested_count: u32,
+}
+
+/// An application as stored; it was valid when it was accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub seq: i64,
+    pub quota_year: i64,
+    pub region_code: String,
+    pub employer_bin: String,
+    pub employer_name: String,
+    pub employer_address: String,
+    pub justification: String,
+    pub head_position: String,
+    pub head_full_name: String,
+    pub state: ApplicationState,
+    pub revision: i64,
+    pub etag: String,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+    pub submit_time: Option<DateTime<Utc>>,
+    pub document_id: Option<String>,
+    pub lines: Vec<LineRow>,
+}
+
+/// Filters of `ListApplications`; `None` matches all.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub quota_year: Option<i64>,
+    pub region_code: Option<String>,
+    pub employer_bin: Option<String>,
+    pub state: Option<ApplicationState>,
+}
+
+/// An opaque version tag that changes with every stored change (AIP-154).
+fn etag(id: &str, revision: i64) -> String {
+    let digest = Sha256::digest(format!("{id}/{revision}").as_bytes());
+    hex::encode(&digest[..12])
+}
+
+fn duplicate(d: &ApplicationDraft) -> StoreError {
+    StoreError::AlreadyExists(format!(
+        "employer {} already has an application for {} in region {}; withdraw it first (p. 6: one application per region and year)",
+        d.employer_bin,
+        d.quota_year.get(),
+        d.region_code
+    ))
+}
+
+const COLUMNS: &str = "id, seq, quota_year, region_code, employer_bin, employer_name, \
+    employer_address, justification, head_position, head_full_name, state, revision, etag, \
+    create_time, update_time, submit_time, document_id";
+
+async fn load_lines(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Vec<LineRow>> {
+    let rows = sqlx::query(
+        "SELECT occupation_code, occupation_name, category, current_count, requested_count
+         FROM application_lines WHERE application_id = ? ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let category: String = r.get("category");
+            Ok(LineRow {
+                occupation_code: r.get("occupation_code"),
+                occupation_name: r.get("occupation_name"),
+                category: WorkerCategory::from_code(&category)
+                    .ok_or_else(|| StoreError::Corrupt(format!("category {category:?}")))?,
+                current_count: r.get::<i64, _>("current_count") as u32,
+                requested_count: r.get::<i64, _>("requested_count") as u32,
+            })
+        })
+        .collect()
+}
+
+fn head_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ApplicationRow> {
+    Ok(ApplicationRow {
+        id: r.get("id"),
+        seq: r.get("seq"),
+        quota_year: r.get("quota_year"),
+        region_code: r.get("region_code"),
+        employer_bin: r.get("employer_bin"),
+        employer_name: r.get("employer_name"),
+        employer_address: r.get("employer_address"),
+        justification: r.get("justification"),
+        head_position: r.get("head_position"),
+        head_full_name: r.get("head_full_name"),
+        state: ApplicationState::parse(r.get("state"))?,
+        revision: r.get("revision"),
+        etag: r.get("etag"),
+        create_time: parse_ts(r.get("create_time"))?,
+        update_time: parse_ts(r.get("update_time"))?,
+        submit_time: r
+            .get::<Option<String>, _>("submit_time")
+            .as_deref()
+            .map(parse_ts)
+            .transpose()?,
+        document_id: r.get("document_id"),
+        lines: Vec::new(),
+    })
+}
+
+async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<ApplicationRow> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM applications WHERE id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("applications/{id}")))?;
+    let mut app = head_from_row(&row)?;
+    app.lines = load_lines(conn, id).await?;
+    Ok(app)
+}
+
+async fn write_lines(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: &str,
+    d: &ApplicationDraft,
+) -> Result<()> {
+    sqlx::query("DELETE FROM application_lines WHERE application_id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for (i, l) in d.lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO application_lines (application_id, position, occupation_code,
+                 occupation_name, category, current_count, requested_count)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(l.occupation_code.as_str())
+        .bind(&l.occupation_name)
+        .bind(l.category.code())
+        .bind(l.current_count as i64)
+        .bind(l.requested_count as i64)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Loads an application inside a transaction and checks that the caller saw its latest
+/// version and that it is still a draft.
+async fn fetch_for_change(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: &str,
+    expected_etag: &str,
+    allowed: &[ApplicationState],
+    action: &str,
+) -> Result<ApplicationRow> {
+    let app = fetch(tx, id).await?;
+    if !allowed.contains(&app.state) {
+        return Err(StoreError::FailedPrecondition(format!(
+            "applications/{id} is {} and cannot be {action}",
+            app.state.as_str()
+        )));
+    }
+    if !expected_etag.is_empty() && expected_etag != app.etag {
+        return Err(StoreError::EtagMismatch(format!("applications/{id}")));
+    }
+    Ok(app)
+}
+
+impl Store {
+    /// Stores a new draft. A `request_id` seen before returns the application the first
+    /// request made (AIP-155).
+    pub async fn create_application(
+        &self,
+        id: &str,
+        d: &ApplicationDraft,
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationRow> {
+        let mut tx = self.pool().begin().await?;
+        if let Some(rid) = request_id {
+            let seen: Option<String> = sqlx::query_scalar(
+                "SELECT application_id FROM request_ids WHERE request_id = ? AND method = 'CreateApplication'",
+            )
+            .bind(rid)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(existing) = seen {
+                return fetch(&mut tx, &existing).await;
+            }
+        }
+        let revision = 1;
+        let inserted = sqlx::query(
+            "INSERT INTO applications (id, seq, quota_year, region_code, employer_bin,
+                 employer_name, employer_address, justification, head_position, head_full_name,
+                 state, revision, etag, create_time, update_time)
+             VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM applications), ?, ?, ?, ?, ?, ?,
+                 ?, ?, 'DRAFT', ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(d.quota_year.get() as i64)
+        .bind(&d.region_code)
+        .bind(d.employer_bin.as_str())
+        .bind(&d.employer_name)
+        .bind(&d.employer_legal_address)
+        .bind(&d.justification)
+        .bind(&d.head_position)
+        .bind(&d.head_full_name)
+        .bind(revision)
+        .bind(etag(id, revision))
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => return Err(duplicate(d)),
+            other => other?,
+        };
+        write_lines(&mut tx, id, d).await?;
+        if let Some(rid) = request_id {
+            sqlx::query(
+                "INSERT INTO request_ids (request_id, method, application_id, create_time)
+                 VALUES (?, 'CreateApplication', ?, ?)",
+            )
+            .bind(rid)
+            .bind(id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let app = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(app)
+    }
+
+    pub async fn get_application(&self, id: &str) -> Result<ApplicationRow> {
+        let mut conn = self.pool().acquire().await?;
+        fetch(&mut conn, id).await
+    }
+
+    /// Applications in creation order after `after_seq`, at most `limit`.
+    pub async fn list_applications(
+        &self,
+        f: &ListFilter,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<ApplicationRow>> {
+        let mut conn = self.pool().acquire().await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM applications
+             WHERE seq > ?
+               AND (? IS NULL OR quota_year = ?)
+               AND (? IS NULL OR region_code = ?)
+               AND (? IS NULL OR employer_bin = ?)
+               AND (? IS NULL OR state = ?)
+             ORDER BY seq LIMIT ?"
+        )))
+        .bind(after_seq)
+        .bind(f.quota_year)
+        .bind(f.quota_year)
+        .bind(&f.region_code)
+        .bind(&f.region_code)
+        .bind(&f.employer_bin)
+        .bind(&f.employer_bin)
+        .bind(f.state.map(|s| s.as_str()))
+        .bind(f.state.map(|s| s.as_str()))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut apps = rows.iter().map(head_from_row).collect::<Result<Vec<_>>>()?;
+        for app in &mut apps {
+            app.lines = load_lines(&mut conn, &app.id).await?;
+        }
+        Ok(apps)
+    }
+
+    /// Replaces a draft's content, if the caller's etag is current.
+    pub async fn update_application(
+        &self,
+        id: &str,
+        expected_etag: &str,
+        d: &ApplicationDraft,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationRow> {
+        let mut tx = self.pool().begin().await?;
+        let app = fetch_for_change(
+            &mut tx,
+            id,
+            expected_etag,
+            &[ApplicationState::Draft],
+            "edited",
+        )
+        .await?;
+        let revision = app.revision + 1;
+        let updated = sqlx::query(
+            "UPDATE applications SET quota_year = ?, region_code = ?, employer_bin = ?,
+                 employer_name = ?, employer_address = ?, justification = ?, head_position = ?,
+                 head_full_name = ?, revision = ?, etag = ?, update_time = ?
+             WHERE id = ?",
+        )
+        .bind(d.quota_year.get() as i64)
+        .bind(&d.region_code)
+        .bind(d.employer_bin.as_str())
+        .bind(&d.employer_name)
+        .bind(&d.employer_legal_address)
+        .bind(&d.justification)
+        .bind(&d.head_position)
+        .bind(&d.head_full_name)
+        .bind(revision)
+        .bind(etag(id, revision))
+        .bind(ts(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await;
+        match updated {
+            Err(e) if is_unique_violation(&e) => return Err(duplicate(d)),
+            other => other?,
+        };
+        write_lines(&mut tx, id, d).await?;
+        let app = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(app)
+    }
+
+    /// Marks a draft submitted and stores its sealed document, in one transaction.
+    pub async fn submit_application(
+        &self,
+        id: &str,
+        expected_etag: &str,
+        document: &NewDocument,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationRow> {
+        let mut tx = self.pool().begin().await?;
+        let app = fetch_for_change(
+            &mut tx,
+            id,
+            expected_etag,
+            &[ApplicationState::Draft],
+            "submitted",
+        )
+        .await?;
+        documents::insert(&mut tx, document).await?;
+        let revision = app.revision + 1;
+        sqlx::query(
+            "UPDATE applications SET state = 'SUBMITTED', revision = ?, etag = ?, update_time = ?,
+                 submit_time = ?, document_id = ?
+             WHERE id = ?",
+        )
+        .bind(revision)
+        .bind(etag(id, revision))
+        .bind(ts(now))
+        .bind(ts(now))
+        .bind(&document.id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let app = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(app)
+    }
+
+    /// Checks, without changing anything, that a submit with this etag could proceed;
+    /// rendering and sealing happen between this and `submit_application`.
+    pub async fn check_submittable(&self, id: &str, expected_etag: &str) -> Result<ApplicationRow> {
+        let mut tx = self.pool().begin().await?;
+        let app = fetch_for_change(
+            &mut tx,
+            id,
+            expected_etag,
+            &[ApplicationState::Draft],
+            "submitted",
+        )
+        .await?;
+        tx.rollback().await?;
+        Ok(app)
+    }
+
+    /// Withdraws a draft or a submitted application; its slot for the employer, region and
+    /// year is freed.
+    pub async fn withdraw_application(
+        &self,
+        id: &str,
+        expected_etag: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationRow> {
+        let mut tx = self.pool().begin().await?;
+        let app = fetch_for_change(
+            &mut tx,
+            id,
+            expected_etag,
+            &[ApplicationState::Draft, ApplicationState::Submitted],
+            "withdrawn",
+        )
+        .await?;
+        let revision = app.revision + 1;
+        sqlx::query(
+            "UPDATE applications SET state = 'WITHDRAWN', revision = ?, etag = ?, update_time = ?
+             WHERE id = ?",
+        )
+        .bind(revision)
+        .bind(etag(id, revision))
+        .bind(ts(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let app = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(app)
+    }
+}

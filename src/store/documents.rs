@@ -1,0 +1,160 @@
+//! Rendered and sealed documents with their signatures.
+
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{Result, Store, StoreError, parse_ts, ts};
+
+/// A document ready to be stored, in the same transaction as the change that made it.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub subject: String,
+    pub pdf: Vec<u8>,
+    pub cms: Vec<u8>,
+    pub sha256: String,
+    pub cms_sha256: String,
+    pub signer: String,
+    pub certificate_serial: String,
+    pub signer_iin: Option<String>,
+    pub signer_bin: Option<String>,
+    pub signing_time: DateTime<Utc>,
+    pub create_time: DateTime<Utc>,
+}
+
+/// A stored document's metadata (the bytes are read separately).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentRow {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub subject: String,
+    pub sha256: String,
+    pub cms_sha256: String,
+    pub size_bytes: u64,
+    pub signer: String,
+    pub certificate_serial: String,
+    pub signer_iin: Option<String>,
+    pub signer_bin: Option<String>,
+    pub signing_time: DateTime<Utc>,
+    pub create_time: DateTime<Utc>,
+    pub seq: i64,
+}
+
+const COLUMNS: &str = "id, kind, title, subject, sha256, cms_sha256, length(pdf) AS size_bytes, \
+                       signer, certificate_serial, signer_iin, signer_bin, signing_time, \
+                       create_time, seq";
+
+fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<DocumentRow> {
+    Ok(DocumentRow {
+        id: r.get("id"),
+        kind: r.get("kind"),
+        title: r.get("title"),
+        subject: r.get("subject"),
+        sha256: r.get("sha256"),
+        cms_sha256: r.get("cms_sha256"),
+        size_bytes: r.get::<i64, _>("size_bytes") as u64,
+        signer: r.get("signer"),
+        certificate_serial: r.get("certificate_serial"),
+        signer_iin: r.get("signer_iin"),
+        signer_bin: r.get("signer_bin"),
+        signing_time: parse_ts(r.get("signing_time"))?,
+        create_time: parse_ts(r.get("create_time"))?,
+        seq: r.get("seq"),
+    })
+}
+
+/// Which bytes of a document to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blob {
+    Pdf,
+    Cms,
+}
+
+pub(crate) async fn insert(tx: &mut Transaction<'_, Sqlite>, d: &NewDocument) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO documents (id, kind, title, subject, pdf, cms, sha256, cms_sha256, signer,
+             certificate_serial, signer_iin, signer_bin, signing_time, create_time, seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+             (SELECT COALESCE(MAX(seq), 0) + 1 FROM documents))",
+    )
+    .bind(&d.id)
+    .bind(&d.kind)
+    .bind(&d.title)
+    .bind(&d.subject)
+    .bind(&d.pdf)
+    .bind(&d.cms)
+    .bind(&d.sha256)
+    .bind(&d.cms_sha256)
+    .bind(&d.signer)
+    .bind(&d.certificate_serial)
+    .bind(&d.signer_iin)
+    .bind(&d.signer_bin)
+    .bind(ts(d.signing_time))
+    .bind(ts(d.create_time))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn get_document(&self, id: &str) -> Result<DocumentRow> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM documents WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("documents/{id}")))?;
+        from_row(&row)
+    }
+
+    /// Documents in the order they were made, optionally about one subject, after the
+    /// given sequence number.
+    pub async fn list_documents(
+        &self,
+        subject: Option<&str>,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<DocumentRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM documents
+             WHERE seq > ? AND (? IS NULL OR subject = ?)
+             ORDER BY seq LIMIT ?"
+        )))
+        .bind(after_seq)
+        .bind(subject)
+        .bind(subject)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub async fn document_bytes(&self, id: &str, blob: Blob) -> Result<Vec<u8>> {
+        let column = match blob {
+            Blob::Pdf => "pdf",
+            Blob::Cms => "cms",
+        };
+        sqlx::query_scalar::<_, Vec<u8>>(AssertSqlSafe(format!(
+            "SELECT {column} FROM documents WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("documents/{id}")))
+    }
+
+    /// The document whose PDF has this SHA-256, if the service issued one.
+    pub async fn find_document_by_sha256(&self, sha256: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar::<_, String>("SELECT id FROM documents WHERE sha256 = ? LIMIT 1")
+                .bind(sha256)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+}

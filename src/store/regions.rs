@@ -1,0 +1,59 @@
+//! The 20 regions, seeded by the first migration.
+
+use sqlx::AssertSqlSafe;
+use sqlx::Row;
+
+use super::{Result, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionRow {
+    pub kato: String,
+    pub iso3166_2: String,
+    pub name_ru: String,
+    pub name_kk: String,
+    pub name_en: String,
+    pub kind: String,
+    pub admin_center_ru: String,
+    pub name_genitive_ru: String,
+    pub body_name_ru: String,
+}
+
+const COLUMNS: &str = "kato, iso3166_2, name_ru, name_kk, name_en, kind, admin_center_ru, \
+                       name_genitive_ru, body_name_ru";
+
+fn from_row(r: &sqlx::sqlite::SqliteRow) -> RegionRow {
+    RegionRow {
+        kato: r.get("kato"),
+        iso3166_2: r.get("iso3166_2"),
+        name_ru: r.get("name_ru"),
+        name_kk: r.get("name_kk"),
+        name_en: r.get("name_en"),
+        kind: r.get("kind"),
+        admin_center_ru: r.get("admin_center_ru"),
+        name_genitive_ru: r.get("name_genitive_ru"),
+        body_name_ru: r.get("body_name_ru"),
+    }
+}
+
+impl Store {
+    pub async fn list_regions(&self) -> Result<Vec<RegionRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM regions ORDER BY sort_order"
+        )))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(from_row).collect())
+    }
+
+    pub async fn get_region(&self, kato: &str) -> Result<RegionRow> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM regions WHERE kato = ?"
+        )))
+        .bind(kato)
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(from_row)
+        .ok_or_else(|| StoreError::NotFound(format!("regions/{kato}")))
+    }
+}

@@ -1,0 +1,229 @@
+//! Spawns the real service on a random port with its own SQLite file and PKI, and
+//! connects real gRPC clients to it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use kvota::api::pb;
+use kvota::api::pb::document_service_client::DocumentServiceClient;
+use kvota::api::pb::employer_application_service_client::EmployerApplicationServiceClient;
+use kvota::api::pb::region_service_client::RegionServiceClient;
+use kvota::config::Config;
+use kvota::startup::Application;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+/// A clock inside the filing window for quota year 2027.
+pub const BEFORE_DEADLINE: &str = "2026-09-15T10:30:00+05:00";
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub root_pem: PathBuf,
+    pub config: Config,
+    pub channel: Channel,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A test PKI: a root CA and a seal certificate issued by it, made fresh for each app.
+pub fn test_pki(dir: &Path) -> kvota::sign::dev::DevSeal {
+    kvota::sign::dev::ensure_dev_pki(dir, "990140000017").expect("test PKI")
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_at(BEFORE_DEADLINE).await
+    }
+
+    /// Spawns the service with its clock fixed at `clock`.
+    pub async fn spawn_at(clock: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pki = test_pki(&dir.path().join("pki"));
+        let mut config = Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().join("data"),
+            clock: Some(clock.into()),
+            ..Config::default()
+        };
+        config.signing.key_file = Some(pki.seal_key_pem.clone());
+        config.signing.cert_file = Some(pki.seal_cert_pem.clone());
+        config.signing.chain_file = Some(pki.chain_pem.clone());
+        config.signing.trust_anchors = vec![pki.root_pem.clone()];
+        Self::spawn_with(dir, config, pki.root_pem).await
+    }
+
+    pub async fn spawn_with(dir: tempfile::TempDir, config: Config, root_pem: PathBuf) -> Self {
+        let app = Application::build(&config).await.expect("service builds");
+        let addr = app.local_addr();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connects");
+        Self {
+            addr,
+            dir,
+            root_pem,
+            config,
+            channel,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn applications(&self) -> EmployerApplicationServiceClient<Channel> {
+        EmployerApplicationServiceClient::new(self.channel.clone())
+    }
+
+    pub fn documents(&self) -> DocumentServiceClient<Channel> {
+        DocumentServiceClient::new(self.channel.clone())
+            .max_decoding_message_size(64 * 1024 * 1024)
+            .max_encoding_message_size(64 * 1024 * 1024)
+    }
+
+    pub fn regions(&self) -> RegionServiceClient<Channel> {
+        RegionServiceClient::new(self.channel.clone())
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.await.expect("server task").expect("server ran cleanly");
+        }
+    }
+
+    pub async fn create(&self, a: pb::Application) -> pb::Application {
+        self.applications()
+            .create_application(pb::CreateApplicationRequest {
+                application: Some(a),
+                request_id: String::new(),
+            })
+            .await
+            .expect("created")
+            .into_inner()
+    }
+
+    pub async fn submit(&self, a: &pb::Application) -> Result<pb::Application, Status> {
+        self.applications()
+            .submit_application(pb::SubmitApplicationRequest {
+                name: a.name.clone(),
+                etag: a.etag.clone(),
+            })
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    pub async fn download(&self, document: &str, format: pb::DocumentFormat) -> Vec<u8> {
+        let mut stream = self
+            .documents()
+            .download_document(pb::DownloadDocumentRequest {
+                name: document.into(),
+                format: format as i32,
+            })
+            .await
+            .expect("download starts")
+            .into_inner();
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.message().await.expect("chunk") {
+            out.extend_from_slice(&chunk.data);
+        }
+        out
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+pub fn line(
+    code: &str,
+    name: &str,
+    category: pb::WorkerCategory,
+    current: u32,
+    requested: u32,
+) -> pb::DemandLine {
+    pb::DemandLine {
+        occupation_code: code.into(),
+        occupation_name: name.into(),
+        category: category as i32,
+        current_count: current,
+        requested_count: requested,
+    }
+}
+
+/// A complete application for 2027 in Akmola region, with Kazakh letters in it.
+pub fn sample_application() -> pb::Application {
+    use pb::WorkerCategory as C;
+    pb::Application {
+        quota_year: 2027,
+        region_code: "110000000".into(),
+        employer: Some(pb::Employer {
+            bin: "900101300007".into(),
+            name: "ТОО «Ақжол Құрылыс»".into(),
+            legal_address: "Акмолинская область, г. Кокшетау, ул. Абая, 1".into(),
+        }),
+        lines: vec![
+            line("1120", "Генеральный директор", C::First, 1, 1),
+            line("2142", "Инженер-строитель", C::Third, 5, 12),
+            line("7212", "Электрогазосварщик", C::Fourth, 8, 20),
+            line("9312", "Дорожный рабочий", C::Seasonal, 0, 15),
+        ],
+        justification: "Строительство дороги «Көкшетау — Щучинск» по договору № 14-ҚҰ/2026; \
+                        Әлібек, Ғалым, Нұрлан, Өмірзақ, Үміт, Һ, І обучаются для замены."
+            .into(),
+        head_position: "Директор".into(),
+        head_full_name: "Сейтқали Әлихан Нұрұлы".into(),
+        ..Default::default()
+    }
+}
+
+/// The field paths of a status's BadRequest violations.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+pub fn reason(status: &Status) -> String {
+    status
+        .get_details_error_info()
+        .map(|e| e.reason)
+        .unwrap_or_default()
+}
+
+pub fn assert_invalid(status: &Status, field: &str) {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        violated_fields(status).iter().any(|f| f == field),
+        "expected a violation of {field}, got {:?} ({})",
+        violated_fields(status),
+        status.message()
+    );
+    assert_eq!(reason(status), "INVALID_FIELD");
+}
+
+/// Runs an external verifier; a missing tool fails the test (CI installs them all).
+pub fn tool(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} must be installed for this test: {e}"))
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

@@ -1,0 +1,162 @@
+//! The process: health, reflection, the binary's commands and its shutdown.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_reports_each_service_serving() {
+    let app = TestApp::spawn().await;
+    let mut health = HealthClient::new(app.channel.clone());
+    for service in [
+        "",
+        "kvota.v1.EmployerApplicationService",
+        "kvota.v1.DocumentService",
+        "kvota.v1.RegionService",
+    ] {
+        let status = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        assert_eq!(status, ServingStatus::Serving as i32, "{service}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn reflection_lists_the_services() {
+    let app = TestApp::spawn().await;
+    let mut client = ServerReflectionClient::new(app.channel.clone());
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = client
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = responses.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected reflection response");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for expected in [
+        "kvota.v1.EmployerApplicationService",
+        "kvota.v1.DocumentService",
+        "kvota.v1.RegionService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    app.stop().await;
+}
+
+#[test]
+fn certs_dev_makes_a_root_and_a_seal_with_a_bin() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kvota"))
+        .args(["certs", "dev", "--dir"])
+        .arg(dir.path())
+        .env("KVOTA_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let cert = dir.path().join("seal.cert.pem");
+    let subject = tool(
+        "openssl",
+        &[
+            "x509",
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "RFC2253",
+            "-in",
+            cert.to_str().unwrap(),
+        ],
+    );
+    let subject = text(&subject);
+    assert!(subject.contains("OU=BIN000140000012"), "{subject}");
+    let verify = tool(
+        "openssl",
+        &[
+            "verify",
+            "-CAfile",
+            dir.path().join("root.pem").to_str().unwrap(),
+            cert.to_str().unwrap(),
+        ],
+    );
+    assert!(verify.status.success(), "{}", text(&verify));
+}
+
+#[tokio::test]
+async fn the_binary_serves_with_its_own_dev_certificates_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kvota"))
+        .arg("serve")
+        .env("KVOTA_LISTEN", format!("127.0.0.1:{port}"))
+        .env("KVOTA_DATA_DIR", dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut health = None;
+    for _ in 0..100 {
+        if let Ok(c) = HealthClient::connect(format!("http://127.0.0.1:{port}")).await {
+            health = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut health = health.expect("the service starts listening");
+    let status = health
+        .check(HealthCheckRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .status;
+    assert_eq!(status, ServingStatus::Serving as i32);
+    assert!(dir.path().join("kvota.db").exists());
+    assert!(dir.path().join("certs/root.pem").exists());
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut waited = 0;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(waited < 100, "the service did not stop on SIGTERM");
+        waited += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("development certificates"), "{stderr}");
+}
