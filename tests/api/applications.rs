@@ -113,7 +113,7 @@ async fn every_bad_field_is_refused_with_its_path() {
     let cases: Vec<(&str, Box<dyn Fn(&mut pb::Application)>)> = vec![
         (
             "application.employer.bin",
-            Box::new(|a| a.employer.as_mut().unwrap().bin = "900101300008".into()),
+            Box::new(|a| a.employer.as_mut().unwrap().bin = "040140001237".into()),
         ),
         (
             "application.employer.bin",

@@ -167,7 +167,7 @@ pub fn sample_application() -> pb::Application {
         quota_year: 2027,
         region_code: "110000000".into(),
         employer: Some(pb::Employer {
-            bin: "900101300007".into(),
+            bin: "040140001236".into(),
             name: "ТОО «Ақжол Құрылыс»".into(),
             legal_address: "Акмолинская область, г. Кокшетау, ул. Абая, 1".into(),
         }),

@@ -122,8 +122,10 @@ async fn the_binary_serves_with_its_own_dev_certificates_and_stops_on_sigterm() 
         .unwrap();
     let mut health = None;
     for _ in 0..100 {
-        if let Ok(c) = HealthClient::connect(format!("http://127.0.0.1:{port}")).await {
-            health = Some(c);
+        let endpoint =
+            tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).unwrap();
+        if let Ok(channel) = endpoint.connect().await {
+            health = Some(HealthClient::new(channel));
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
