@@ -108,14 +108,14 @@ impl<'a> FormWorld<'a> {
             }
         }
         let main = file_id(&format!("/{template}"));
-        if !sources.contains_key(&main) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = sources.entry(main) {
             let text = shared
                 .template(template)
                 .ok_or_else(|| RenderError::Template {
                     template: template.into(),
                     message: "no such template".into(),
                 })?;
-            sources.insert(main, Source::new(main, text));
+            slot.insert(Source::new(main, text));
         }
         let mut files = HashMap::new();
         files.insert(file_id("/data.json"), Bytes::new(data));

@@ -110,7 +110,8 @@ async fn a_draft_is_created_read_edited_submitted_and_sealed() {
 #[tokio::test]
 async fn every_bad_field_is_refused_with_its_path() {
     let app = TestApp::spawn().await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut pb::Application)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut pb::Application)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "application.employer.bin",
             Box::new(|a| a.employer.as_mut().unwrap().bin = "040140001237".into()),

@@ -18,10 +18,8 @@ use tonic_types::StatusExt;
 pub const BEFORE_DEADLINE: &str = "2026-09-15T10:30:00+05:00";
 
 pub struct TestApp {
-    pub addr: std::net::SocketAddr,
     pub dir: tempfile::TempDir,
     pub root_pem: PathBuf,
-    pub config: Config,
     pub channel: Channel,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -57,6 +55,7 @@ impl TestApp {
     pub async fn spawn_with(dir: tempfile::TempDir, config: Config, root_pem: PathBuf) -> Self {
         let app = Application::build(&config).await.expect("service builds");
         let addr = app.local_addr();
+        tracing::debug!(%addr, data = %config.data_dir.display(), "test service");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
             let _ = rx.await;
@@ -67,10 +66,8 @@ impl TestApp {
             .await
             .expect("connects");
         Self {
-            addr,
             dir,
             root_pem,
-            config,
             channel,
             shutdown: Some(tx),
             server: Some(server),
