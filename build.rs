@@ -4,8 +4,14 @@
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["application.proto", "document.proto", "region.proto"]
-        .map(|f| PathBuf::from("proto/kvota/v1").join(f));
+    let protos = [
+        "application.proto",
+        "calendar.proto",
+        "document.proto",
+        "region.proto",
+        "regional.proto",
+    ]
+    .map(|f| PathBuf::from("proto/kvota/v1").join(f));
     let mut config = tonic_prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);

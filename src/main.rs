@@ -22,6 +22,19 @@ struct Cli {
 enum Command {
     /// Run the gRPC service.
     Serve,
+    /// Render a template with a JSON data file to an (unsealed) PDF, to preview a
+    /// template change before the service uses it.
+    Render {
+        /// Template name, e.g. appendix1.typ (from templates_dir, else built in).
+        #[arg(long, default_value = "appendix1.typ")]
+        template: String,
+        /// The data file (see templates/sample/).
+        #[arg(long)]
+        data: PathBuf,
+        /// Where to write the PDF.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Certificates.
     Certs {
         #[command(subcommand)]
@@ -63,6 +76,25 @@ async fn main() -> Result<()> {
         Command::Serve => {
             let app = Application::build(&config).await?;
             app.run_until(shutdown_signal()).await
+        }
+        Command::Render {
+            template,
+            data,
+            out,
+        } => {
+            let renderer = kvota::render::Renderer::new(
+                config.templates_dir.as_deref(),
+                config.fonts_dir.as_deref(),
+            )?;
+            let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&data)?)?;
+            let meta = kvota::render::PdfMeta {
+                ident: "preview".into(),
+                created: chrono::Utc::now().with_timezone(&kvota::domain::almaty()),
+            };
+            let pdf = renderer.render(&template, &value, "preview", &meta)?;
+            std::fs::write(&out, &pdf)?;
+            println!("{} ({} bytes)", out.display(), pdf.len());
+            Ok(())
         }
         Command::Certs {
             command: CertsCommand::Dev { dir, force },

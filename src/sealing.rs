@@ -83,7 +83,8 @@ impl Sealer {
         }
     }
 
-    fn visible_signature(&self, document_id: &str, t: DateTime<Utc>) -> VisibleSignature {
+    /// The visible signature block of a document about to be sealed.
+    pub fn visible_signature(&self, document_id: &str, t: DateTime<Utc>) -> VisibleSignature {
         let who = self.signer.subject_summary();
         VisibleSignature {
             signer: who.common_name.clone().unwrap_or_default(),

@@ -10,9 +10,14 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
+use crate::api::calendar::CalendarApi;
+use crate::api::pb::calendar_service_server::CalendarServiceServer;
+use crate::api::pb::central_body_service_server::CentralBodyServiceServer;
 use crate::api::pb::document_service_server::DocumentServiceServer;
 use crate::api::pb::employer_application_service_server::EmployerApplicationServiceServer;
 use crate::api::pb::region_service_server::RegionServiceServer;
+use crate::api::pb::regional_service_server::RegionalServiceServer;
+use crate::api::regional::{CentralBodies, Regional};
 use crate::api::{
     AppState, applications::Applications, documents::Documents, pb, regions::Regions,
 };
@@ -124,6 +129,15 @@ impl Application {
             .set_serving::<DocumentServiceServer<Documents>>()
             .await;
         health.set_serving::<RegionServiceServer<Regions>>().await;
+        health
+            .set_serving::<CalendarServiceServer<CalendarApi>>()
+            .await;
+        health
+            .set_serving::<RegionalServiceServer<Regional>>()
+            .await;
+        health
+            .set_serving::<CentralBodyServiceServer<CentralBodies>>()
+            .await;
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -146,6 +160,9 @@ impl Application {
                 DocumentServiceServer::new(Documents(s.clone()))
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
+            .add_service(CalendarServiceServer::new(CalendarApi(s.clone())))
+            .add_service(RegionalServiceServer::new(Regional(s.clone())))
+            .add_service(CentralBodyServiceServer::new(CentralBodies(s.clone())))
             .add_service(RegionServiceServer::new(Regions(s)))
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown)
             .await?;

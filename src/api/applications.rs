@@ -13,7 +13,7 @@ use crate::store::{ApplicationRow, ApplicationState, ListFilter};
 
 pub struct Applications(pub AppState);
 
-fn category_from_pb(v: i32) -> Option<WorkerCategory> {
+pub(crate) fn category_from_pb(v: i32) -> Option<WorkerCategory> {
     use pb::WorkerCategory as C;
     match C::try_from(v).ok()? {
         C::Unspecified => None,
@@ -25,7 +25,7 @@ fn category_from_pb(v: i32) -> Option<WorkerCategory> {
     }
 }
 
-fn category_to_pb(c: WorkerCategory) -> pb::WorkerCategory {
+pub(crate) fn category_to_pb(c: WorkerCategory) -> pb::WorkerCategory {
     use pb::WorkerCategory as C;
     match c {
         WorkerCategory::First => C::First,

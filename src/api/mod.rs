@@ -2,8 +2,10 @@
 //! this module knows the protobuf types.
 
 pub mod applications;
+pub mod calendar;
 pub mod documents;
 pub mod error;
+pub mod regional;
 pub mod regions;
 
 use std::sync::Arc;

@@ -1,8 +1,11 @@
 //! Pure types and rules of the quota process: parse, check, compute. No I/O.
 
 pub mod application;
+pub mod calendar;
+pub mod commission;
 pub mod deadline;
 pub mod ids;
+pub mod timeline;
 pub mod violations;
 
 pub use application::{ApplicationDraft, DemandLine, OccupationCode, WorkerCategory};

@@ -50,3 +50,48 @@ impl Violations {
         self.0.iter()
     }
 }
+
+impl Violations {
+    /// A required, trimmed text of at most `max_chars` characters without control
+    /// characters (other than newlines and tabs).
+    pub fn text(
+        &mut self,
+        field: &str,
+        value: &str,
+        what: &str,
+        max_chars: usize,
+    ) -> Option<String> {
+        let t = value.trim();
+        if t.is_empty() {
+            self.add(field, format!("{what} is required"));
+            None
+        } else if t.chars().count() > max_chars {
+            self.add(
+                field,
+                format!("{what} is longer than {max_chars} characters"),
+            );
+            None
+        } else if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            self.add(field, format!("{what} contains control characters"));
+            None
+        } else {
+            Some(t.to_owned())
+        }
+    }
+
+    /// A count within `0..=max`.
+    pub fn count(&mut self, field: &str, value: u32, max: u32) -> u32 {
+        if value > max {
+            self.add(field, format!("must be from 0 to {max}"));
+        }
+        value.min(max)
+    }
+
+    pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Violations> {
+        if self.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
+    }
+}

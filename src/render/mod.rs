@@ -23,6 +23,20 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "appendix1.typ",
         include_str!("../../templates/appendix1.typ"),
     ),
+    (
+        "appendix2.typ",
+        include_str!("../../templates/appendix2.typ"),
+    ),
+    (
+        "appendix3.typ",
+        include_str!("../../templates/appendix3.typ"),
+    ),
+    (
+        "appendix4.typ",
+        include_str!("../../templates/appendix4.typ"),
+    ),
+    ("protocol.typ", include_str!("../../templates/protocol.typ")),
+    ("notice.typ", include_str!("../../templates/notice.typ")),
 ];
 
 #[derive(Debug, thiserror::Error)]

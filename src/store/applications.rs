@@ -433,6 +433,7 @@ impl Store {
             "withdrawn",
         )
         .await?;
+        super::regional::ensure_open(&mut tx, &app.region_code, app.quota_year).await?;
         let revision = app.revision + 1;
         sqlx::query(
             "UPDATE applications SET state = 'WITHDRAWN', revision = ?, etag = ?, update_time = ?

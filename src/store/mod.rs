@@ -2,7 +2,9 @@
 //! transaction so nothing is half-written.
 
 pub mod applications;
+pub mod calendar;
 pub mod documents;
+pub mod regional;
 pub mod regions;
 
 use std::str::FromStr;

@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use kvota::api::pb;
+use kvota::api::pb::calendar_service_client::CalendarServiceClient;
+use kvota::api::pb::central_body_service_client::CentralBodyServiceClient;
 use kvota::api::pb::document_service_client::DocumentServiceClient;
 use kvota::api::pb::employer_application_service_client::EmployerApplicationServiceClient;
 use kvota::api::pb::region_service_client::RegionServiceClient;
+use kvota::api::pb::regional_service_client::RegionalServiceClient;
 use kvota::config::Config;
 use kvota::startup::Application;
 use tonic::transport::Channel;
@@ -20,6 +23,7 @@ pub const BEFORE_DEADLINE: &str = "2026-09-15T10:30:00+05:00";
 pub struct TestApp {
     pub dir: tempfile::TempDir,
     pub root_pem: PathBuf,
+    pub config: Config,
     pub channel: Channel,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -55,7 +59,6 @@ impl TestApp {
     pub async fn spawn_with(dir: tempfile::TempDir, config: Config, root_pem: PathBuf) -> Self {
         let app = Application::build(&config).await.expect("service builds");
         let addr = app.local_addr();
-        tracing::debug!(%addr, data = %config.data_dir.display(), "test service");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
             let _ = rx.await;
@@ -68,6 +71,7 @@ impl TestApp {
         Self {
             dir,
             root_pem,
+            config,
             channel,
             shutdown: Some(tx),
             server: Some(server),
@@ -84,8 +88,40 @@ impl TestApp {
             .max_encoding_message_size(64 * 1024 * 1024)
     }
 
+    pub fn regional(&self) -> RegionalServiceClient<Channel> {
+        RegionalServiceClient::new(self.channel.clone())
+    }
+
+    pub fn calendar(&self) -> CalendarServiceClient<Channel> {
+        CalendarServiceClient::new(self.channel.clone())
+    }
+
+    pub fn central(&self) -> CentralBodyServiceClient<Channel> {
+        CentralBodyServiceClient::new(self.channel.clone())
+    }
+
     pub fn regions(&self) -> RegionServiceClient<Channel> {
         RegionServiceClient::new(self.channel.clone())
+    }
+
+    /// Stops this server and starts another on the same database and PKI with its clock
+    /// at `clock`: how a test lets time pass.
+    pub async fn restart_at(mut self, clock: &str) -> Self {
+        self.halt().await;
+        let mut config = self.config.clone();
+        config.clock = Some(clock.into());
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        let root = self.root_pem.clone();
+        Self::spawn_with(dir, config, root).await
+    }
+
+    async fn halt(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.await.expect("server task").expect("server ran cleanly");
+        }
     }
 
     /// Stops the server and waits for it.

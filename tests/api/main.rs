@@ -1,8 +1,11 @@
 //! Integration tests over the real gRPC socket, one test binary (zero2prod style).
 
 mod applications;
+mod calendar;
 mod helpers;
 mod regions;
 mod rendering;
+mod season;
 mod service;
+mod sign;
 mod signatures;

@@ -162,3 +162,76 @@ async fn the_binary_serves_with_its_own_dev_certificates_and_stops_on_sigterm() 
     assert!(status.success(), "{stderr}");
     assert!(stderr.contains("development certificates"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_pkcs12_seal_from_configuration_signs_the_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = test_pki(&dir.path().join("pki"));
+    let mut chain = openssl::stack::Stack::new().unwrap();
+    chain.push(pki.root_cert.clone()).unwrap();
+    let p12 = openssl::pkcs12::Pkcs12::builder()
+        .name("kvota seal")
+        .pkey(pki.seal.key())
+        .cert(pki.seal.cert())
+        .ca(chain)
+        .build2("s3cret")
+        .unwrap()
+        .to_der()
+        .unwrap();
+    let p12_path = dir.path().join("seal.p12");
+    std::fs::write(&p12_path, p12).unwrap();
+    let mut config = kvota::config::Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().join("data"),
+        clock: Some(BEFORE_DEADLINE.into()),
+        ..Default::default()
+    };
+    config.signing.pkcs12_file = Some(p12_path);
+    config.signing.pkcs12_password = Some("s3cret".into());
+    config.signing.trust_anchors = vec![pki.root_pem.clone()];
+    let serial = pki.seal.serial_hex();
+    let root = pki.root_pem.clone();
+    let app = TestApp::spawn_with(dir, config, root).await;
+    let created = app.create(sample_application()).await;
+    let submitted = app.submit(&created).await.unwrap();
+    let doc = app
+        .documents()
+        .get_document(kvota::api::pb::GetDocumentRequest {
+            name: submitted.document,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(doc.signatures[0].certificate_serial, serial);
+    // No development certificates were made when a seal is configured.
+    assert!(!app.path("data/certs").exists());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_pkcs12_password_stops_the_start_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = test_pki(&dir.path().join("pki"));
+    let p12 = openssl::pkcs12::Pkcs12::builder()
+        .name("kvota seal")
+        .pkey(pki.seal.key())
+        .cert(pki.seal.cert())
+        .build2("right")
+        .unwrap()
+        .to_der()
+        .unwrap();
+    let p12_path = dir.path().join("seal.p12");
+    std::fs::write(&p12_path, p12).unwrap();
+    let mut config = kvota::config::Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().join("data"),
+        ..Default::default()
+    };
+    config.signing.pkcs12_file = Some(p12_path);
+    config.signing.pkcs12_password = Some("wrong".into());
+    let err = match kvota::startup::Application::build(&config).await {
+        Ok(_) => panic!("started with a wrong password"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("PKCS#12"), "{err}");
+}

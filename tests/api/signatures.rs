@@ -270,6 +270,22 @@ async fn appendix_1_reads_as_the_rules_word_for_word_with_kazakh_letters() {
             "{phrase:?} missing from the PDF text:\n{raw}"
         );
     }
+    // The QR code at the foot carries the document's name.
+    let prefix = i.app.path("page");
+    let o = tool("pdftoppm", &["-r", "150", "-png", s(&i.pdf), s(&prefix)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let pages: Vec<String> = std::fs::read_dir(i.app.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["-q", "--raw"];
+    args.extend(pages.iter().map(String::as_str));
+    let o = tool("zbarimg", &args);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), i.document);
+
     let o = tool("qpdf", &["--check", s(&i.pdf)]);
     assert!(o.status.success(), "{}", text(&o));
 

@@ -1,0 +1,308 @@
+//! The Commission's decisions on employers' applications (p. 8–11 of the Rules).
+
+use chrono::NaiveDate;
+
+use super::violations::Violations;
+
+/// The Commission's outcome for one application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Одобрить: every line as requested.
+    Approved,
+    /// Одобрить частично: at least one line reduced (p. 10 "частично").
+    PartiallyApproved,
+    /// Отказать: nothing approved (p. 10 "полностью").
+    Rejected,
+}
+
+impl Outcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Approved => "APPROVED",
+            Self::PartiallyApproved => "PARTIALLY_APPROVED",
+            Self::Rejected => "REJECTED",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Self> {
+        [Self::Approved, Self::PartiallyApproved, Self::Rejected]
+            .into_iter()
+            .find(|o| o.code() == s)
+    }
+
+    /// The decision in the words of a protocol.
+    pub fn text_ru(self) -> &'static str {
+        match self {
+            Self::Approved => "одобрить",
+            Self::PartiallyApproved => "одобрить частично",
+            Self::Rejected => "отказать",
+        }
+    }
+}
+
+/// The only three grounds on which the Commission may reject an application fully or
+/// partially (p. 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RejectionGround {
+    /// p. 10.1: the need can be met from the local labour force.
+    LocalLabourAvailable,
+    /// p. 10.2: unremedied violations of the permit rules.
+    PermitViolations,
+    /// p. 10.3: unremedied violations of labour law, incl. overdue wages.
+    LabourLawViolations,
+}
+
+impl RejectionGround {
+    pub const ALL: [Self; 3] = [
+        Self::LocalLabourAvailable,
+        Self::PermitViolations,
+        Self::LabourLawViolations,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::LocalLabourAvailable => "LOCAL_LABOUR_AVAILABLE",
+            Self::PermitViolations => "PERMIT_VIOLATIONS",
+            Self::LabourLawViolations => "LABOUR_LAW_VIOLATIONS",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.code() == s)
+    }
+
+    /// The ground in the words of p. 10, for protocols and notices.
+    pub fn text_ru(self) -> &'static str {
+        match self {
+            Self::LocalLabourAvailable => {
+                "наличие возможности удовлетворения потребности в рабочей силе за счет трудовых ресурсов, \
+                 в том числе путем профессиональной подготовки безработных граждан, независимых работников, \
+                 а также высвобождаемых работников по профессиям и специальностям, по которым предполагается \
+                 привлечение иностранных работников (подпункт 1) пункта 10 Правил)"
+            }
+            Self::PermitViolations => {
+                "наличие у работодателей, предусматривающих привлечение иностранных работников, \
+                 неустраненных нарушений порядка выдачи и (или) продления привлечения иностранной рабочей \
+                 силы в предыдущем и текущем годах (подпункт 2) пункта 10 Правил)"
+            }
+            Self::LabourLawViolations => {
+                "наличие у работодателей, предусматривающих привлечение иностранных работников, \
+                 неустраненных нарушений трудового законодательства Республики Казахстан, в том числе \
+                 просроченной задолженности по заработной плате и другим выплатам работникам в предыдущем \
+                 и текущем годах (подпункт 3) пункта 10 Правил)"
+            }
+        }
+    }
+}
+
+/// What a caller sent for `RecordCommissionDecision`, checked against the requested
+/// counts of the application's lines.
+#[derive(Debug, Clone)]
+pub struct DecisionInput {
+    pub outcome: Option<Outcome>,
+    pub approved_counts: Vec<u32>,
+    pub grounds: Vec<Option<RejectionGround>>,
+    pub decided_on: String,
+    pub protocol_number: String,
+}
+
+/// A valid decision of the Commission on one application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommissionDecision {
+    pub outcome: Outcome,
+    pub approved_counts: Vec<u32>,
+    pub grounds: Vec<RejectionGround>,
+    pub decided_on: NaiveDate,
+    pub protocol_number: String,
+}
+
+impl CommissionDecision {
+    /// Parses a decision on an application whose lines requested `requested`.
+    pub fn parse(input: &DecisionInput, requested: &[u32]) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        let outcome = input.outcome;
+        if outcome.is_none() {
+            v.add(
+                "outcome",
+                "outcome is required: APPROVED, PARTIALLY_APPROVED or REJECTED",
+            );
+        }
+        if input.approved_counts.len() != requested.len() {
+            v.add(
+                "approved_counts",
+                format!(
+                    "one approved count per line of the application is required: {} lines, {} counts",
+                    requested.len(),
+                    input.approved_counts.len()
+                ),
+            );
+        } else {
+            for (i, (&a, &r)) in input.approved_counts.iter().zip(requested).enumerate() {
+                if a > r {
+                    v.add(
+                        format!("approved_counts[{i}]"),
+                        format!("approved {a} is more than the {r} requested"),
+                    );
+                }
+            }
+        }
+        let mut grounds = Vec::new();
+        for (i, g) in input.grounds.iter().enumerate() {
+            match g {
+                Some(g) if grounds.contains(g) => {
+                    v.add(format!("grounds[{i}]"), "this ground is already listed")
+                }
+                Some(g) => grounds.push(*g),
+                None => v.add(
+                    format!("grounds[{i}]"),
+                    "only the three grounds of p. 10 of the Rules may be given",
+                ),
+            }
+        }
+        let decided_on = match NaiveDate::parse_from_str(input.decided_on.trim(), "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                v.add(
+                    "decided_on",
+                    "the date of the decision is required as YYYY-MM-DD",
+                );
+                None
+            }
+        };
+        let protocol_number = input.protocol_number.trim();
+        if protocol_number.is_empty() || protocol_number.chars().count() > 50 {
+            v.add(
+                "protocol_number",
+                "the protocol number is required (at most 50 characters)",
+            );
+        }
+        if let (Some(outcome), true) = (outcome, input.approved_counts.len() == requested.len()) {
+            let all_full = input
+                .approved_counts
+                .iter()
+                .zip(requested)
+                .all(|(a, r)| a == r);
+            let all_zero = input.approved_counts.iter().all(|&a| a == 0);
+            match outcome {
+                Outcome::Approved => {
+                    if !all_full {
+                        v.add(
+                            "approved_counts",
+                            "a full approval approves every line as requested",
+                        );
+                    }
+                    if !input.grounds.is_empty() {
+                        v.add("grounds", "a full approval has no grounds of rejection");
+                    }
+                }
+                Outcome::PartiallyApproved => {
+                    if all_full {
+                        v.add(
+                            "approved_counts",
+                            "a partial approval reduces at least one line",
+                        );
+                    }
+                    if all_zero {
+                        v.add(
+                            "approved_counts",
+                            "nothing is approved: that is a rejection",
+                        );
+                    }
+                }
+                Outcome::Rejected => {
+                    if !all_zero {
+                        v.add("approved_counts", "a rejection approves nothing");
+                    }
+                }
+            }
+            // p. 10: a full or partial rejection names its grounds.
+            if outcome != Outcome::Approved && input.grounds.is_empty() {
+                v.add(
+                    "grounds",
+                    "grounds of p. 10 are required unless the application is fully approved",
+                );
+            }
+        }
+        match (outcome, decided_on) {
+            (Some(outcome), Some(decided_on)) if v.is_empty() => Ok(Self {
+                outcome,
+                approved_counts: input.approved_counts.clone(),
+                grounds,
+                decided_on,
+                protocol_number: protocol_number.to_owned(),
+            }),
+            _ => Err(v),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(outcome: Outcome, approved: &[u32], grounds: &[RejectionGround]) -> DecisionInput {
+        DecisionInput {
+            outcome: Some(outcome),
+            approved_counts: approved.to_vec(),
+            grounds: grounds.iter().copied().map(Some).collect(),
+            decided_on: "2026-10-12".into(),
+            protocol_number: "3".into(),
+        }
+    }
+
+    fn fields(r: Result<CommissionDecision, Violations>) -> Vec<String> {
+        r.unwrap_err()
+            .into_vec()
+            .into_iter()
+            .map(|v| v.field)
+            .collect()
+    }
+
+    #[test]
+    fn full_partial_and_rejected_decisions_parse() {
+        let req = [5, 10];
+        assert!(CommissionDecision::parse(&input(Outcome::Approved, &[5, 10], &[]), &req).is_ok());
+        let g = [RejectionGround::LocalLabourAvailable];
+        assert!(
+            CommissionDecision::parse(&input(Outcome::PartiallyApproved, &[5, 4], &g), &req)
+                .is_ok()
+        );
+        assert!(CommissionDecision::parse(&input(Outcome::Rejected, &[0, 0], &g), &req).is_ok());
+    }
+
+    #[test]
+    fn approved_may_not_exceed_requested() {
+        let r = CommissionDecision::parse(&input(Outcome::Approved, &[6, 10], &[]), &[5, 10]);
+        assert!(fields(r).contains(&"approved_counts[0]".to_string()));
+    }
+
+    #[test]
+    fn a_rejection_needs_grounds_and_a_full_approval_has_none() {
+        let r = CommissionDecision::parse(&input(Outcome::Rejected, &[0], &[]), &[5]);
+        assert_eq!(fields(r), ["grounds"]);
+        let r = CommissionDecision::parse(
+            &input(
+                Outcome::Approved,
+                &[5],
+                &[RejectionGround::PermitViolations],
+            ),
+            &[5],
+        );
+        assert_eq!(fields(r), ["grounds"]);
+    }
+
+    #[test]
+    fn partial_means_at_least_one_line_reduced() {
+        let g = [RejectionGround::LabourLawViolations];
+        let r = CommissionDecision::parse(&input(Outcome::PartiallyApproved, &[5], &g), &[5]);
+        assert_eq!(fields(r), ["approved_counts"]);
+    }
+
+    #[test]
+    fn unknown_grounds_are_refused() {
+        let mut i = input(Outcome::Rejected, &[0], &[]);
+        i.grounds = vec![None];
+        let r = CommissionDecision::parse(&i, &[5]);
+        assert!(fields(r).contains(&"grounds[0]".to_string()));
+    }
+}

@@ -1,0 +1,105 @@
+//! The working-day calendar's facts: holiday rules, dated days off and the ministry's
+//! day transfers, seeded by migration and extendable through the API.
+
+use chrono::NaiveDate;
+use sqlx::Row;
+
+use super::{Result, Store, StoreError, is_unique_violation};
+use crate::domain::calendar::{Calendar, DatedDayOff, HolidayRule, Transfer, TransferKind};
+
+fn date(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt(format!("date {s:?}: {e}")))
+}
+
+impl Store {
+    /// The calendar as the database knows it now.
+    pub async fn load_calendar(&self) -> Result<Calendar> {
+        let rules = sqlx::query(
+            "SELECT month, day, name_ru, shifts_if_weekend, from_year, to_year FROM holiday_rules",
+        )
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| HolidayRule {
+            month: r.get::<i64, _>("month") as u32,
+            day: r.get::<i64, _>("day") as u32,
+            name_ru: r.get("name_ru"),
+            shifts_if_weekend: r.get::<i64, _>("shifts_if_weekend") != 0,
+            from_year: r.get::<Option<i64>, _>("from_year").map(|y| y as i32),
+            to_year: r.get::<Option<i64>, _>("to_year").map(|y| y as i32),
+        })
+        .collect::<Vec<_>>();
+        let dated = sqlx::query("SELECT date, name_ru, shifts_if_weekend FROM dated_days_off")
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(DatedDayOff {
+                    date: date(r.get("date"))?,
+                    name_ru: r.get("name_ru"),
+                    shifts_if_weekend: r.get::<i64, _>("shifts_if_weekend") != 0,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let transfers = sqlx::query("SELECT date, kind, note_ru FROM day_transfers")
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                let kind: String = r.get("kind");
+                Ok(Transfer {
+                    date: date(r.get("date"))?,
+                    kind: match kind.as_str() {
+                        "DAY_OFF" => TransferKind::DayOff,
+                        "WORKING_DAY" => TransferKind::WorkingDay,
+                        other => {
+                            return Err(StoreError::Corrupt(format!("transfer kind {other:?}")));
+                        }
+                    },
+                    note_ru: r.get("note_ru"),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Calendar::new(rules, dated, transfers)
+            .map_err(|e| StoreError::Corrupt(format!("calendar: {e}")))
+    }
+
+    pub async fn add_day_transfer(&self, t: &Transfer) -> Result<()> {
+        let kind = match t.kind {
+            TransferKind::DayOff => "DAY_OFF",
+            TransferKind::WorkingDay => "WORKING_DAY",
+        };
+        let r = sqlx::query("INSERT INTO day_transfers (date, kind, note_ru) VALUES (?, ?, ?)")
+            .bind(t.date.format("%Y-%m-%d").to_string())
+            .bind(kind)
+            .bind(&t.note_ru)
+            .execute(self.pool())
+            .await;
+        match r {
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(format!(
+                "a transfer on {} is already recorded",
+                t.date
+            ))),
+            other => other.map(|_| ()).map_err(Into::into),
+        }
+    }
+
+    pub async fn add_dated_day_off(&self, d: &DatedDayOff) -> Result<()> {
+        let r = sqlx::query(
+            "INSERT INTO dated_days_off (date, name_ru, shifts_if_weekend) VALUES (?, ?, ?)",
+        )
+        .bind(d.date.format("%Y-%m-%d").to_string())
+        .bind(&d.name_ru)
+        .bind(d.shifts_if_weekend as i64)
+        .execute(self.pool())
+        .await;
+        match r {
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(format!(
+                "a day off on {} is already recorded",
+                d.date
+            ))),
+            other => other.map(|_| ()).map_err(Into::into),
+        }
+    }
+}

@@ -1,0 +1,767 @@
+//! The regional body's year: assessment, Commission, decisions and notices, filings
+//! (p. 7–17). Once a region has filed with the ministry its data for the year is frozen.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+
+use super::documents::{self, NewDocument};
+use super::{Result, Store, StoreError, parse_ts, ts};
+use crate::domain::WorkerCategory;
+use crate::domain::commission::{CommissionDecision, Outcome, RejectionGround};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AssessmentRow {
+    pub region_code: String,
+    pub quota_year: i64,
+    pub labour_demand: u32,
+    pub planned_jobs_national_projects: u32,
+    pub demand_text: String,
+    pub forecast_unemployed: u32,
+    pub forecast_released: u32,
+    pub forecast_graduates: u32,
+    pub forecast_text: String,
+    pub local_coverage: u32,
+    pub local_coverage_text: String,
+    pub efficiency_text: String,
+    pub immigrant_demand_text: String,
+    pub immigrant_forecast_text: String,
+    pub immigrant_efficiency_text: String,
+    pub justification: String,
+    pub update_time: Option<DateTime<Utc>>,
+    pub late: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    pub full_name: String,
+    pub job_title: String,
+    pub organisation: String,
+    pub kind: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRow {
+    pub application_id: String,
+    pub decision: CommissionDecision,
+    pub late_to_commission: bool,
+    pub notice_due_date: NaiveDate,
+    pub record_time: DateTime<Utc>,
+    pub notice_document_id: Option<String>,
+    pub notice_time: Option<DateTime<Utc>>,
+    pub notice_late: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImmigrantNeedRow {
+    pub current_count: u32,
+    pub need: u32,
+    pub justification: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryRow {
+    pub country_code: String,
+    pub country_name_ru: String,
+    /// 1st–4th category, seasonal.
+    pub counts: [u32; 5],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilingRow {
+    pub appendix2_id: String,
+    pub appendix3_id: String,
+    pub appendix4_id: String,
+    pub filed_time: DateTime<Utc>,
+    pub late: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalLineRow {
+    pub occupation_code: String,
+    pub occupation_name: String,
+    pub category: WorkerCategory,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalRow {
+    pub id: String,
+    pub body: String,
+    pub region_code: String,
+    pub quota_year: i64,
+    pub justification: String,
+    pub agreed_by_region: bool,
+    pub submit_time: DateTime<Utc>,
+    pub agree_time: Option<DateTime<Utc>>,
+    pub late: bool,
+    pub lines: Vec<ProposalLineRow>,
+}
+
+fn date(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt(format!("date {s:?}: {e}")))
+}
+
+/// FAILED_PRECONDITION if the region has filed with the ministry for the year.
+pub(crate) async fn ensure_open(
+    conn: &mut sqlx::SqliteConnection,
+    region: &str,
+    year: i64,
+) -> Result<()> {
+    let filed: Option<String> = sqlx::query_scalar(
+        "SELECT filed_time FROM regional_filings WHERE region_code = ? AND quota_year = ?",
+    )
+    .bind(region)
+    .bind(year)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match filed {
+        Some(t) => Err(StoreError::FailedPrecondition(format!(
+            "region {region} filed with the ministry for {year} at {t}: its data for that year is frozen"
+        ))),
+        None => Ok(()),
+    }
+}
+
+async fn fetch_decision(
+    conn: &mut sqlx::SqliteConnection,
+    application_id: &str,
+) -> Result<Option<DecisionRow>> {
+    let Some(r) = sqlx::query(
+        "SELECT application_id, outcome, grounds, decided_on, protocol_number, late_to_commission,
+                notice_due_date, record_time, notice_document_id, notice_time, notice_late
+         FROM commission_decisions WHERE application_id = ?",
+    )
+    .bind(application_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let approved: Vec<i64> = sqlx::query_scalar(
+        "SELECT approved_count FROM decision_lines WHERE application_id = ? ORDER BY position",
+    )
+    .bind(application_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let outcome: String = r.get("outcome");
+    let grounds: String = r.get("grounds");
+    Ok(Some(DecisionRow {
+        application_id: r.get("application_id"),
+        decision: CommissionDecision {
+            outcome: Outcome::from_code(&outcome)
+                .ok_or_else(|| StoreError::Corrupt(format!("outcome {outcome:?}")))?,
+            approved_counts: approved.into_iter().map(|a| a as u32).collect(),
+            grounds: grounds
+                .split(',')
+                .filter(|g| !g.is_empty())
+                .map(|g| {
+                    RejectionGround::from_code(g)
+                        .ok_or_else(|| StoreError::Corrupt(format!("ground {g:?}")))
+                })
+                .collect::<Result<_>>()?,
+            decided_on: date(r.get("decided_on"))?,
+            protocol_number: r.get("protocol_number"),
+        },
+        late_to_commission: r.get::<i64, _>("late_to_commission") != 0,
+        notice_due_date: date(r.get("notice_due_date"))?,
+        record_time: parse_ts(r.get("record_time"))?,
+        notice_document_id: r.get("notice_document_id"),
+        notice_time: r
+            .get::<Option<String>, _>("notice_time")
+            .as_deref()
+            .map(parse_ts)
+            .transpose()?,
+        notice_late: r.get::<Option<i64>, _>("notice_late").unwrap_or(0) != 0,
+    }))
+}
+
+async fn fetch_proposal(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<ProposalRow> {
+    let r = sqlx::query(
+        "SELECT id, body, region_code, quota_year, justification, agreed_by_region, submit_time,
+                agree_time, late FROM central_proposals WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("proposals/{id}")))?;
+    let lines = sqlx::query(
+        "SELECT occupation_code, occupation_name, category, count FROM proposal_lines
+         WHERE proposal_id = ? ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|l| {
+        let c: String = l.get("category");
+        Ok(ProposalLineRow {
+            occupation_code: l.get("occupation_code"),
+            occupation_name: l.get("occupation_name"),
+            category: WorkerCategory::from_code(&c)
+                .ok_or_else(|| StoreError::Corrupt(format!("category {c:?}")))?,
+            count: l.get::<i64, _>("count") as u32,
+        })
+    })
+    .collect::<Result<_>>()?;
+    Ok(ProposalRow {
+        id: r.get("id"),
+        body: r.get("body"),
+        region_code: r.get("region_code"),
+        quota_year: r.get("quota_year"),
+        justification: r.get("justification"),
+        agreed_by_region: r.get::<i64, _>("agreed_by_region") != 0,
+        submit_time: parse_ts(r.get("submit_time"))?,
+        agree_time: r
+            .get::<Option<String>, _>("agree_time")
+            .as_deref()
+            .map(parse_ts)
+            .transpose()?,
+        late: r.get::<i64, _>("late") != 0,
+        lines,
+    })
+}
+
+async fn insert_documents(tx: &mut Transaction<'_, Sqlite>, docs: &[&NewDocument]) -> Result<()> {
+    for d in docs {
+        documents::insert(tx, d).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    pub async fn set_assessment(
+        &self,
+        a: &AssessmentRow,
+        now: DateTime<Utc>,
+    ) -> Result<AssessmentRow> {
+        let mut tx = self.pool().begin().await?;
+        ensure_open(&mut tx, &a.region_code, a.quota_year).await?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO regional_assessments (region_code, quota_year, labour_demand,
+                 planned_jobs_national_projects, demand_text, forecast_unemployed, forecast_released,
+                 forecast_graduates, forecast_text, local_coverage, local_coverage_text,
+                 efficiency_text, immigrant_demand_text, immigrant_forecast_text,
+                 immigrant_efficiency_text, justification, update_time, late)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&a.region_code)
+        .bind(a.quota_year)
+        .bind(a.labour_demand as i64)
+        .bind(a.planned_jobs_national_projects as i64)
+        .bind(&a.demand_text)
+        .bind(a.forecast_unemployed as i64)
+        .bind(a.forecast_released as i64)
+        .bind(a.forecast_graduates as i64)
+        .bind(&a.forecast_text)
+        .bind(a.local_coverage as i64)
+        .bind(&a.local_coverage_text)
+        .bind(&a.efficiency_text)
+        .bind(&a.immigrant_demand_text)
+        .bind(&a.immigrant_forecast_text)
+        .bind(&a.immigrant_efficiency_text)
+        .bind(&a.justification)
+        .bind(ts(now))
+        .bind(a.late as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(AssessmentRow {
+            update_time: Some(now),
+            ..a.clone()
+        })
+    }
+
+    pub async fn get_assessment(&self, region: &str, year: i64) -> Result<Option<AssessmentRow>> {
+        let Some(r) = sqlx::query(
+            "SELECT * FROM regional_assessments WHERE region_code = ? AND quota_year = ?",
+        )
+        .bind(region)
+        .bind(year)
+        .fetch_optional(self.pool())
+        .await?
+        else {
+            return Ok(None);
+        };
+        let n = |c: &str| r.get::<i64, _>(c) as u32;
+        Ok(Some(AssessmentRow {
+            region_code: r.get("region_code"),
+            quota_year: r.get("quota_year"),
+            labour_demand: n("labour_demand"),
+            planned_jobs_national_projects: n("planned_jobs_national_projects"),
+            demand_text: r.get("demand_text"),
+            forecast_unemployed: n("forecast_unemployed"),
+            forecast_released: n("forecast_released"),
+            forecast_graduates: n("forecast_graduates"),
+            forecast_text: r.get("forecast_text"),
+            local_coverage: n("local_coverage"),
+            local_coverage_text: r.get("local_coverage_text"),
+            efficiency_text: r.get("efficiency_text"),
+            immigrant_demand_text: r.get("immigrant_demand_text"),
+            immigrant_forecast_text: r.get("immigrant_forecast_text"),
+            immigrant_efficiency_text: r.get("immigrant_efficiency_text"),
+            justification: r.get("justification"),
+            update_time: Some(parse_ts(r.get("update_time"))?),
+            late: r.get::<i64, _>("late") != 0,
+        }))
+    }
+
+    /// Replaces the Commission's composition for the year.
+    pub async fn set_commission_members(
+        &self,
+        region: &str,
+        year: i64,
+        members: &[MemberRow],
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        ensure_open(&mut tx, region, year).await?;
+        sqlx::query("DELETE FROM commission_members WHERE region_code = ? AND quota_year = ?")
+            .bind(region)
+            .bind(year)
+            .execute(&mut *tx)
+            .await?;
+        for (i, m) in members.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO commission_members (region_code, quota_year, position, full_name,
+                     job_title, organisation, kind, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(region)
+            .bind(year)
+            .bind(i as i64)
+            .bind(&m.full_name)
+            .bind(&m.job_title)
+            .bind(&m.organisation)
+            .bind(&m.kind)
+            .bind(&m.role)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn commission_members(&self, region: &str, year: i64) -> Result<Vec<MemberRow>> {
+        let rows = sqlx::query(
+            "SELECT full_name, job_title, organisation, kind, role FROM commission_members
+             WHERE region_code = ? AND quota_year = ? ORDER BY position",
+        )
+        .bind(region)
+        .bind(year)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| MemberRow {
+                full_name: r.get("full_name"),
+                job_title: r.get("job_title"),
+                organisation: r.get("organisation"),
+                kind: r.get("kind"),
+                role: r.get("role"),
+            })
+            .collect())
+    }
+
+    /// Records the Commission's decision on a submitted application, once.
+    pub async fn record_decision(
+        &self,
+        application_id: &str,
+        d: &CommissionDecision,
+        late_to_commission: bool,
+        notice_due_date: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<DecisionRow> {
+        let mut tx = self.pool().begin().await?;
+        let place = sqlx::query("SELECT region_code, quota_year FROM applications WHERE id = ?")
+            .bind(application_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("applications/{application_id}")))?;
+        ensure_open(&mut tx, place.get("region_code"), place.get("quota_year")).await?;
+        if fetch_decision(&mut tx, application_id).await?.is_some() {
+            return Err(StoreError::AlreadyExists(format!(
+                "the Commission has already decided on applications/{application_id}"
+            )));
+        }
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM applications WHERE id = ?")
+                .bind(application_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match state.as_deref() {
+            None => {
+                return Err(StoreError::NotFound(format!(
+                    "applications/{application_id}"
+                )));
+            }
+            Some("SUBMITTED") => {}
+            Some(other) => {
+                return Err(StoreError::FailedPrecondition(format!(
+                    "applications/{application_id} is {other}: only a submitted application goes to the Commission"
+                )));
+            }
+        }
+        let grounds: Vec<&str> = d.grounds.iter().map(|g| g.code()).collect();
+        sqlx::query(
+            "INSERT INTO commission_decisions (application_id, outcome, grounds, decided_on,
+                 protocol_number, late_to_commission, notice_due_date, record_time)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(application_id)
+        .bind(d.outcome.code())
+        .bind(grounds.join(","))
+        .bind(d.decided_on.format("%Y-%m-%d").to_string())
+        .bind(&d.protocol_number)
+        .bind(late_to_commission as i64)
+        .bind(notice_due_date.format("%Y-%m-%d").to_string())
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        for (i, a) in d.approved_counts.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO decision_lines (application_id, position, approved_count) VALUES (?, ?, ?)",
+            )
+            .bind(application_id)
+            .bind(i as i64)
+            .bind(*a as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let row = fetch_decision(&mut tx, application_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("decision vanished".into()))?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn get_decision(&self, application_id: &str) -> Result<Option<DecisionRow>> {
+        let mut conn = self.pool().acquire().await?;
+        fetch_decision(&mut conn, application_id).await
+    }
+
+    /// Decisions on the region's applications for the year, in application order.
+    pub async fn region_decisions(&self, region: &str, year: i64) -> Result<Vec<DecisionRow>> {
+        let mut conn = self.pool().acquire().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT d.application_id FROM commission_decisions d
+             JOIN applications a ON a.id = d.application_id
+             WHERE a.region_code = ? AND a.quota_year = ? ORDER BY a.seq",
+        )
+        .bind(region)
+        .bind(year)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(d) = fetch_decision(&mut conn, &id).await? {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores the p. 11 notice and links it to the decision, once.
+    pub async fn record_notice(
+        &self,
+        application_id: &str,
+        doc: &NewDocument,
+        late: bool,
+        now: DateTime<Utc>,
+    ) -> Result<DecisionRow> {
+        let mut tx = self.pool().begin().await?;
+        let existing = fetch_decision(&mut tx, application_id)
+            .await?
+            .ok_or_else(|| {
+                StoreError::FailedPrecondition(format!(
+                    "the Commission has not decided on applications/{application_id} yet"
+                ))
+            })?;
+        if let Some(doc) = existing.notice_document_id {
+            return Err(StoreError::AlreadyExists(format!(
+                "the employer was already notified: documents/{doc}"
+            )));
+        }
+        insert_documents(&mut tx, &[doc]).await?;
+        sqlx::query(
+            "UPDATE commission_decisions SET notice_document_id = ?, notice_time = ?, notice_late = ?
+             WHERE application_id = ?",
+        )
+        .bind(&doc.id)
+        .bind(ts(now))
+        .bind(late as i64)
+        .bind(application_id)
+        .execute(&mut *tx)
+        .await?;
+        let row = fetch_decision(&mut tx, application_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("decision vanished".into()))?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Stores a document on its own (e.g. a Commission protocol).
+    pub async fn store_document(&self, doc: &NewDocument) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        insert_documents(&mut tx, &[doc]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_immigrant_need(
+        &self,
+        region: &str,
+        year: i64,
+        n: &ImmigrantNeedRow,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        ensure_open(&mut tx, region, year).await?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO labour_immigrant_needs (region_code, quota_year, current_count,
+                 need, justification, update_time) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(region)
+        .bind(year)
+        .bind(n.current_count as i64)
+        .bind(n.need as i64)
+        .bind(&n.justification)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn immigrant_need(
+        &self,
+        region: &str,
+        year: i64,
+    ) -> Result<Option<ImmigrantNeedRow>> {
+        Ok(sqlx::query(
+            "SELECT current_count, need, justification FROM labour_immigrant_needs
+             WHERE region_code = ? AND quota_year = ?",
+        )
+        .bind(region)
+        .bind(year)
+        .fetch_optional(self.pool())
+        .await?
+        .map(|r| ImmigrantNeedRow {
+            current_count: r.get::<i64, _>("current_count") as u32,
+            need: r.get::<i64, _>("need") as u32,
+            justification: r.get("justification"),
+        }))
+    }
+
+    /// Countries with a ratified labour-migration treaty (p. 17): code and Russian name.
+    pub async fn treaty_countries(&self) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT code, name_ru FROM treaty_countries ORDER BY code")
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("code"), r.get("name_ru")))
+            .collect())
+    }
+
+    pub async fn set_origin_quota(
+        &self,
+        region: &str,
+        year: i64,
+        rows: &[CountryRow],
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        ensure_open(&mut tx, region, year).await?;
+        sqlx::query("DELETE FROM origin_country_quotas WHERE region_code = ? AND quota_year = ?")
+            .bind(region)
+            .bind(year)
+            .execute(&mut *tx)
+            .await?;
+        for (i, r) in rows.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO origin_country_quotas (region_code, quota_year, position, country_code,
+                     first, second, third, fourth, seasonal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(region)
+            .bind(year)
+            .bind(i as i64)
+            .bind(&r.country_code)
+            .bind(r.counts[0] as i64)
+            .bind(r.counts[1] as i64)
+            .bind(r.counts[2] as i64)
+            .bind(r.counts[3] as i64)
+            .bind(r.counts[4] as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn origin_quota(&self, region: &str, year: i64) -> Result<Vec<CountryRow>> {
+        let rows = sqlx::query(
+            "SELECT q.country_code, c.name_ru, q.first, q.second, q.third, q.fourth, q.seasonal
+             FROM origin_country_quotas q JOIN treaty_countries c ON c.code = q.country_code
+             WHERE q.region_code = ? AND q.quota_year = ? ORDER BY q.position",
+        )
+        .bind(region)
+        .bind(year)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let n = |c: &str| r.get::<i64, _>(c) as u32;
+                CountryRow {
+                    country_code: r.get("country_code"),
+                    country_name_ru: r.get("name_ru"),
+                    counts: [
+                        n("first"),
+                        n("second"),
+                        n("third"),
+                        n("fourth"),
+                        n("seasonal"),
+                    ],
+                }
+            })
+            .collect())
+    }
+
+    pub async fn filing(&self, region: &str, year: i64) -> Result<Option<FilingRow>> {
+        sqlx::query(
+            "SELECT appendix2_id, appendix3_id, appendix4_id, filed_time, late FROM regional_filings
+             WHERE region_code = ? AND quota_year = ?",
+        )
+        .bind(region)
+        .bind(year)
+        .fetch_optional(self.pool())
+        .await?
+        .map(|r| {
+            Ok(FilingRow {
+                appendix2_id: r.get("appendix2_id"),
+                appendix3_id: r.get("appendix3_id"),
+                appendix4_id: r.get("appendix4_id"),
+                filed_time: parse_ts(r.get("filed_time"))?,
+                late: r.get::<i64, _>("late") != 0,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores the three filed appendices and freezes the region's year, atomically.
+    pub async fn file_with_ministry(
+        &self,
+        region: &str,
+        year: i64,
+        docs: [&NewDocument; 3],
+        late: bool,
+        now: DateTime<Utc>,
+    ) -> Result<FilingRow> {
+        let mut tx = self.pool().begin().await?;
+        ensure_open(&mut tx, region, year).await?;
+        insert_documents(&mut tx, &docs).await?;
+        sqlx::query(
+            "INSERT INTO regional_filings (region_code, quota_year, appendix2_id, appendix3_id,
+                 appendix4_id, filed_time, late) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(region)
+        .bind(year)
+        .bind(&docs[0].id)
+        .bind(&docs[1].id)
+        .bind(&docs[2].id)
+        .bind(ts(now))
+        .bind(late as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(FilingRow {
+            appendix2_id: docs[0].id.clone(),
+            appendix3_id: docs[1].id.clone(),
+            appendix4_id: docs[2].id.clone(),
+            filed_time: now,
+            late,
+        })
+    }
+
+    pub async fn submit_proposal(&self, p: &ProposalRow) -> Result<ProposalRow> {
+        let mut tx = self.pool().begin().await?;
+        ensure_open(&mut tx, &p.region_code, p.quota_year).await?;
+        sqlx::query(
+            "INSERT INTO central_proposals (id, seq, body, region_code, quota_year, justification,
+                 agreed_by_region, submit_time, agree_time, late)
+             VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM central_proposals), ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&p.id)
+        .bind(&p.body)
+        .bind(&p.region_code)
+        .bind(p.quota_year)
+        .bind(&p.justification)
+        .bind(p.agreed_by_region as i64)
+        .bind(ts(p.submit_time))
+        .bind(p.agree_time.map(ts))
+        .bind(p.late as i64)
+        .execute(&mut *tx)
+        .await?;
+        for (i, l) in p.lines.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO proposal_lines (proposal_id, position, occupation_code, occupation_name,
+                     category, count) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&p.id)
+            .bind(i as i64)
+            .bind(&l.occupation_code)
+            .bind(&l.occupation_name)
+            .bind(l.category.code())
+            .bind(l.count as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let row = fetch_proposal(&mut tx, &p.id).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn agree_proposal(&self, id: &str, now: DateTime<Utc>) -> Result<ProposalRow> {
+        let mut tx = self.pool().begin().await?;
+        let p = fetch_proposal(&mut tx, id).await?;
+        ensure_open(&mut tx, &p.region_code, p.quota_year).await?;
+        if p.agreed_by_region {
+            return Err(StoreError::FailedPrecondition(format!(
+                "proposals/{id} is already agreed with the region"
+            )));
+        }
+        sqlx::query(
+            "UPDATE central_proposals SET agreed_by_region = 1, agree_time = ? WHERE id = ?",
+        )
+        .bind(ts(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let row = fetch_proposal(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn list_proposals(
+        &self,
+        region: Option<&str>,
+        year: Option<i64>,
+    ) -> Result<Vec<ProposalRow>> {
+        let mut conn = self.pool().acquire().await?;
+        let ids: Vec<String> = sqlx::query_scalar(AssertSqlSafe(
+            "SELECT id FROM central_proposals WHERE (? IS NULL OR region_code = ?)
+               AND (? IS NULL OR quota_year = ?) ORDER BY seq"
+                .to_string(),
+        ))
+        .bind(region)
+        .bind(region)
+        .bind(year)
+        .bind(year)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(fetch_proposal(&mut conn, &id).await?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,170 @@
+//! The working-day calendar over gRPC: known days off, carry-overs, transfers, and
+//! extending it for a future year.
+
+use kvota::api::pb;
+
+use crate::helpers::*;
+
+async fn add(app: &TestApp, date: &str, days: i32) -> String {
+    app.calendar()
+        .add_working_days(pb::AddWorkingDaysRequest {
+            date: date.into(),
+            days,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .date
+}
+
+#[tokio::test]
+async fn working_days_skip_new_year_christmas_and_nauryz() {
+    let app = TestApp::spawn().await;
+    // 1–2 January 2026 (Thu, Fri) off, weekend, 7 January off.
+    assert_eq!(add(&app, "2025-12-31", 1).await, "2026-01-05");
+    assert_eq!(add(&app, "2025-12-31", 2).await, "2026-01-06");
+    assert_eq!(add(&app, "2025-12-31", 3).await, "2026-01-08");
+    // Nauryz 2026: 21–22 March fall on the weekend, so 24 and 25 March are off too.
+    assert_eq!(add(&app, "2026-03-20", 1).await, "2026-03-26");
+    assert_eq!(add(&app, "2026-03-26", -1).await, "2026-03-20");
+    // 2025's transfer: Friday 3 January off, Sunday 5 January worked.
+    assert_eq!(add(&app, "2025-01-02", 1).await, "2025-01-05");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn known_days_off_of_2025_and_2026_are_listed() {
+    let app = TestApp::spawn().await;
+    let list = |year: i32| {
+        let mut c = app.calendar();
+        async move {
+            c.list_non_working_days(pb::ListNonWorkingDaysRequest {
+                year,
+                include_weekends: false,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .days
+        }
+    };
+    let d2025 = list(2025).await;
+    let has = |days: &[pb::NonWorkingDay], date: &str| days.iter().any(|d| d.date == date);
+    for date in [
+        "2025-01-01",
+        "2025-01-02",
+        "2025-01-03",
+        "2025-01-07",
+        "2025-03-21",
+        "2025-05-01",
+        "2025-05-07",
+        "2025-05-09",
+        "2025-07-07",
+        "2025-10-25",
+        "2025-12-16",
+    ] {
+        assert!(has(&d2025, date) || date == "2025-10-25", "{date} in 2025");
+    }
+    assert!(
+        has(&d2025, "2025-09-01"),
+        "30 August 2025 (Saturday) carried over to 1 September"
+    );
+    let d2026 = list(2026).await;
+    for date in [
+        "2026-01-01",
+        "2026-01-02",
+        "2026-01-07",
+        "2026-03-09",
+        "2026-03-23",
+        "2026-03-24",
+        "2026-03-25",
+        "2026-05-01",
+        "2026-10-26",
+        "2026-12-16",
+    ] {
+        assert!(has(&d2026, date), "{date} in 2026: {d2026:?}");
+    }
+    // 30 August is no longer a holiday from 2026.
+    assert!(!has(&d2026, "2026-08-31"));
+    let carried = d2026.iter().find(|d| d.date == "2026-03-24").unwrap();
+    assert_eq!(carried.reason, "CARRIED_OVER");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_future_years_transfer_is_added_through_the_api() {
+    let app = TestApp::spawn().await;
+    assert_eq!(add(&app, "2027-01-04", 1).await, "2027-01-05");
+    let change = app
+        .calendar()
+        .add_day_transfer(pb::AddDayTransferRequest {
+            date: "2027-01-05".into(),
+            kind: "DAY_OFF".into(),
+            note_ru: "Постановление Правительства (тест)".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        change
+            .days
+            .iter()
+            .any(|d| d.date == "2027-01-05" && d.reason == "TRANSFER")
+    );
+    assert_eq!(add(&app, "2027-01-04", 1).await, "2027-01-06");
+    let err = app
+        .calendar()
+        .add_day_transfer(pb::AddDayTransferRequest {
+            date: "2027-01-05".into(),
+            kind: "DAY_OFF".into(),
+            note_ru: "again".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::AlreadyExists);
+    let err = app
+        .calendar()
+        .add_day_transfer(pb::AddDayTransferRequest {
+            date: "2027-02-30".into(),
+            kind: "HOLIDAY".into(),
+            note_ru: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "date");
+    assert_invalid(&err, "kind");
+    assert_invalid(&err, "note_ru");
+    let err = app
+        .calendar()
+        .add_working_days(pb::AddWorkingDaysRequest {
+            date: "tomorrow".into(),
+            days: 1,
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "date");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_deadlines_of_a_quota_year_follow_the_rules() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .calendar()
+        .get_deadlines(pb::GetDeadlinesRequest { quota_year: 2027 })
+        .await
+        .unwrap()
+        .into_inner()
+        .deadlines;
+    let due = |step: &str| d.iter().find(|x| x.step == step).unwrap().due_date.clone();
+    assert_eq!(due("EMPLOYER_APPLICATIONS"), "2026-09-30");
+    assert_eq!(due("REGIONAL_ASSESSMENT"), "2026-10-09");
+    assert_eq!(due("COMMISSION"), "2026-10-15");
+    assert_eq!(due("REGIONAL_FILING"), "2026-10-31");
+    assert_eq!(due("CENTRAL_PROPOSALS"), "2026-10-31");
+    assert_eq!(due("MINISTRY_DECISION"), "2026-12-31");
+    let notice = d.iter().find(|x| x.step == "EMPLOYER_NOTICE").unwrap();
+    assert!(notice.relative_to.contains("5 working days"));
+    assert!(d.iter().any(|x| x.step == "DECISION_PUBLICATION"));
+    app.stop().await;
+}

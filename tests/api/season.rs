@@ -1,0 +1,817 @@
+//! A whole region's season through the real server (p. 6–17): ten employers file, the
+//! Commission decides (one full, one partial, one rejected on each ground), notices go
+//! out (one late), the region files Appendices 2–4, and every document verifies.
+
+use kvota::api::pb;
+use kvota::api::pb::WorkerCategory as C;
+use tonic::Code;
+
+use crate::helpers::*;
+
+const AKMOLA: &str = "110000000";
+
+/// Synthetic BINs with valid check digits (registration 04/2001, legal entities).
+const BINS: [&str; 10] = [
+    "040140001236",
+    "150840003210",
+    "191140005559",
+    "010140000024",
+    "010140000034",
+    "010140000044",
+    "010140000054",
+    "010140000064",
+    "010140000074",
+    "010140000084",
+];
+
+fn employer_application(i: usize) -> pb::Application {
+    let mut a = sample_application();
+    a.employer = Some(pb::Employer {
+        bin: BINS[i].into(),
+        name: format!("ТОО «Құрылыс-{i}»"),
+        legal_address: format!("г. Кокшетау, ул. Абая, {}", i + 1),
+    });
+    a.lines = vec![
+        line("2142", "Инженер-строитель", C::Third, 2, 10),
+        line("7212", "Электрогазосварщик", C::Fourth, 1, 6),
+    ];
+    a
+}
+
+fn members() -> Vec<pb::CommissionMember> {
+    use pb::CommissionMemberKind as K;
+    let m = |name: &str, pos: &str, org: &str, kind: K, role: &str| pb::CommissionMember {
+        full_name: name.into(),
+        position: pos.into(),
+        organisation: org.into(),
+        kind: kind as i32,
+        role: role.into(),
+    };
+    vec![
+        m(
+            "Жұмабаев Ерлан",
+            "заместитель акима",
+            "Акимат Акмолинской области",
+            K::LocalExecutiveBody,
+            "Председатель",
+        ),
+        m(
+            "Сәрсенова Әйгерім",
+            "начальник отдела",
+            "Департамент полиции Акмолинской области",
+            K::InternalAffairs,
+            "Член комиссии",
+        ),
+        m(
+            "Қасымов Нұрлан",
+            "руководитель",
+            "Управление образования Акмолинской области",
+            K::Education,
+            "Член комиссии",
+        ),
+        m(
+            "Ильина Ольга",
+            "руководитель",
+            "Управление предпринимательства Акмолинской области",
+            K::Entrepreneurship,
+            "Член комиссии",
+        ),
+        m(
+            "Омаров Бауыржан",
+            "руководитель",
+            "Департамент Комитета труда по Акмолинской области",
+            K::LabourTerritorialUnit,
+            "Член комиссии",
+        ),
+        m(
+            "Ғалымов Асқар",
+            "директор",
+            "Палата предпринимателей Акмолинской области",
+            K::ChamberOfEntrepreneurs,
+            "Член комиссии",
+        ),
+        m(
+            "Петрова Анна",
+            "главный специалист",
+            "Управление занятости Акмолинской области",
+            K::LocalExecutiveBody,
+            "Секретарь",
+        ),
+    ]
+}
+
+fn assessment() -> pb::RegionalAssessment {
+    pb::RegionalAssessment {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+        labour_demand: 5200,
+        planned_jobs_national_projects: 1300,
+        demand_text: "Строительство дорог по национальному проекту.".into(),
+        forecast_unemployed: 8100,
+        forecast_released: 900,
+        forecast_graduates: 2100,
+        forecast_text: "Выпускники колледжей — строители.".into(),
+        local_coverage: 3100,
+        local_coverage_text: "Обучение безработных сварщиков.".into(),
+        efficiency_text: "Квота 2026 года использована на 87 %.".into(),
+        immigrant_demand_text: "Спрос домохозяйств.".into(),
+        immigrant_forecast_text: "Прогноз стабилен.".into(),
+        immigrant_efficiency_text: "Использовано 92 %.".into(),
+        justification: "Потребность обоснована дефицитом инженеров-строителей (пункт 7 Правил)."
+            .into(),
+        ..Default::default()
+    }
+}
+
+fn decision(
+    app: &pb::Application,
+    outcome: pb::DecisionOutcome,
+    approved: &[u32],
+    grounds: &[pb::RejectionGround],
+    on: &str,
+) -> pb::RecordCommissionDecisionRequest {
+    pb::RecordCommissionDecisionRequest {
+        application: app.name.clone(),
+        outcome: outcome as i32,
+        approved_counts: approved.to_vec(),
+        grounds: grounds.iter().map(|g| *g as i32).collect(),
+        decided_on: on.into(),
+        protocol_number: "7".into(),
+    }
+}
+
+/// Checks a sealed PDF with pdfsig, pyHanko and, with its CMS, openssl; returns its text.
+async fn verify_everywhere(app: &TestApp, document: &str) -> String {
+    let pdf = app.download(document, pb::DocumentFormat::Pdf).await;
+    let cms = app.download(document, pb::DocumentFormat::Cms).await;
+    let id = document.trim_start_matches("documents/");
+    let pdf_path = app.path(&format!("{id}.pdf"));
+    let cms_path = app.path(&format!("{id}.p7s"));
+    std::fs::write(&pdf_path, &pdf).unwrap();
+    std::fs::write(&cms_path, &cms).unwrap();
+    let (p, c, root) = (
+        pdf_path.to_str().unwrap(),
+        cms_path.to_str().unwrap(),
+        app.root_pem.to_str().unwrap(),
+    );
+    let o = tool("pdfsig", &[p]);
+    assert!(
+        text(&o).contains("Signature Validation: Signature is Valid."),
+        "{}",
+        text(&o)
+    );
+    let o = tool(
+        "pyhanko",
+        &["sign", "validate", "--trust", root, "--trust-replace", p],
+    );
+    assert!(
+        o.status.success() && text(&o).contains("INTACT:TRUSTED,UNTOUCHED"),
+        "{}",
+        text(&o)
+    );
+    let o = tool(
+        "openssl",
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            c,
+            "-content",
+            p,
+            "-CAfile",
+            root,
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = tool("pdftotext", &["-raw", p, "-"]);
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn assert_has(text: &str, phrases: &[&str]) {
+    for p in phrases {
+        assert!(text.contains(p), "{p:?} missing from:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_regions_season_from_applications_to_the_filing() {
+    // 20 September 2026: ten employers file for 2027.
+    let app = TestApp::spawn_at("2026-09-20T11:00:00+05:00").await;
+    let mut apps = Vec::new();
+    for i in 0..10 {
+        let created = app.create(employer_application(i)).await;
+        apps.push(app.submit(&created).await.unwrap());
+    }
+
+    // 9 October: the assessment (in time), the Commission, Appendices 3 and 4 data.
+    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
+    let a = app
+        .regional()
+        .set_regional_assessment(pb::SetRegionalAssessmentRequest {
+            assessment: Some(assessment()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!a.late);
+    app.regional()
+        .set_commission_members(pb::SetCommissionMembersRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            members: members(),
+        })
+        .await
+        .unwrap();
+    app.regional()
+        .set_labour_immigrant_need(pb::SetLabourImmigrantNeedRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            current_count: 1200,
+            need: 1450,
+            justification: "Спрос домохозяйств на помощников по хозяйству (пункт 15 Правил)."
+                .into(),
+        })
+        .await
+        .unwrap();
+    let origin = app
+        .regional()
+        .set_origin_country_quota(pb::SetOriginCountryQuotaRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            rows: vec![
+                pb::OriginCountryRow {
+                    country_code: "uz".into(),
+                    counts: Some(pb::CategoryCounts {
+                        third: 20,
+                        fourth: 35,
+                        seasonal: 10,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                pb::OriginCountryRow {
+                    country_code: "KG".into(),
+                    counts: Some(pb::CategoryCounts {
+                        second: 2,
+                        fourth: 12,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(origin.rows[0].country_name_ru, "Республика Узбекистан");
+
+    // 16 October: the Commission's decisions of 14 October, and one of 16 October (late, p. 8).
+    let app = app.restart_at("2026-10-16T15:00:00+05:00").await;
+    use pb::DecisionOutcome as O;
+    use pb::RejectionGround as G;
+    let decide = |req| {
+        let mut c = app.regional();
+        async move {
+            c.record_commission_decision(req)
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let full = decide(decision(&apps[0], O::Approved, &[10, 6], &[], "2026-10-14")).await;
+    assert!(!full.late_to_commission);
+    // 14 Oct (Wed) + 5 working days: 15, 16, 19, 20, 21 October.
+    assert_eq!(full.notice_due_date, "2026-10-21");
+    let partial = decide(decision(
+        &apps[1],
+        O::PartiallyApproved,
+        &[4, 6],
+        &[G::LocalLabourAvailable],
+        "2026-10-14",
+    ))
+    .await;
+    decide(decision(
+        &apps[2],
+        O::Rejected,
+        &[0, 0],
+        &[G::LocalLabourAvailable],
+        "2026-10-14",
+    ))
+    .await;
+    decide(decision(
+        &apps[3],
+        O::Rejected,
+        &[0, 0],
+        &[G::PermitViolations],
+        "2026-10-14",
+    ))
+    .await;
+    decide(decision(
+        &apps[4],
+        O::Rejected,
+        &[0, 0],
+        &[G::LabourLawViolations],
+        "2026-10-14",
+    ))
+    .await;
+    for a in &apps[5..9] {
+        decide(decision(a, O::Approved, &[10, 6], &[], "2026-10-14")).await;
+    }
+    let late_one = decide(decision(&apps[9], O::Approved, &[10, 6], &[], "2026-10-16")).await;
+    assert!(late_one.late_to_commission);
+    // 16 Oct (Fri) + 5 working days: 19–23 October.
+    assert_eq!(late_one.notice_due_date, "2026-10-23");
+    assert_eq!(partial.approved_counts, [4, 6]);
+
+    // Refusals of a decision.
+    let mut c = app.regional();
+    let err = c
+        .record_commission_decision(decision(&apps[0], O::Approved, &[10, 6], &[], "2026-10-14"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+
+    // Notices for all but one, in time.
+    let mut notices = Vec::new();
+    for a in &apps[..9] {
+        let n = c
+            .notify_employer(pb::NotifyEmployerRequest {
+                application: a.name.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(!n.late, "{n:?}");
+        notices.push(n);
+    }
+    let err = c
+        .notify_employer(pb::NotifyEmployerRequest {
+            application: apps[0].name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+
+    // 27 October: the last notice is late (due 23 October) but still issued.
+    let app = app.restart_at("2026-10-27T09:00:00+05:00").await;
+    let mut c = app.regional();
+    let late_notice = c
+        .notify_employer(pb::NotifyEmployerRequest {
+            application: apps[9].name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(late_notice.late);
+    assert_eq!(late_notice.due_date, "2026-10-23");
+
+    let overdue = app
+        .calendar()
+        .list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    let late_notice_item = overdue
+        .iter()
+        .find(|i| i.step == "EMPLOYER_NOTICE" && i.subject == apps[9].name)
+        .expect("the late notice is listed");
+    assert!(late_notice_item.done_time.is_some());
+    assert!(
+        overdue
+            .iter()
+            .any(|i| i.step == "COMMISSION" && i.subject == apps[9].name)
+    );
+    // Akmola assessed in time; the other 19 regions have not.
+    let missing: Vec<_> = overdue
+        .iter()
+        .filter(|i| i.step == "REGIONAL_ASSESSMENT")
+        .collect();
+    assert_eq!(missing.len(), 19);
+    assert!(missing.iter().all(|i| i.region_code != AKMOLA));
+
+    // The employer downloads the notice; it verifies and reads as p. 10 says.
+    let partial_notice = &notices[1].document;
+    let text = verify_everywhere(&app, partial_notice).await;
+    assert_has(
+        &text,
+        &[
+            "Уведомление о результатах рассмотрения заявки на привлечение иностранной рабочей силы на 2027 год",
+            "одобрить частично",
+            "наличие возможности удовлетворения потребности в рабочей силе за счет трудовых ресурсов",
+        ],
+    );
+    let docs = app
+        .documents()
+        .list_documents(pb::ListDocumentsRequest {
+            subject: apps[1].name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .documents;
+    assert_eq!(
+        docs.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>(),
+        ["APPENDIX_1", "EMPLOYER_NOTICE"]
+    );
+
+    // The protocol lists members and every decision with its grounds.
+    let protocol = c
+        .render_commission_protocol(pb::RenderCommissionProtocolRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            protocol_number: "7".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let text = verify_everywhere(&app, &protocol.document).await;
+    assert_has(
+        &text,
+        &[
+            "ПРОТОКОЛ № 7",
+            "Жұмабаев Ерлан",
+            "(по согласованию)",
+            "неустраненных нарушений трудового законодательства Республики Казахстан",
+            "ТОО «Құрылыс-9»",
+        ],
+    );
+
+    // The filing: Appendices 2, 3, 4, sealed; the year is frozen after it.
+    let filing = c
+        .file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!filing.late);
+    let a2 = verify_everywhere(&app, &filing.appendix2).await;
+    assert_has(
+        &a2,
+        &[
+            "Приложение 2",
+            "В Министерство труда и социальной защиты населения Республики Казахстан",
+            "Заявка на привлечение иностранной рабочей силы на 2027 год",
+            "ТОО «Құрылыс-0»",
+            "Местный исполнительный орган Акмолинской области",
+        ],
+    );
+    // Rejected employers are not in Appendix 2.
+    assert!(!a2.contains("ТОО «Құрылыс-2»"), "{a2}");
+    let a3 = verify_everywhere(&app, &filing.appendix3).await;
+    assert_has(
+        &a3,
+        &[
+            "Приложение 3",
+            "Заявка на привлечение трудовых иммигрантов на 2027 год",
+            "1450",
+        ],
+    );
+    let a4 = verify_everywhere(&app, &filing.appendix4).await;
+    assert_has(
+        &a4,
+        &[
+            "Приложение 4",
+            "Заявка на привлечение иностранной рабочей силы по странам исхода на 2027 год",
+            "Республика Узбекистан",
+            "Кыргызская Республика",
+        ],
+    );
+
+    let err = c
+        .file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+    let err = c
+        .set_regional_assessment(pb::SetRegionalAssessmentRequest {
+            assessment: Some(assessment()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let err = app
+        .applications()
+        .withdraw_application(pb::WithdrawApplicationRequest {
+            name: apps[5].name.clone(),
+            etag: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+
+    // 2 November: regions that have not filed are overdue.
+    let app = app.restart_at("2026-11-02T09:00:00+05:00").await;
+    let overdue = app
+        .calendar()
+        .list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    let unfiled: Vec<_> = overdue
+        .iter()
+        .filter(|i| i.step == "REGIONAL_FILING")
+        .collect();
+    assert_eq!(unfiled.len(), 19);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_commission_refuses_what_the_rules_do_not_allow() {
+    let app = TestApp::spawn_at("2026-09-20T11:00:00+05:00").await;
+    let draft = app.create(employer_application(0)).await;
+    let submitted = app
+        .submit(&app.create(employer_application(1)).await)
+        .await
+        .unwrap();
+    let app = app.restart_at("2026-10-12T10:00:00+05:00").await;
+    let mut c = app.regional();
+    use pb::DecisionOutcome as O;
+    use pb::RejectionGround as G;
+
+    // No Commission yet.
+    let err = c
+        .record_commission_decision(decision(
+            &submitted,
+            O::Approved,
+            &[10, 6],
+            &[],
+            "2026-10-12",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&err), "NO_COMMISSION");
+
+    // p. 9: the internal-affairs, education, entrepreneurship and labour bodies are required.
+    let mut partial_members = members();
+    partial_members.retain(|m| m.kind != pb::CommissionMemberKind::Education as i32);
+    let err = c
+        .set_commission_members(pb::SetCommissionMembersRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            members: partial_members,
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "members");
+    let mut bad = members();
+    bad[2].kind = 0;
+    bad[3].full_name.clear();
+    let err = c
+        .set_commission_members(pb::SetCommissionMembersRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            members: bad,
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "members[2].kind");
+    assert_invalid(&err, "members[3].full_name");
+    c.set_commission_members(pb::SetCommissionMembersRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+        members: members(),
+    })
+    .await
+    .unwrap();
+
+    let cases: Vec<(pb::RecordCommissionDecisionRequest, &str)> = vec![
+        (
+            decision(&submitted, O::Approved, &[11, 6], &[], "2026-10-12"),
+            "approved_counts[0]",
+        ),
+        (
+            decision(&submitted, O::Approved, &[10], &[], "2026-10-12"),
+            "approved_counts",
+        ),
+        (
+            decision(&submitted, O::Rejected, &[0, 0], &[], "2026-10-12"),
+            "grounds",
+        ),
+        (
+            decision(
+                &submitted,
+                O::PartiallyApproved,
+                &[10, 6],
+                &[G::PermitViolations],
+                "2026-10-12",
+            ),
+            "approved_counts",
+        ),
+        (
+            decision(
+                &submitted,
+                O::Approved,
+                &[10, 6],
+                &[G::PermitViolations],
+                "2026-10-12",
+            ),
+            "grounds",
+        ),
+        (
+            decision(&submitted, O::Unspecified, &[10, 6], &[], "2026-10-12"),
+            "outcome",
+        ),
+        (
+            decision(
+                &submitted,
+                O::Rejected,
+                &[0, 0],
+                &[G::Unspecified],
+                "2026-10-12",
+            ),
+            "grounds[0]",
+        ),
+        (
+            decision(&submitted, O::Approved, &[10, 6], &[], "12.10.2026"),
+            "decided_on",
+        ),
+        (
+            decision(&submitted, O::Approved, &[10, 6], &[], "2026-10-13"),
+            "decided_on",
+        ),
+        (
+            pb::RecordCommissionDecisionRequest {
+                protocol_number: String::new(),
+                ..decision(&submitted, O::Approved, &[10, 6], &[], "2026-10-12")
+            },
+            "protocol_number",
+        ),
+    ];
+    for (req, field) in cases {
+        let err = c.record_commission_decision(req).await.unwrap_err();
+        assert_invalid(&err, field);
+    }
+    let err = c
+        .record_commission_decision(decision(&draft, O::Approved, &[10, 6], &[], "2026-10-12"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    let err = c
+        .notify_employer(pb::NotifyEmployerRequest {
+            application: submitted.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+
+    // p. 17: only treaty countries.
+    let err = c
+        .set_origin_country_quota(pb::SetOriginCountryQuotaRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            rows: vec![pb::OriginCountryRow {
+                country_code: "CN".into(),
+                counts: Some(pb::CategoryCounts {
+                    third: 5,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "rows[0].country_code");
+
+    // Filing needs the assessment and the Appendix 3 figures.
+    let err = c
+        .file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    let err = c
+        .file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: "123".into(),
+            quota_year: 2027,
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "region_code");
+    let mut a = assessment();
+    a.justification.clear();
+    a.labour_demand = 10_000_001;
+    let err = c
+        .set_regional_assessment(pb::SetRegionalAssessmentRequest {
+            assessment: Some(a),
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "assessment.justification");
+    assert_invalid(&err, "assessment.labour_demand");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_late_assessment_and_a_central_proposal_are_flagged() {
+    let app = TestApp::spawn_at("2026-10-12T10:00:00+05:00").await;
+    let a = app
+        .regional()
+        .set_regional_assessment(pb::SetRegionalAssessmentRequest {
+            assessment: Some(assessment()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(a.late, "due before 10 October");
+
+    let mut central = app.central();
+    let proposal = central
+        .submit_proposal(pb::SubmitProposalRequest {
+            body: "Министерство сельского хозяйства Республики Казахстан".into(),
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            lines: vec![pb::ProposalLine {
+                occupation_code: "6111".into(),
+                occupation_name: "Агроном".into(),
+                category: C::Third as i32,
+                count: 15,
+            }],
+            justification: "Программа развития АПК.".into(),
+            agreed_by_region: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!proposal.agreed_by_region && !proposal.late);
+    let agreed = central
+        .agree_proposal(pb::AgreeProposalRequest {
+            name: proposal.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(agreed.agreed_by_region && agreed.agree_time.is_some());
+    let err = central
+        .agree_proposal(pb::AgreeProposalRequest {
+            name: proposal.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    let err = central
+        .submit_proposal(pb::SubmitProposalRequest {
+            body: String::new(),
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            lines: vec![],
+            justification: "x".into(),
+            agreed_by_region: true,
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "body");
+    assert_invalid(&err, "lines");
+
+    let app = app.restart_at("2026-11-01T00:00:00+05:00").await;
+    let late = app
+        .central()
+        .submit_proposal(pb::SubmitProposalRequest {
+            body: "Министерство здравоохранения Республики Казахстан".into(),
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            lines: vec![pb::ProposalLine {
+                occupation_code: "2211".into(),
+                occupation_name: "Врач".into(),
+                category: C::Third as i32,
+                count: 3,
+            }],
+            justification: "Дефицит врачей.".into(),
+            agreed_by_region: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(late.late);
+    let list = app
+        .central()
+        .list_proposals(pb::ListProposalsRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(list.proposals.len(), 2);
+    app.stop().await;
+}
