@@ -467,6 +467,15 @@ async fn a_regions_season_from_applications_to_the_filing() {
             "Заявка на привлечение иностранной рабочей силы на 2027 год",
             "ТОО «Құрылыс-0»",
             "Местный исполнительный орган Акмолинской области",
+            "(полное наименование местного исполнительного органа)",
+            "Потребность в иностранной рабочей силе по категориям иностранных работников на 2027 год",
+            "Организация (полное наименование, юридический адрес)",
+            "Количество привлекаемой иностранной рабочей силы в текущем году (единиц)",
+            "Обоснование потребности с учетом требований, предусмотренных пунктом 7 Правил",
+            "1-я категория (в разрезе профессий и специальностей)",
+            "4-я категория (в разрезе профессий и специальностей)",
+            "Сезонные иностранные работники",
+            "Потребность обоснована дефицитом инженеров-строителей",
         ],
     );
     // Rejected employers are not in Appendix 2.
@@ -477,7 +486,10 @@ async fn a_regions_season_from_applications_to_the_filing() {
         &[
             "Приложение 3",
             "Заявка на привлечение трудовых иммигрантов на 2027 год",
-            "1450",
+            "Количество привлекаемых трудовых иммигрантов в текущем году (единиц)",
+            "Потребность в привлечении трудовых иммигрантов на 2027 год",
+            "Обоснование потребности",
+            "1 2 3 1200 1450",
         ],
     );
     let a4 = verify_everywhere(&app, &filing.appendix4).await;
@@ -488,6 +500,9 @@ async fn a_regions_season_from_applications_to_the_filing() {
             "Заявка на привлечение иностранной рабочей силы по странам исхода на 2027 год",
             "Республика Узбекистан",
             "Кыргызская Республика",
+            "По категориям иностранных работников на 2027 год",
+            "Количество привлекаемой иностранной рабочей силы",
+            "Сезонные иностранные работники 1 2 3 4 5 6 7",
         ],
     );
 
@@ -813,5 +828,149 @@ async fn a_late_assessment_and_a_central_proposal_are_flagged() {
         .unwrap()
         .into_inner();
     assert_eq!(list.proposals.len(), 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn filings_refuse_bad_figures_and_changes_after_the_freeze() {
+    let app = TestApp::spawn_at("2026-10-12T10:00:00+05:00").await;
+    let mut c = app.regional();
+    let err = c
+        .set_labour_immigrant_need(pb::SetLabourImmigrantNeedRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            current_count: 1,
+            need: 10_000_001,
+            justification: " ".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "need");
+    assert_invalid(&err, "justification");
+    let err = c
+        .set_labour_immigrant_need(pb::SetLabourImmigrantNeedRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2026,
+            current_count: 1,
+            need: 2,
+            justification: "x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "quota_year");
+    let row = |code: &str, third: u32| pb::OriginCountryRow {
+        country_code: code.into(),
+        counts: Some(pb::CategoryCounts {
+            third,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    for (rows, field) in [
+        (vec![], "rows"),
+        (vec![row("UZ", 5), row("uz", 3)], "rows[1].country_code"),
+        (vec![row("UZ", 0)], "rows[0].counts"),
+    ] {
+        let err = c
+            .set_origin_country_quota(pb::SetOriginCountryQuotaRequest {
+                region_code: AKMOLA.into(),
+                quota_year: 2027,
+                rows,
+            })
+            .await
+            .unwrap_err();
+        assert_invalid(&err, field);
+    }
+    let countries = c
+        .list_treaty_countries(pb::ListTreatyCountriesRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .countries;
+    assert!(countries.iter().any(|c| c.code == "UZ"));
+    assert!(!countries.iter().any(|c| c.code == "CN"));
+
+    // No decisions yet: no protocol.
+    let err = c
+        .render_commission_protocol(pb::RenderCommissionProtocolRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            protocol_number: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    let err = c
+        .notify_employer(pb::NotifyEmployerRequest {
+            application: "not-a-name".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "application");
+    let err = app
+        .central()
+        .agree_proposal(pb::AgreeProposalRequest {
+            name: "proposals/00000000-0000-0000-0000-000000000000".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+
+    // File with the ministry; afterwards every change of the year is refused.
+    c.set_regional_assessment(pb::SetRegionalAssessmentRequest {
+        assessment: Some(assessment()),
+    })
+    .await
+    .unwrap();
+    c.set_labour_immigrant_need(pb::SetLabourImmigrantNeedRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+        current_count: 10,
+        need: 20,
+        justification: "Спрос домохозяйств.".into(),
+    })
+    .await
+    .unwrap();
+    let filing = c
+        .file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!filing.late);
+    let err = c
+        .set_labour_immigrant_need(pb::SetLabourImmigrantNeedRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            current_count: 10,
+            need: 99,
+            justification: "Другое.".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    let err = c
+        .set_origin_country_quota(pb::SetOriginCountryQuotaRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            rows: vec![row("UZ", 5)],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    let err = c
+        .set_commission_members(pb::SetCommissionMembersRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            members: members(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    // The filed Appendix 3 keeps the figures it was filed with.
+    let a3 = verify_everywhere(&app, &filing.appendix3).await;
+    assert!(a3.contains("1 2 3 10 20"), "{a3}");
     app.stop().await;
 }
