@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "application.proto",
         "calendar.proto",
         "document.proto",
+        "quota.proto",
         "region.proto",
         "regional.proto",
     ]

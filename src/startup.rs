@@ -15,8 +15,10 @@ use crate::api::pb::calendar_service_server::CalendarServiceServer;
 use crate::api::pb::central_body_service_server::CentralBodyServiceServer;
 use crate::api::pb::document_service_server::DocumentServiceServer;
 use crate::api::pb::employer_application_service_server::EmployerApplicationServiceServer;
+use crate::api::pb::quota_service_server::QuotaServiceServer;
 use crate::api::pb::region_service_server::RegionServiceServer;
 use crate::api::pb::regional_service_server::RegionalServiceServer;
+use crate::api::quota::QuotaApi;
 use crate::api::regional::{CentralBodies, Regional};
 use crate::api::{
     AppState, applications::Applications, documents::Documents, pb, regions::Regions,
@@ -161,6 +163,7 @@ impl Application {
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
             .add_service(CalendarServiceServer::new(CalendarApi(s.clone())))
+            .add_service(QuotaServiceServer::new(QuotaApi(s.clone())))
             .add_service(RegionalServiceServer::new(Regional(s.clone())))
             .add_service(CentralBodyServiceServer::new(CentralBodies(s.clone())))
             .add_service(RegionServiceServer::new(Regions(s)))

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod calendar;
 pub mod documents;
 pub mod error;
+pub mod quota;
 pub mod regional;
 pub mod regions;
 

@@ -1,6 +1,7 @@
 //! Pure types and rules of the quota process: parse, check, compute. No I/O.
 
 pub mod application;
+pub mod apportion;
 pub mod calendar;
 pub mod commission;
 pub mod deadline;

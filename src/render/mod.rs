@@ -37,6 +37,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("protocol.typ", include_str!("../../templates/protocol.typ")),
     ("notice.typ", include_str!("../../templates/notice.typ")),
+    ("decision.typ", include_str!("../../templates/decision.typ")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,7 @@
 pub mod applications;
 pub mod calendar;
 pub mod documents;
+pub mod quota;
 pub mod regional;
 pub mod regions;
 

@@ -3,6 +3,7 @@
 mod applications;
 mod calendar;
 mod helpers;
+mod quota;
 mod regions;
 mod rendering;
 mod season;

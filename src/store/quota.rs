@@ -1,0 +1,424 @@
+//! The ministry's quota: labour force, the formed quota and its cells, and the published
+//! versions of its decision.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::documents::{self, NewDocument};
+use super::{Result, Store, StoreError, is_unique_violation, parse_ts, ts};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Part {
+    Permits,
+    Countries,
+    Immigrants,
+}
+
+impl Part {
+    pub const ALL: [Part; 3] = [Part::Permits, Part::Countries, Part::Immigrants];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Permits => "PERMITS",
+            Self::Countries => "COUNTRIES",
+            Self::Immigrants => "IMMIGRANTS",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.code() == s)
+            .ok_or_else(|| StoreError::Corrupt(format!("quota part {s:?}")))
+    }
+}
+
+/// One figure of a distribution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CellRow {
+    pub region_code: String,
+    pub part: Part,
+    /// "1".."4", "seasonal", or "" for labour immigrants.
+    pub category: String,
+    /// ISO code for the country part, else "".
+    pub country_code: String,
+    pub requested: u64,
+    pub granted: u64,
+}
+
+impl CellRow {
+    pub fn same_place(&self, other: &CellRow) -> bool {
+        self.region_code == other.region_code
+            && self.part == other.part
+            && self.category == other.category
+            && self.country_code == other.country_code
+    }
+}
+
+/// A move between regions (p. 21), as published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveRow {
+    pub from_region: String,
+    pub to_region: String,
+    pub part: Part,
+    pub category: String,
+    pub country_code: String,
+    pub count: u64,
+    pub basis: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRow {
+    pub version: u32,
+    pub document_id: String,
+    pub publish_time: DateTime<Utc>,
+    pub late: bool,
+    pub cells: Vec<CellRow>,
+    pub moves: Vec<MoveRow>,
+}
+
+/// A version of the decision about to be published.
+#[derive(Debug, Clone, Copy)]
+pub struct NewVersion<'a> {
+    /// The number it must get: one more than the latest.
+    pub version: u32,
+    pub cells: &'a [CellRow],
+    pub moves: &'a [MoveRow],
+    pub doc: &'a NewDocument,
+    pub late: bool,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaState {
+    Draft,
+    Established,
+    Published,
+}
+
+impl QuotaState {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Draft => "DRAFT",
+            Self::Established => "ESTABLISHED",
+            Self::Published => "PUBLISHED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaRow {
+    pub id: String,
+    pub quota_years: Vec<i32>,
+    pub state: QuotaState,
+    pub labour_force: u64,
+    /// Per cent × 1000 of the labour force: permits, countries, immigrants.
+    pub millis: [u32; 3],
+    pub create_time: DateTime<Utc>,
+    pub establish_time: Option<DateTime<Utc>>,
+    pub publish_due_date: Option<NaiveDate>,
+    pub number: String,
+    pub cells: Vec<CellRow>,
+    pub versions: Vec<VersionRow>,
+}
+
+async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> {
+    let r = sqlx::query("SELECT * FROM quotas WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("quotas/{id}")))?;
+    let years: String = r.get("quota_years");
+    let state: String = r.get("state");
+    let cells = sqlx::query(
+        "SELECT region_code, part, category, country_code, requested, granted FROM quota_cells
+         WHERE quota_id = ? ORDER BY region_code, part, country_code, category",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|c| {
+        Ok(CellRow {
+            region_code: c.get("region_code"),
+            part: Part::parse(c.get("part"))?,
+            category: c.get("category"),
+            country_code: c.get("country_code"),
+            requested: c.get::<i64, _>("requested") as u64,
+            granted: c.get::<i64, _>("granted") as u64,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let versions = sqlx::query(
+        "SELECT version, document_id, publish_time, late, cells_json, moves_json FROM quota_versions
+         WHERE quota_id = ? ORDER BY version",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|v| {
+        let json = |c: &str| -> Result<String> { Ok(v.get::<String, _>(c)) };
+        Ok(VersionRow {
+            version: v.get::<i64, _>("version") as u32,
+            document_id: v.get("document_id"),
+            publish_time: parse_ts(v.get("publish_time"))?,
+            late: v.get::<i64, _>("late") != 0,
+            cells: serde_json::from_str(&json("cells_json")?)
+                .map_err(|e| StoreError::Corrupt(format!("version cells: {e}")))?,
+            moves: serde_json::from_str(&json("moves_json")?)
+                .map_err(|e| StoreError::Corrupt(format!("version moves: {e}")))?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(QuotaRow {
+        id: r.get("id"),
+        quota_years: years
+            .split(',')
+            .map(|y| {
+                y.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("years {years:?}")))
+            })
+            .collect::<Result<_>>()?,
+        state: match state.as_str() {
+            "DRAFT" => QuotaState::Draft,
+            "ESTABLISHED" => QuotaState::Established,
+            "PUBLISHED" => QuotaState::Published,
+            other => return Err(StoreError::Corrupt(format!("quota state {other:?}"))),
+        },
+        labour_force: r.get::<i64, _>("labour_force") as u64,
+        millis: [
+            r.get::<i64, _>("permit_millis") as u32,
+            r.get::<i64, _>("country_millis") as u32,
+            r.get::<i64, _>("immigrant_millis") as u32,
+        ],
+        create_time: parse_ts(r.get("create_time"))?,
+        establish_time: r
+            .get::<Option<String>, _>("establish_time")
+            .as_deref()
+            .map(parse_ts)
+            .transpose()?,
+        publish_due_date: r
+            .get::<Option<String>, _>("publish_due_date")
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map_err(|e| StoreError::Corrupt(format!("date {d:?}: {e}")))
+            })
+            .transpose()?,
+        number: r.get("number"),
+        cells,
+        versions,
+    })
+}
+
+async fn write_cells(tx: &mut Transaction<'_, Sqlite>, id: &str, cells: &[CellRow]) -> Result<()> {
+    sqlx::query("DELETE FROM quota_cells WHERE quota_id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for c in cells {
+        sqlx::query(
+            "INSERT INTO quota_cells (quota_id, region_code, part, category, country_code,
+                 requested, granted) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(&c.region_code)
+        .bind(c.part.code())
+        .bind(&c.category)
+        .bind(&c.country_code)
+        .bind(c.requested as i64)
+        .bind(c.granted as i64)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+fn wrong_state(q: &QuotaRow, action: &str) -> StoreError {
+    StoreError::FailedPrecondition(format!(
+        "quotas/{} is {} and cannot be {action}",
+        q.id,
+        q.state.code()
+    ))
+}
+
+impl Store {
+    pub async fn set_labour_force(
+        &self,
+        year: i64,
+        region: &str,
+        persons: u64,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT OR REPLACE INTO labour_force (quota_year, region_code, persons, source, update_time)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(year)
+        .bind(region)
+        .bind(persons as i64)
+        .bind(source)
+        .bind(ts(now))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The labour force of each region that has a figure for the year.
+    pub async fn labour_force(&self, year: i64) -> Result<Vec<(String, u64)>> {
+        let rows =
+            sqlx::query("SELECT region_code, persons FROM labour_force WHERE quota_year = ?")
+                .bind(year)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("region_code"), r.get::<i64, _>("persons") as u64))
+            .collect())
+    }
+
+    pub async fn create_quota(&self, q: &QuotaRow) -> Result<QuotaRow> {
+        let mut tx = self.pool().begin().await?;
+        let years: Vec<String> = q.quota_years.iter().map(|y| y.to_string()).collect();
+        sqlx::query(
+            "INSERT INTO quotas (id, seq, quota_years, first_year, state, labour_force, permit_millis,
+                 country_millis, immigrant_millis, create_time, number)
+             VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM quotas), ?, ?, 'DRAFT', ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&q.id)
+        .bind(years.join(","))
+        .bind(i64::from(q.quota_years[0]))
+        .bind(q.labour_force as i64)
+        .bind(i64::from(q.millis[0]))
+        .bind(i64::from(q.millis[1]))
+        .bind(i64::from(q.millis[2]))
+        .bind(ts(q.create_time))
+        .bind(&q.number)
+        .execute(&mut *tx)
+        .await?;
+        write_cells(&mut tx, &q.id, &q.cells).await?;
+        let row = fetch(&mut tx, &q.id).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn get_quota(&self, id: &str) -> Result<QuotaRow> {
+        let mut conn = self.pool().acquire().await?;
+        fetch(&mut conn, id).await
+    }
+
+    /// Replaces a draft's cells after `check` accepts the new figures.
+    pub async fn adjust_quota(
+        &self,
+        id: &str,
+        check: impl FnOnce(&QuotaRow) -> std::result::Result<Vec<CellRow>, StoreError>,
+    ) -> Result<QuotaRow> {
+        let mut tx = self.pool().begin().await?;
+        let q = fetch(&mut tx, id).await?;
+        if q.state != QuotaState::Draft {
+            return Err(wrong_state(&q, "adjusted"));
+        }
+        let cells = check(&q)?;
+        write_cells(&mut tx, id, &cells).await?;
+        let row = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn establish_quota(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        publish_due: NaiveDate,
+    ) -> Result<QuotaRow> {
+        let mut tx = self.pool().begin().await?;
+        let q = fetch(&mut tx, id).await?;
+        if q.state != QuotaState::Draft {
+            return Err(wrong_state(&q, "established"));
+        }
+        let r = sqlx::query(
+            "UPDATE quotas SET state = 'ESTABLISHED', establish_time = ?, publish_due_date = ? WHERE id = ?",
+        )
+        .bind(ts(now))
+        .bind(publish_due.format("%Y-%m-%d").to_string())
+        .bind(id)
+        .execute(&mut *tx)
+        .await;
+        match r {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::AlreadyExists(format!(
+                    "a quota for {} is already established",
+                    q.quota_years[0]
+                )));
+            }
+            other => other?,
+        };
+        let row = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Publishes a new version: stores its sealed document and, for a redistribution, the
+    /// new figures, all in one transaction. `expected_version` guards against a race.
+    pub async fn publish_version(&self, id: &str, v: &NewVersion<'_>) -> Result<QuotaRow> {
+        let NewVersion {
+            version: expected_version,
+            cells,
+            moves,
+            doc,
+            late,
+            now,
+        } = *v;
+        let mut tx = self.pool().begin().await?;
+        let q = fetch(&mut tx, id).await?;
+        let current = q.versions.last().map_or(0, |v| v.version);
+        if current + 1 != expected_version {
+            return Err(StoreError::EtagMismatch(format!("quotas/{id}")));
+        }
+        if q.state == QuotaState::Draft {
+            return Err(wrong_state(&q, "published"));
+        }
+        documents::insert(&mut tx, doc).await?;
+        write_cells(&mut tx, id, cells).await?;
+        sqlx::query(
+            "INSERT INTO quota_versions (quota_id, version, document_id, publish_time, late,
+                 cells_json, moves_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(i64::from(expected_version))
+        .bind(&doc.id)
+        .bind(ts(now))
+        .bind(late as i64)
+        .bind(serde_json::to_string(cells).expect("serialisable"))
+        .bind(serde_json::to_string(moves).expect("serialisable"))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE quotas SET state = 'PUBLISHED' WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let row = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Quotas that are established or published, optionally those covering a year.
+    pub async fn established_quotas(&self, year: Option<i32>) -> Result<Vec<QuotaRow>> {
+        let mut conn = self.pool().acquire().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM quotas WHERE state <> 'DRAFT' ORDER BY first_year, seq",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::new();
+        for id in ids {
+            let q = fetch(&mut conn, &id).await?;
+            if year.is_none_or(|y| q.quota_years.contains(&y)) {
+                out.push(q);
+            }
+        }
+        Ok(out)
+    }
+}

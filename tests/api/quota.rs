@@ -1,0 +1,636 @@
+//! A quota year through the real server (p. 4, 5, 18–21): 20 regions file, central
+//! bodies propose, the ministry forms an over-requested quota, adjusts, establishes,
+//! publishes (on time and once late), redistributes twice, and a reader fetches every
+//! version.
+
+use kvota::api::pb;
+use kvota::api::pb::QuotaPart as P;
+use kvota::api::pb::quota_service_client::QuotaServiceClient;
+use tonic::Code;
+
+use crate::helpers::*;
+
+const AKMOLA: &str = "110000000";
+const ASTANA: &str = "710000000";
+
+fn quota(app: &TestApp) -> QuotaServiceClient<tonic::transport::Channel> {
+    QuotaServiceClient::new(app.channel.clone())
+}
+
+async fn region_codes(app: &TestApp) -> Vec<String> {
+    app.regions()
+        .list_regions(pb::ListRegionsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .regions
+        .into_iter()
+        .map(|r| r.kato)
+        .collect()
+}
+
+async fn set_labour_force(app: &TestApp, year: u32) {
+    for code in region_codes(app).await {
+        quota(app)
+            .set_labour_force(pb::SetLabourForceRequest {
+                quota_year: year,
+                region_code: code,
+                persons: 485_000,
+                source: "Бюро национальной статистики, III квартал 2026 года".into(),
+            })
+            .await
+            .unwrap();
+    }
+}
+
+/// Every region files for 2027: one employer (48 permits asked), Appendix 3 and 4 data.
+async fn twenty_regions_file() -> TestApp {
+    let app = TestApp::spawn_at("2026-09-20T11:00:00+05:00").await;
+    let codes = region_codes(&app).await;
+    let mut apps = Vec::new();
+    for code in &codes {
+        let mut a = sample_application();
+        a.region_code = code.clone();
+        apps.push(app.submit(&app.create(a).await).await.unwrap());
+    }
+    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
+    let mut r = app.regional();
+    use pb::CommissionMemberKind as K;
+    let members: Vec<pb::CommissionMember> = [
+        K::InternalAffairs,
+        K::Education,
+        K::Entrepreneurship,
+        K::LabourTerritorialUnit,
+    ]
+    .into_iter()
+    .map(|kind| pb::CommissionMember {
+        full_name: "Член Комиссии".into(),
+        position: "руководитель".into(),
+        organisation: "Орган".into(),
+        kind: kind as i32,
+        role: "Член комиссии".into(),
+    })
+    .collect();
+    for (i, code) in codes.iter().enumerate() {
+        r.set_regional_assessment(pb::SetRegionalAssessmentRequest {
+            assessment: Some(pb::RegionalAssessment {
+                region_code: code.clone(),
+                quota_year: 2027,
+                demand_text: "Спрос".into(),
+                forecast_text: "Прогноз".into(),
+                local_coverage_text: "Покрытие".into(),
+                efficiency_text: "Эффективность".into(),
+                immigrant_demand_text: "Спрос".into(),
+                immigrant_forecast_text: "Прогноз".into(),
+                immigrant_efficiency_text: "Эффективность".into(),
+                justification: "Обоснование по пункту 7 Правил".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+        r.set_commission_members(pb::SetCommissionMembersRequest {
+            region_code: code.clone(),
+            quota_year: 2027,
+            members: members.clone(),
+        })
+        .await
+        .unwrap();
+        r.set_labour_immigrant_need(pb::SetLabourImmigrantNeedRequest {
+            region_code: code.clone(),
+            quota_year: 2027,
+            current_count: 900,
+            need: 1000 + 10 * i as u32,
+            justification: "Спрос домохозяйств".into(),
+        })
+        .await
+        .unwrap();
+        r.set_origin_country_quota(pb::SetOriginCountryQuotaRequest {
+            region_code: code.clone(),
+            quota_year: 2027,
+            rows: vec![pb::OriginCountryRow {
+                country_code: "UZ".into(),
+                counts: Some(pb::CategoryCounts {
+                    third: 5 + i as u32,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+        })
+        .await
+        .unwrap();
+    }
+    let app = app.restart_at("2026-10-14T15:00:00+05:00").await;
+    let mut r = app.regional();
+    for a in &apps {
+        r.record_commission_decision(pb::RecordCommissionDecisionRequest {
+            application: a.name.clone(),
+            outcome: pb::DecisionOutcome::Approved as i32,
+            approved_counts: a.lines.iter().map(|l| l.requested_count).collect(),
+            grounds: vec![],
+            decided_on: "2026-10-14".into(),
+            protocol_number: "1".into(),
+        })
+        .await
+        .unwrap();
+    }
+    // Central bodies: one agreed proposal counts, one not agreed does not.
+    for agreed in [true, false] {
+        app.central()
+            .submit_proposal(pb::SubmitProposalRequest {
+                body: "Министерство сельского хозяйства Республики Казахстан".into(),
+                region_code: AKMOLA.into(),
+                quota_year: 2027,
+                lines: vec![pb::ProposalLine {
+                    occupation_code: "6111".into(),
+                    occupation_name: "Агроном".into(),
+                    category: pb::WorkerCategory::Third as i32,
+                    count: 15,
+                }],
+                justification: "Программа развития АПК".into(),
+                agreed_by_region: agreed,
+            })
+            .await
+            .unwrap();
+    }
+    for code in &codes {
+        r.file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: code.clone(),
+            quota_year: 2027,
+        })
+        .await
+        .unwrap();
+    }
+    app
+}
+
+fn part(q: &[pb::PartSummary], p: P) -> &pb::PartSummary {
+    q.iter().find(|s| s.part == p as i32).unwrap()
+}
+
+fn granted(cells: &[pb::QuotaCell], region: &str, p: P, category: &str) -> u64 {
+    cells
+        .iter()
+        .filter(|c| c.region_code == region && c.part == p as i32 && c.category == category)
+        .map(|c| c.granted)
+        .sum()
+}
+
+async fn verify(app: &TestApp, document: &str) -> String {
+    let pdf = app.download(document, pb::DocumentFormat::Pdf).await;
+    let path = app.path(&format!(
+        "{}.pdf",
+        document.trim_start_matches("documents/")
+    ));
+    std::fs::write(&path, pdf).unwrap();
+    let p = path.to_str().unwrap();
+    let o = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "validate",
+            "--trust",
+            app.root_pem.to_str().unwrap(),
+            "--trust-replace",
+            p,
+        ],
+    );
+    assert!(
+        o.status.success() && text(&o).contains("INTACT:TRUSTED,UNTOUCHED"),
+        "{}",
+        text(&o)
+    );
+    let o = tool("pdfsig", &[p]);
+    assert!(text(&o).contains("Signature is Valid."), "{}", text(&o));
+    let o = tool("pdftotext", &["-raw", p, "-"]);
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test]
+async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
+    let app = twenty_regions_file().await;
+    let app = app.restart_at("2026-12-01T10:00:00+05:00").await;
+    let err = quota(&app)
+        .form_quota(pb::FormQuotaRequest {
+            quota_years: vec![2027],
+            permit_percent: "0.005".into(),
+            country_percent: String::new(),
+            immigrant_percent: "0.1".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "no labour force yet");
+    set_labour_force(&app, 2027).await;
+
+    for (permit, immigrant, field) in [
+        ("abc", "0.1", "permit_percent"),
+        ("0.005", "0", "immigrant_percent"),
+        ("0.0001", "1", "permit_percent"),
+    ] {
+        let err = quota(&app)
+            .form_quota(pb::FormQuotaRequest {
+                quota_years: vec![2027],
+                permit_percent: permit.into(),
+                country_percent: String::new(),
+                immigrant_percent: immigrant.into(),
+            })
+            .await
+            .unwrap_err();
+        assert_invalid(&err, field);
+    }
+    let err = quota(&app)
+        .form_quota(pb::FormQuotaRequest {
+            quota_years: vec![2026],
+            permit_percent: "1".into(),
+            country_percent: String::new(),
+            immigrant_percent: "1".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "quota_years[0]");
+
+    // Labour force 9 700 000: permits 0,005 % = 485 against 20 × 48 + 15 = 975 asked;
+    // countries 0,01 % = 970 against 290 asked; immigrants 0,1 % = 9 700 against 21 900.
+    let q = quota(&app)
+        .form_quota(pb::FormQuotaRequest {
+            quota_years: vec![2027],
+            permit_percent: "0.005".into(),
+            country_percent: "0,01".into(),
+            immigrant_percent: "0.1".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(q.labour_force, 9_700_000);
+    let permits = part(&q.parts, P::Permits);
+    assert_eq!(
+        (
+            permits.ceiling,
+            permits.requested,
+            permits.allocated,
+            permits.reserve
+        ),
+        (485, 975, 485, 0)
+    );
+    assert!(permits.scaled);
+    let countries = part(&q.parts, P::Countries);
+    assert_eq!(
+        (
+            countries.ceiling,
+            countries.requested,
+            countries.allocated,
+            countries.reserve
+        ),
+        (970, 290, 290, 680)
+    );
+    assert!(!countries.scaled);
+    let immigrants = part(&q.parts, P::Immigrants);
+    assert_eq!(
+        (
+            immigrants.ceiling,
+            immigrants.requested,
+            immigrants.allocated
+        ),
+        (9_700, 21_900, 9_700)
+    );
+    // Every figure whole, within its request, and within one person of its exact share.
+    for c in &q.cells {
+        assert!(c.granted <= c.requested, "{c:?}");
+        let s = part(&q.parts, P::try_from(c.part).unwrap());
+        let exact = c.requested as f64 * s.allocated as f64 / s.requested as f64;
+        assert!((c.granted as f64 - exact).abs() < 1.0, "{c:?} vs {exact}");
+    }
+    let sum = |p: P| {
+        q.cells
+            .iter()
+            .filter(|c| c.part == p as i32)
+            .map(|c| c.granted)
+            .sum::<u64>()
+    };
+    assert_eq!(
+        (sum(P::Permits), sum(P::Countries), sum(P::Immigrants)),
+        (485, 290, 9_700)
+    );
+    // The agreed proposal counts; the other one does not.
+    let akmola_third: u64 = q
+        .cells
+        .iter()
+        .filter(|c| c.region_code == AKMOLA && c.part == P::Permits as i32 && c.category == "3")
+        .map(|c| c.requested)
+        .sum();
+    assert_eq!(akmola_third, 12 + 15);
+
+    // Adjust: above the ceiling is refused and changes nothing; a reduction feeds the reserve.
+    let akmola_cell = q
+        .cells
+        .iter()
+        .find(|c| c.region_code == AKMOLA && c.part == P::Permits as i32 && c.category == "3")
+        .unwrap()
+        .clone();
+    let change = |granted| pb::CellChange {
+        region_code: AKMOLA.into(),
+        part: P::Permits as i32,
+        category: "3".into(),
+        country_code: String::new(),
+        granted,
+    };
+    let err = quota(&app)
+        .adjust_distribution(pb::AdjustDistributionRequest {
+            name: q.name.clone(),
+            changes: vec![change(akmola_cell.granted + 1)],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let err = quota(&app)
+        .adjust_distribution(pb::AdjustDistributionRequest {
+            name: q.name.clone(),
+            changes: vec![pb::CellChange {
+                category: "5".into(),
+                ..change(1)
+            }],
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "changes[0].category");
+    let adjusted = quota(&app)
+        .adjust_distribution(pb::AdjustDistributionRequest {
+            name: q.name.clone(),
+            changes: vec![change(akmola_cell.granted - 2)],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(part(&adjusted.parts, P::Permits).reserve, 2);
+
+    let err = quota(&app)
+        .publish_decision(pb::PublishDecisionRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::FailedPrecondition,
+        "a draft is not published"
+    );
+
+    // 24 December (Thursday): established; due 3 working days later, 29 December.
+    let app = app.restart_at("2026-12-24T16:00:00+05:00").await;
+    let established = quota(&app)
+        .establish_quota(pb::EstablishQuotaRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(established.publish_due_date, "2026-12-29");
+    let err = quota(&app)
+        .establish_quota(pb::EstablishQuotaRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    let err = quota(&app)
+        .adjust_distribution(pb::AdjustDistributionRequest {
+            name: q.name.clone(),
+            changes: vec![change(1)],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::FailedPrecondition,
+        "an established quota is fixed"
+    );
+
+    let app = app.restart_at("2026-12-28T09:00:00+05:00").await;
+    let v1 = quota(&app)
+        .publish_decision(pb::PublishDecisionRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v1.version, 1);
+    assert!(!v1.late);
+    let err = quota(&app)
+        .publish_decision(pb::PublishDecisionRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+    let text1 = verify(&app, &v1.document).await;
+    for phrase in [
+        "Об установлении квоты на привлечение иностранной рабочей силы в Республику Казахстан на 2027 год и ее распределении между областями, городами республиканского значения, столицей",
+        "В соответствии с подпунктом 4) статьи 11 Закона Республики Казахстан «О миграции населения»",
+        "Резерв уполномоченного органа",
+        "область Ұлытау",
+        "методом наибольших остатков",
+    ] {
+        assert!(text1.contains(phrase), "{phrase:?} missing from:\n{text1}");
+    }
+
+    // p. 21: redistributions in 2027, each a new version; totals never change.
+    let app = app.restart_at("2027-02-10T10:00:00+05:00").await;
+    let mv = |part: P, category: &str, country: &str, count| pb::Move {
+        from_region: AKMOLA.into(),
+        to_region: ASTANA.into(),
+        part: part as i32,
+        category: category.into(),
+        country_code: country.into(),
+        count,
+        basis: "Предложение акимата города Астаны от 05.02.2027 № 12".into(),
+    };
+    let too_many = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![mv(P::Permits, "3", "", 10_000)],
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&too_many, "moves[0].count");
+    let err = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![pb::Move {
+                basis: String::new(),
+                ..mv(P::Permits, "3", "", 1)
+            }],
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "moves[0].basis");
+    let v2 = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![mv(P::Permits, "3", "", 3)],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v2.version, 2);
+    let v3 = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![
+                mv(P::Immigrants, "", "", 40),
+                mv(P::Countries, "3", "UZ", 2),
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v3.version, 3);
+    for p in [P::Permits, P::Countries, P::Immigrants] {
+        assert_eq!(part(&v3.parts, p).allocated, part(&v1.parts, p).allocated);
+    }
+    assert_eq!(
+        granted(&v3.cells, ASTANA, P::Permits, "3"),
+        granted(&v1.cells, ASTANA, P::Permits, "3") + 3
+    );
+    assert_eq!(
+        granted(&v3.cells, AKMOLA, P::Immigrants, ""),
+        granted(&v1.cells, AKMOLA, P::Immigrants, "") - 40
+    );
+
+    // A reader fetches every version; earlier versions read as they were published.
+    let reader = app.restart_at("2027-03-01T10:00:00+05:00").await;
+    let list = quota(&reader)
+        .list_published_decisions(pb::ListPublishedDecisionsRequest { quota_year: 2027 })
+        .await
+        .unwrap()
+        .into_inner()
+        .decisions;
+    assert_eq!(
+        list.iter().map(|d| d.version).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    for version in 1..=3 {
+        let d = quota(&reader)
+            .get_published_decision(pb::GetPublishedDecisionRequest {
+                quota_year: 2027,
+                version,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(d.version, version);
+        let text = verify(&reader, &d.document).await;
+        if version == 3 {
+            assert!(text.contains("Редакция № 3"), "{text}");
+            assert!(
+                text.contains("Перераспределение квоты (пункт 21 Правил)"),
+                "{text}"
+            );
+        }
+    }
+    let v1_again = quota(&reader)
+        .get_published_decision(pb::GetPublishedDecisionRequest {
+            quota_year: 2027,
+            version: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v1_again.cells, v1.cells);
+    let latest = quota(&reader)
+        .get_published_decision(pb::GetPublishedDecisionRequest {
+            quota_year: 2027,
+            version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(latest.version, 3);
+    let err = quota(&reader)
+        .get_published_decision(pb::GetPublishedDecisionRequest {
+            quota_year: 2031,
+            version: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    reader.stop().await;
+}
+
+#[tokio::test]
+async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refused() {
+    let app = TestApp::spawn_at("2027-12-20T10:00:00+05:00").await;
+    set_labour_force(&app, 2028).await;
+    let form = |app: &TestApp| {
+        let mut c = quota(app);
+        async move {
+            c.form_quota(pb::FormQuotaRequest {
+                quota_years: vec![2028, 2029],
+                permit_percent: "0.25".into(),
+                country_percent: String::new(),
+                immigrant_percent: "2.9".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+        }
+    };
+    let q = form(&app).await;
+    // Nothing filed: all of each part is the ministry's reserve.
+    assert_eq!(part(&q.parts, P::Permits).reserve, 24_250);
+    assert_eq!(part(&q.parts, P::Immigrants).reserve, 281_300);
+    let spare = form(&app).await;
+    // Monday 20 December 2027: due 23 December.
+    let established = quota(&app)
+        .establish_quota(pb::EstablishQuotaRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(established.publish_due_date, "2027-12-23");
+    let err = quota(&app)
+        .establish_quota(pb::EstablishQuotaRequest {
+            name: spare.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::AlreadyExists,
+        "one established quota per year"
+    );
+
+    let app = app.restart_at("2027-12-28T10:00:00+05:00").await;
+    let published = quota(&app)
+        .publish_decision(pb::PublishDecisionRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(published.late);
+    let text = verify(&app, &published.document).await;
+    assert!(text.contains("на 2028, 2029 годы"), "{text}");
+
+    let app = app.restart_at("2028-01-01T00:00:00+05:00").await;
+    let err = quota(&app)
+        .establish_quota(pb::EstablishQuotaRequest {
+            name: spare.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&err), "ESTABLISH_DEADLINE_PASSED");
+    let err = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: spare.name.clone(),
+            moves: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    app.stop().await;
+}
