@@ -302,6 +302,41 @@ impl CalendarService for CalendarApi {
                 ));
             }
         }
+        // p. 19: the quota set by 1 January and published within three working days.
+        let quotas = store.established_quotas(Some(year.get())).await?;
+        let ministry = due(Step::MinistryDecision);
+        if now >= ministry.late_from && quotas.is_empty() {
+            items.push(overdue(
+                Step::MinistryDecision,
+                "",
+                format!("quotaYears/{y}"),
+                ministry.last_day,
+                None,
+            ));
+        }
+        for q in &quotas {
+            let Some(publish_due) = q.publish_due_date else {
+                continue;
+            };
+            let subject = format!("quotas/{}", q.id);
+            match q.versions.first() {
+                Some(v) if v.late => items.push(overdue(
+                    Step::DecisionPublication,
+                    "",
+                    subject,
+                    publish_due,
+                    Some(v.publish_time),
+                )),
+                None if today > publish_due => items.push(overdue(
+                    Step::DecisionPublication,
+                    "",
+                    subject,
+                    publish_due,
+                    None,
+                )),
+                _ => {}
+            }
+        }
         Ok(Response::new(pb::ListOverdueResponse { items }))
     }
 

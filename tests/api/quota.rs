@@ -614,6 +614,20 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
     assert!(published.late);
     let text = verify(&app, &published.document).await;
     assert!(text.contains("на 2028, 2029 годы"), "{text}");
+    let overdue = app
+        .calendar()
+        .list_overdue(pb::ListOverdueRequest { quota_year: 2028 })
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    let late = overdue
+        .iter()
+        .find(|i| i.step == "DECISION_PUBLICATION")
+        .expect("late publication listed");
+    assert_eq!(late.subject, q.name);
+    assert_eq!(late.due_date, "2027-12-23");
+    assert!(late.done_time.is_some());
 
     let app = app.restart_at("2028-01-01T00:00:00+05:00").await;
     let err = quota(&app)
