@@ -974,3 +974,48 @@ async fn filings_refuse_bad_figures_and_changes_after_the_freeze() {
     assert!(a3.contains("1 2 3 10 20"), "{a3}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_filing_after_1_november_is_accepted_but_flagged_late() {
+    let app = TestApp::spawn_at("2026-10-05T10:00:00+05:00").await;
+    let mut c = app.regional();
+    c.set_regional_assessment(pb::SetRegionalAssessmentRequest {
+        assessment: Some(assessment()),
+    })
+    .await
+    .unwrap();
+    c.set_labour_immigrant_need(pb::SetLabourImmigrantNeedRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+        current_count: 5,
+        need: 7,
+        justification: "Спрос домохозяйств.".into(),
+    })
+    .await
+    .unwrap();
+    let app = app.restart_at("2026-11-01T00:00:00+05:00").await;
+    let filing = app
+        .regional()
+        .file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(filing.late);
+    let overdue = app
+        .calendar()
+        .list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    let akmola = overdue
+        .iter()
+        .find(|i| i.step == "REGIONAL_FILING" && i.region_code == AKMOLA)
+        .expect("late filing listed");
+    assert!(akmola.done_time.is_some());
+    assert_eq!(akmola.due_date, "2026-10-31");
+    app.stop().await;
+}
