@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "quota.proto",
         "region.proto",
         "regional.proto",
+        "signing.proto",
     ]
     .map(|f| PathBuf::from("proto/kvota/v1").join(f));
     let mut config = tonic_prost_build::Config::new();

@@ -18,8 +18,10 @@ use crate::api::pb::employer_application_service_server::EmployerApplicationServ
 use crate::api::pb::quota_service_server::QuotaServiceServer;
 use crate::api::pb::region_service_server::RegionServiceServer;
 use crate::api::pb::regional_service_server::RegionalServiceServer;
+use crate::api::pb::signing_service_server::SigningServiceServer;
 use crate::api::quota::QuotaApi;
 use crate::api::regional::{CentralBodies, Regional};
+use crate::api::signing::Signing;
 use crate::api::{
     AppState, applications::Applications, documents::Documents, pb, regions::Regions,
 };
@@ -164,6 +166,10 @@ impl Application {
             )
             .add_service(CalendarServiceServer::new(CalendarApi(s.clone())))
             .add_service(QuotaServiceServer::new(QuotaApi(s.clone())))
+            .add_service(
+                SigningServiceServer::new(Signing(s.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
             .add_service(RegionalServiceServer::new(Regional(s.clone())))
             .add_service(CentralBodyServiceServer::new(CentralBodies(s.clone())))
             .add_service(RegionServiceServer::new(Regions(s)))

@@ -12,22 +12,38 @@ use super::{AppState, page_size, page_token, resource_id, timestamp};
 use crate::sign::verify::{self, SignatureReport};
 use crate::store::DocumentRow;
 use crate::store::documents::Blob;
+use crate::store::signing::PartySignatureRow;
 
 pub struct Documents(pub AppState);
 
 /// Size of a download chunk: well under gRPC's default 4 MiB message limit.
 pub const CHUNK_BYTES: usize = 64 * 1024;
 
-fn to_pb(d: DocumentRow) -> pb::Document {
-    let signature = |kind: &str| pb::SignatureInfo {
+pub(crate) fn to_pb(d: DocumentRow, party: Vec<PartySignatureRow>) -> pb::Document {
+    let signature = |kind: &str, position: u32| pb::SignatureInfo {
         kind: kind.into(),
         signer: d.signer.clone(),
         certificate_serial: d.certificate_serial.clone(),
         iin: d.signer_iin.clone().unwrap_or_default(),
         bin: d.signer_bin.clone().unwrap_or_default(),
         signing_time: Some(timestamp(d.signing_time)),
+        role: "SERVICE_SEAL".into(),
+        position,
     };
-    let signatures = vec![signature("PADES"), signature("CMS")];
+    // The seal comes first in the PDF, then the parties' signatures; the detached CMS
+    // stands beside the file (position 0).
+    let mut signatures = vec![signature("PADES", 1)];
+    signatures.extend(party.into_iter().map(|p| pb::SignatureInfo {
+        kind: "PADES".into(),
+        signer: p.signer,
+        certificate_serial: p.certificate_serial,
+        iin: p.signer_iin.unwrap_or_default(),
+        bin: p.signer_bin.unwrap_or_default(),
+        signing_time: Some(timestamp(p.signing_time)),
+        role: p.role,
+        position: p.position,
+    }));
+    signatures.push(signature("CMS", 0));
     pb::Document {
         name: format!("documents/{}", d.id),
         kind: d.kind,
@@ -54,6 +70,35 @@ fn report_to_pb(kind: &str, r: SignatureReport) -> pb::SignatureVerification {
         whole_document_covered: r.whole_document_covered,
         sub_filter: r.sub_filter,
         error: r.error.unwrap_or_default(),
+        indication: String::new(),
+        sub_indication: String::new(),
+    }
+}
+
+/// Sets each report's indication in the spirit of ETSI EN 319 102-1. An embedded
+/// signature that does not reach the end of the file still passes when a later, intact
+/// signature does: the bytes between are that signature's incremental update.
+fn indicate(reports: &mut [pb::SignatureVerification]) {
+    let last_whole = reports
+        .iter()
+        .rposition(|r| r.kind == "PADES" && r.whole_document_covered && r.integrity_ok);
+    for (i, r) in reports.iter_mut().enumerate() {
+        if r.kind == "PADES" && !r.whole_document_covered && last_whole.is_some_and(|l| l > i) {
+            r.whole_document_covered = true;
+        }
+        let (indication, sub) = if r.signer.is_empty() && !r.error.is_empty() {
+            ("TOTAL_FAILED", "FORMAT_FAILURE")
+        } else if !r.integrity_ok {
+            ("TOTAL_FAILED", "HASH_FAILURE")
+        } else if r.kind == "PADES" && !r.whole_document_covered {
+            ("TOTAL_FAILED", "FORMAT_FAILURE")
+        } else if !r.chain_trusted {
+            ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND")
+        } else {
+            ("TOTAL_PASSED", "")
+        };
+        r.indication = indication.into();
+        r.sub_indication = sub.into();
     }
 }
 
@@ -67,7 +112,9 @@ impl DocumentService for Documents {
     ) -> Result<Response<pb::Document>, Status> {
         let name = request.into_inner().name;
         let id = resource_id("name", &name, "documents")?;
-        Ok(Response::new(to_pb(self.0.store.get_document(id).await?)))
+        let doc = self.0.store.get_document(id).await?;
+        let party = self.0.store.party_signatures(id).await?;
+        Ok(Response::new(to_pb(doc, party)))
     }
 
     async fn list_documents(
@@ -90,8 +137,13 @@ impl DocumentService for Documents {
         } else {
             String::new()
         };
+        let mut documents = Vec::with_capacity(docs.len());
+        for d in docs {
+            let party = self.0.store.party_signatures(&d.id).await?;
+            documents.push(to_pb(d, party));
+        }
         Ok(Response::new(pb::ListDocumentsResponse {
-            documents: docs.into_iter().map(to_pb).collect(),
+            documents,
             next_page_token,
         }))
     }
@@ -166,10 +218,10 @@ impl DocumentService for Documents {
         })
         .await
         .map_err(|e| error::internal("verification task", e))?;
-        let valid = !signatures.is_empty()
-            && signatures.iter().all(|s| {
-                s.integrity_ok && s.chain_trusted && (s.kind == "CMS" || s.whole_document_covered)
-            });
+        let mut signatures = signatures;
+        indicate(&mut signatures);
+        let valid =
+            !signatures.is_empty() && signatures.iter().all(|s| s.indication == "TOTAL_PASSED");
         let document = self
             .0
             .store

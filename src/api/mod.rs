@@ -8,6 +8,7 @@ pub mod error;
 pub mod quota;
 pub mod regional;
 pub mod regions;
+pub mod signing;
 
 use std::sync::Arc;
 

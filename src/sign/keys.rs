@@ -444,3 +444,20 @@ fn write_private(path: &Path, data: &[u8]) -> Result<()> {
     f.write_all(data)?;
     Ok(())
 }
+
+/// Key usage bits of a certificate (0x80 digitalSignature, 0x40 nonRepudiation, …), or
+/// `None` when it has no key-usage extension.
+pub fn key_usage(cert: &X509Ref) -> Option<u32> {
+    use foreign_types::ForeignTypeRef;
+    // SAFETY: X509_get_key_usage only reads the certificate (it caches its extensions).
+    let ku = unsafe { openssl_sys::X509_get_key_usage(cert.as_ptr()) };
+    (ku != u32::MAX).then_some(ku)
+}
+
+/// Whether a certificate's extended key usage lists `oid` (dotted form), read from its
+/// DER: the OIDs of Kazakhstan's PKI roles are not known to OpenSSL by name.
+pub fn has_extended_key_usage(cert: &X509Ref, oid: &str) -> bool {
+    let Ok(der) = cert.to_der() else { return false };
+    let needle = super::cms::der::oid(oid);
+    der.windows(needle.len()).any(|w| w == needle.as_slice())
+}

@@ -118,9 +118,69 @@ fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 const BYTE_RANGE_PLACEHOLDER: &str = "[0 0000000000 0000000000 0000000000]";
 
+/// A PDF with a new, empty signature appended as an incremental update: what a signer
+/// must sign is the SHA-256 of every byte except the `/Contents` placeholder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedPdf {
+    pub bytes: Vec<u8>,
+    /// Offset of the `<` that opens the `/Contents` hex string.
+    pub contents_start: usize,
+    /// Offset just after its `>`.
+    pub contents_end: usize,
+    /// SHA-256 over the byte range (everything but the placeholder).
+    pub digest: Vec<u8>,
+}
+
+impl PreparedPdf {
+    /// The /ByteRange of the signature.
+    pub fn byte_range(&self) -> [usize; 4] {
+        [
+            0,
+            self.contents_start,
+            self.contents_end,
+            self.bytes.len() - self.contents_end,
+        ]
+    }
+
+    /// The signed bytes: the file without the placeholder.
+    pub fn signed_content(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.bytes.len());
+        v.extend_from_slice(&self.bytes[..self.contents_start]);
+        v.extend_from_slice(&self.bytes[self.contents_end..]);
+        v
+    }
+
+    /// Writes a DER CMS made elsewhere (a party's token) into the placeholder.
+    pub fn embed(mut self, cms_der: &[u8]) -> Result<Vec<u8>> {
+        let reserved = (self.contents_end - self.contents_start - 2) / 2;
+        if cms_der.len() > reserved {
+            return Err(SignError::ContentsTooSmall {
+                needed: cms_der.len(),
+                reserved,
+            });
+        }
+        let hex = hex::encode_upper(cms_der);
+        let lt = self.contents_start;
+        self.bytes[lt + 1..lt + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+        Ok(self.bytes)
+    }
+}
+
 /// Sign `pdf` (PAdES B-B, ETSI.CAdES.detached) and return original bytes +
 /// incremental update.
 pub fn sign_pdf(pdf: &[u8], signer: &Signer, opts: &PadesOptions) -> Result<Vec<u8>> {
+    let prepared = prepare_pdf(pdf, opts)?;
+    let cms_der = cms::sign_digest(
+        signer,
+        &prepared.digest,
+        &CmsSignOptions { signing_time: None },
+    )?;
+    prepared.embed(&cms_der)
+}
+
+/// Appends an empty signature field and dictionary to `pdf` (incremental update), ready
+/// for a CMS over [`PreparedPdf::digest`].
+pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
     if opts.field_name.is_empty() {
         return Err(SignError::Invalid("empty signature field name".into()));
     }
@@ -364,16 +424,12 @@ pub fn sign_pdf(pdf: &[u8], signer: &Signer, opts: &PadesOptions) -> Result<Vec<
     h.update(&out[..lt])?;
     h.update(&out[after_gt..])?;
     let digest = h.finish()?;
-    let cms_der = cms::sign_digest(signer, &digest, &CmsSignOptions { signing_time: None })?;
-    if cms_der.len() > opts.contents_size {
-        return Err(SignError::ContentsTooSmall {
-            needed: cms_der.len(),
-            reserved: opts.contents_size,
-        });
-    }
-    let hex = hex::encode_upper(&cms_der);
-    out[lt + 1..lt + 1 + hex.len()].copy_from_slice(hex.as_bytes());
-    Ok(out)
+    Ok(PreparedPdf {
+        bytes: out,
+        contents_start: lt,
+        contents_end: after_gt,
+        digest: digest.to_vec(),
+    })
 }
 
 fn merge_acroform(

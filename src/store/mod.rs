@@ -7,6 +7,7 @@ pub mod documents;
 pub mod quota;
 pub mod regional;
 pub mod regions;
+pub mod signing;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -3,6 +3,7 @@
 mod applications;
 mod calendar;
 mod helpers;
+mod party_signing;
 mod quota;
 mod regions;
 mod rendering;

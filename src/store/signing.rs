@@ -1,0 +1,179 @@
+//! Two-step signing sessions and the party signatures they add to documents.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{Result, Store, StoreError, parse_ts, ts};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id: String,
+    pub document_id: String,
+    pub prepared_pdf: Vec<u8>,
+    pub contents_start: usize,
+    pub contents_end: usize,
+    pub digest: String,
+    pub base_sha256: String,
+    pub expire_time: DateTime<Utc>,
+    pub create_time: DateTime<Utc>,
+    pub complete_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartySignatureRow {
+    pub position: u32,
+    pub role: String,
+    pub signer: String,
+    pub signer_iin: Option<String>,
+    pub signer_bin: Option<String>,
+    pub certificate_serial: String,
+    pub signing_time: DateTime<Utc>,
+    pub report_json: String,
+}
+
+impl Store {
+    pub async fn create_session(&self, s: &SessionRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO signing_sessions (id, document_id, prepared_pdf, contents_start, contents_end,
+                 digest, base_sha256, expire_time, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.id)
+        .bind(&s.document_id)
+        .bind(&s.prepared_pdf)
+        .bind(s.contents_start as i64)
+        .bind(s.contents_end as i64)
+        .bind(&s.digest)
+        .bind(&s.base_sha256)
+        .bind(ts(s.expire_time))
+        .bind(ts(s.create_time))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_session(&self, id: &str) -> Result<SessionRow> {
+        let r = sqlx::query("SELECT * FROM signing_sessions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("signingSessions/{id}")))?;
+        Ok(SessionRow {
+            id: r.get("id"),
+            document_id: r.get("document_id"),
+            prepared_pdf: r.get("prepared_pdf"),
+            contents_start: r.get::<i64, _>("contents_start") as usize,
+            contents_end: r.get::<i64, _>("contents_end") as usize,
+            digest: r.get("digest"),
+            base_sha256: r.get("base_sha256"),
+            expire_time: parse_ts(r.get("expire_time"))?,
+            create_time: parse_ts(r.get("create_time"))?,
+            complete_time: r
+                .get::<Option<String>, _>("complete_time")
+                .as_deref()
+                .map(parse_ts)
+                .transpose()?,
+        })
+    }
+
+    /// Replaces a document's bytes with the party-signed ones (and the service's detached
+    /// CMS over them) and records the signature, if nothing changed since the session.
+    pub async fn complete_signature(
+        &self,
+        session: &SessionRow,
+        pdf: &[u8],
+        cms: &[u8],
+        sig: &PartySignatureRow,
+        cms_der: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        let mut tx = self.pool().begin().await?;
+        let done: Option<String> =
+            sqlx::query_scalar("SELECT complete_time FROM signing_sessions WHERE id = ?")
+                .bind(&session.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if done.is_some() {
+            return Err(StoreError::AlreadyExists(format!(
+                "signingSessions/{} is already completed",
+                session.id
+            )));
+        }
+        let current: String = sqlx::query_scalar("SELECT sha256 FROM documents WHERE id = ?")
+            .bind(&session.document_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if current != session.base_sha256 {
+            return Err(StoreError::EtagMismatch(format!(
+                "documents/{}",
+                session.document_id
+            )));
+        }
+        sqlx::query(
+            "UPDATE documents SET pdf = ?, sha256 = ?, cms = ?, cms_sha256 = ? WHERE id = ?",
+        )
+        .bind(pdf)
+        .bind(hex::encode(Sha256::digest(pdf)))
+        .bind(cms)
+        .bind(hex::encode(Sha256::digest(cms)))
+        .bind(&session.document_id)
+        .execute(&mut *tx)
+        .await?;
+        let position: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(position), 1) + 1 FROM document_signatures WHERE document_id = ?",
+        )
+        .bind(&session.document_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO document_signatures (document_id, position, role, signer, signer_iin,
+                 signer_bin, certificate_serial, signing_time, cms, report_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&session.document_id)
+        .bind(position)
+        .bind(&sig.role)
+        .bind(&sig.signer)
+        .bind(&sig.signer_iin)
+        .bind(&sig.signer_bin)
+        .bind(&sig.certificate_serial)
+        .bind(ts(sig.signing_time))
+        .bind(cms_der)
+        .bind(&sig.report_json)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE signing_sessions SET complete_time = ? WHERE id = ?")
+            .bind(ts(now))
+            .bind(&session.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(position as u32)
+    }
+
+    /// The parties' signatures on a document, in order.
+    pub async fn party_signatures(&self, document_id: &str) -> Result<Vec<PartySignatureRow>> {
+        let rows = sqlx::query(
+            "SELECT position, role, signer, signer_iin, signer_bin, certificate_serial, signing_time,
+                    report_json
+             FROM document_signatures WHERE document_id = ? ORDER BY position",
+        )
+        .bind(document_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PartySignatureRow {
+                    position: r.get::<i64, _>("position") as u32,
+                    role: r.get("role"),
+                    signer: r.get("signer"),
+                    signer_iin: r.get("signer_iin"),
+                    signer_bin: r.get("signer_bin"),
+                    certificate_serial: r.get("certificate_serial"),
+                    signing_time: parse_ts(r.get("signing_time"))?,
+                    report_json: r.get("report_json"),
+                })
+            })
+            .collect()
+    }
+}

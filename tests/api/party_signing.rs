@@ -1,0 +1,464 @@
+//! Signatures by the parties themselves, in two steps: Kvota prepares the bytes and
+//! their SHA-256, the party's token signs the hash, Kvota checks and embeds the CMS.
+
+use base64::Engine;
+use kvota::api::pb;
+use kvota::api::pb::signing_service_client::SigningServiceClient;
+use kvota::sign::cms::{CmsSignOptions, sign_digest};
+use kvota::sign::keys::{CertSubject, KeyAlg, Signer, generate_key, make_root_ca};
+use openssl::asn1::Asn1Time;
+use openssl::bn::BigNum;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+use openssl::x509::{X509, X509NameBuilder};
+use tonic::Code;
+
+use crate::helpers::*;
+
+const HEAD: &str = "1.2.398.3.3.4.1.2.1";
+const SIGNATORY: &str = "1.2.398.3.3.4.1.2.2";
+const EMPLOYER_BIN: &str = "040140001236";
+
+/// A national-style CA for the parties' certificates.
+struct NationalCa {
+    key: PKey<Private>,
+    cert: X509,
+    pem: std::path::PathBuf,
+}
+
+fn national_ca(dir: &std::path::Path) -> NationalCa {
+    let (key, cert) = make_root_ca(
+        &CertSubject {
+            common_name: "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (TEST)".into(),
+            country: Some("KZ".into()),
+            ..Default::default()
+        },
+        KeyAlg::Rsa(2048),
+    )
+    .unwrap();
+    let pem = dir.join("national-root.pem");
+    std::fs::write(&pem, cert.to_pem().unwrap()).unwrap();
+    NationalCa { key, cert, pem }
+}
+
+/// A party's signing certificate as Kazakhstan's PKI issues it: IIN in serialNumber, BIN
+/// in OU, the role in the extended key usage.
+fn party(ca: &NationalCa, bin: &str, role_oid: &str, alg: KeyAlg, non_repudiation: bool) -> Signer {
+    let key = generate_key(alg).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("C", "KZ").unwrap();
+    name.append_entry_by_text("CN", "СЕЙТҚАЛИ ӘЛИХАН").unwrap();
+    name.append_entry_by_text("serialNumber", "IIN900101300007")
+        .unwrap();
+    name.append_entry_by_text("O", "ТОО «Ақжол Құрылыс»")
+        .unwrap();
+    name.append_entry_by_text("OU", &format!("BIN{bin}"))
+        .unwrap();
+    let name = name.build();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    let serial = BigNum::from_u32(rand_serial())
+        .unwrap()
+        .to_asn1_integer()
+        .unwrap();
+    b.set_serial_number(&serial).unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(ca.cert.subject_name()).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::from_str_x509("20200101000000Z").unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::from_str_x509("20451231000000Z").unwrap())
+        .unwrap();
+    b.append_extension(BasicConstraints::new().build().unwrap())
+        .unwrap();
+    let mut ku = KeyUsage::new();
+    ku.critical().digital_signature();
+    if non_repudiation {
+        ku.non_repudiation();
+    }
+    b.append_extension(ku.build().unwrap()).unwrap();
+    b.append_extension(
+        ExtendedKeyUsage::new()
+            .email_protection()
+            .other(role_oid)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    b.sign(&ca.key, MessageDigest::sha256()).unwrap();
+    Signer::new(key, b.build(), vec![ca.cert.clone()]).unwrap()
+}
+
+fn rand_serial() -> u32 {
+    let mut b = [0u8; 4];
+    openssl::rand::rand_bytes(&mut b).unwrap();
+    u32::from_be_bytes(b) >> 1
+}
+
+async fn app_with_national_ca() -> (TestApp, NationalCa) {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = test_pki(&dir.path().join("pki"));
+    let ca = national_ca(dir.path());
+    let mut config = kvota::config::Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().join("data"),
+        clock: Some(BEFORE_DEADLINE.into()),
+        ..Default::default()
+    };
+    config.signing.key_file = Some(pki.seal_key_pem.clone());
+    config.signing.cert_file = Some(pki.seal_cert_pem.clone());
+    config.signing.trust_anchors = vec![pki.root_pem.clone(), ca.pem.clone()];
+    let app = TestApp::spawn_with(dir, config, pki.root_pem).await;
+    (app, ca)
+}
+
+fn signing(app: &TestApp) -> SigningServiceClient<tonic::transport::Channel> {
+    SigningServiceClient::new(app.channel.clone())
+}
+
+async fn prepare(app: &TestApp, document: &str) -> pb::SigningSession {
+    signing(app)
+        .prepare_signature(pb::PrepareSignatureRequest {
+            document: document.into(),
+            signer_certificate: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// What NCALayer does: a detached CMS over the given hash.
+fn token_sign(signer: &Signer, session: &pb::SigningSession) -> Vec<u8> {
+    let digest = base64::engine::general_purpose::STANDARD
+        .decode(&session.sha256_base64)
+        .unwrap();
+    assert_eq!(hex::encode(&digest), session.sha256_hex);
+    sign_digest(signer, &digest, &CmsSignOptions { signing_time: None }).unwrap()
+}
+
+#[tokio::test]
+async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_agrees() {
+    let (app, ca) = app_with_national_ca().await;
+    let submitted = app
+        .submit(&app.create(sample_application()).await)
+        .await
+        .unwrap();
+    let doc = submitted.document.clone();
+
+    let head = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let session = prepare(&app, &doc).await;
+    assert_eq!(session.byte_range.len(), 4);
+    let signed = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(&head, &session),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let roles: Vec<_> = signed
+        .signatures
+        .iter()
+        .map(|s| (s.position, s.role.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            (1, "SERVICE_SEAL"),
+            (2, "EMPLOYER_HEAD"),
+            (0, "SERVICE_SEAL")
+        ]
+    );
+    assert_eq!(signed.signatures[1].bin, EMPLOYER_BIN);
+    assert_eq!(signed.signatures[1].iin, "900101300007");
+
+    // A second signatory with an ECDSA key sends PEM.
+    let signatory = party(&ca, EMPLOYER_BIN, SIGNATORY, KeyAlg::EcP256, true);
+    let session2 = prepare(&app, &doc).await;
+    let der = token_sign(&signatory, &session2);
+    let pem = format!(
+        "-----BEGIN CMS-----\n{}\n-----END CMS-----\n",
+        base64::engine::general_purpose::STANDARD.encode(&der)
+    );
+    let signed = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session2.name.clone(),
+            cms: pem.into_bytes(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(signed.signatures.len(), 4);
+    assert_eq!(signed.signatures[2].role, "EMPLOYER_SIGNATORY");
+
+    let pdf = app.download(&doc, pb::DocumentFormat::Pdf).await;
+    let cms = app.download(&doc, pb::DocumentFormat::Cms).await;
+    assert_eq!(
+        signed.sha256,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf))
+    );
+    let report = app
+        .documents()
+        .verify_document(pb::VerifyDocumentRequest {
+            pdf: pdf.clone(),
+            cms: cms.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(report.valid, "{report:#?}");
+    assert_eq!(report.signatures.len(), 4);
+    assert!(
+        report
+            .signatures
+            .iter()
+            .all(|s| s.indication == "TOTAL_PASSED"),
+        "{report:#?}"
+    );
+
+    // The independent tools agree: three embedded signatures, all intact.
+    let path = app.path("signed.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let p = path.to_str().unwrap();
+    let o = tool("pdfsig", &[p]);
+    let out = text(&o);
+    assert_eq!(
+        out.matches("Signature Validation: Signature is Valid.")
+            .count(),
+        3,
+        "{out}"
+    );
+    // pyHanko validates every signature: the earlier ones see only signature updates
+    // after them, the last is untouched.
+    let o = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "validate",
+            "--trust",
+            app.root_pem.to_str().unwrap(),
+            "--trust",
+            ca.pem.to_str().unwrap(),
+            "--trust-replace",
+            p,
+        ],
+    );
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("KvotaSeal:") && out.contains("INTACT:TRUSTED"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Signature2:") && out.contains("Signature3:"),
+        "{out}"
+    );
+    assert!(out.contains("INTACT:TRUSTED,UNTOUCHED"), "{out}");
+    assert!(!out.contains("INVALID"), "{out}");
+    let cms_path = app.path("signed.p7s");
+    std::fs::write(&cms_path, &cms).unwrap();
+    let o = tool(
+        "openssl",
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            cms_path.to_str().unwrap(),
+            "-content",
+            p,
+            "-CAfile",
+            app.root_pem.to_str().unwrap(),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+
+    // One byte changed anywhere in the signed range fails Kvota's report and pdfsig.
+    let mut bad = pdf.clone();
+    let at = bad.iter().position(|&b| b == b'\n').unwrap() + 2;
+    bad[at] ^= 1;
+    let report = app
+        .documents()
+        .verify_document(pb::VerifyDocumentRequest {
+            pdf: bad.clone(),
+            cms: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!report.valid);
+    assert!(
+        report
+            .signatures
+            .iter()
+            .all(|s| s.indication == "TOTAL_FAILED" && s.sub_indication == "HASH_FAILURE"),
+        "{report:#?}"
+    );
+    let bad_path = app.path("bad.pdf");
+    std::fs::write(&bad_path, &bad).unwrap();
+    let out = text(&tool("pdfsig", &[bad_path.to_str().unwrap()]));
+    assert!(!out.contains("Signature is Valid."), "{out}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() {
+    let (app, ca) = app_with_national_ca().await;
+    let submitted = app
+        .submit(&app.create(sample_application()).await)
+        .await
+        .unwrap();
+    let doc = submitted.document.clone();
+    let before = app.download(&doc, pb::DocumentFormat::Pdf).await;
+
+    // Another organisation's head.
+    let stranger = party(&ca, "150840003210", HEAD, KeyAlg::Rsa(2048), true);
+    let session = prepare(&app, &doc).await;
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(&stranger, &session),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
+    assert_eq!(info.reason, "SIGNER_NOT_PARTY");
+    assert_eq!(info.metadata["field"], "bin");
+    assert_eq!(info.metadata["certificate"], "150840003210");
+    // Known early when the certificate comes with the preparation.
+    let err = signing(&app)
+        .prepare_signature(pb::PrepareSignatureRequest {
+            document: doc.clone(),
+            signer_certificate: stranger.cert().to_pem().unwrap(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // The employer's own employee without a signing role.
+    let clerk = party(
+        &ca,
+        EMPLOYER_BIN,
+        "1.2.398.3.3.4.1.2.5",
+        KeyAlg::Rsa(2048),
+        true,
+    );
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(&clerk, &session),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // A CMS over other bytes.
+    let head = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let other = sign_digest(&head, &[7u8; 32], &CmsSignOptions { signing_time: None }).unwrap();
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: other,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(reason(&err), "SIGNATURE_MISMATCH");
+
+    // Not a signing certificate.
+    let no_nr = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), false);
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(&no_nr, &session),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err), "KEY_USAGE");
+
+    // A CA the service does not trust.
+    let rogue_dir = tempfile::tempdir().unwrap();
+    let rogue = party(
+        &national_ca(rogue_dir.path()),
+        EMPLOYER_BIN,
+        HEAD,
+        KeyAlg::Rsa(2048),
+        true,
+    );
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(&rogue, &session),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err), "UNTRUSTED_CERTIFICATE");
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: b"garbage".to_vec(),
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "cms");
+
+    // Nothing was stored by any refusal.
+    assert_eq!(app.download(&doc, pb::DocumentFormat::Pdf).await, before);
+
+    // The right signer completes; the session cannot be used twice.
+    signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(&head, &session),
+        })
+        .await
+        .unwrap();
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(&head, &session),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+
+    // A session prepared before that signature no longer matches the document.
+    let stale = prepare(&app, &doc).await;
+    let fresh = prepare(&app, &doc).await;
+    signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: fresh.name.clone(),
+            cms: token_sign(&head, &fresh),
+        })
+        .await
+        .unwrap();
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: stale.name.clone(),
+            cms: token_sign(&head, &stale),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Aborted);
+
+    // 15 minutes later a session has expired.
+    let late = prepare(&app, &doc).await;
+    let app = app.restart_at("2026-09-15T10:46:00+05:00").await;
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: late.name.clone(),
+            cms: token_sign(&head, &late),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err), "SESSION_EXPIRED");
+    app.stop().await;
+}
