@@ -43,6 +43,8 @@ pub struct SigningConfig {
     pub trust_anchors: Vec<PathBuf>,
     /// BIN written into dev seal certificates.
     pub dev_bin: String,
+    /// CRLs (PEM or DER) checked when verifying signatures of their issuers' certificates.
+    pub crl_files: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -122,6 +124,9 @@ impl Config {
         }
         if let Some(v) = get("KVOTA_SIGNING_TRUST_ANCHORS") {
             self.signing.trust_anchors = std::env::split_paths(&v).collect();
+        }
+        if let Some(v) = get("KVOTA_SIGNING_CRL_FILES") {
+            self.signing.crl_files = std::env::split_paths(&v).collect();
         }
         if let Some(v) = get("KVOTA_LOG_FORMAT") {
             self.log_format = v;

@@ -18,14 +18,14 @@ use crate::store::{ApplicationRow, NewDocument, RegionRow};
 pub struct Sealer {
     renderer: Renderer,
     signer: Signer,
-    trust: Vec<X509>,
+    trust: crate::sign::Trust,
 }
 
 /// Kind of the Appendix 1 document.
 pub const KIND_APPENDIX_1: &str = "APPENDIX_1";
 
 impl Sealer {
-    pub fn new(renderer: Renderer, signer: Signer, trust: Vec<X509>) -> Self {
+    pub fn new(renderer: Renderer, signer: Signer, trust: crate::sign::Trust) -> Self {
         Self {
             renderer,
             signer,
@@ -38,6 +38,11 @@ impl Sealer {
     }
 
     pub fn trust_anchors(&self) -> &[X509] {
+        &self.trust.anchors
+    }
+
+    /// Trust anchors and CRLs for verification.
+    pub fn trust(&self) -> &crate::sign::Trust {
         &self.trust
     }
 
@@ -183,6 +188,20 @@ pub fn load_trust_anchors(paths: &[impl AsRef<Path>]) -> Result<Vec<X509>> {
         let p = p.as_ref();
         let pem = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
         out.extend(X509::stack_from_pem(&pem).with_context(|| format!("parsing {}", p.display()))?);
+    }
+    Ok(out)
+}
+
+/// Reads CRLs (PEM or DER) for revocation checks.
+pub fn load_crls(paths: &[impl AsRef<Path>]) -> Result<Vec<openssl::x509::X509Crl>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let p = p.as_ref();
+        let bytes = std::fs::read(p).with_context(|| format!("reading CRL {}", p.display()))?;
+        let crl = openssl::x509::X509Crl::from_pem(&bytes)
+            .or_else(|_| openssl::x509::X509Crl::from_der(&bytes))
+            .with_context(|| format!("parsing CRL {}", p.display()))?;
+        out.push(crl);
     }
     Ok(out)
 }

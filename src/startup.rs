@@ -108,7 +108,14 @@ impl Application {
             listener,
             state: AppState {
                 store,
-                sealer: Arc::new(Sealer::new(renderer, signer, trust)),
+                sealer: Arc::new(Sealer::new(
+                    renderer,
+                    signer,
+                    crate::sign::Trust {
+                        anchors: trust,
+                        crls: crate::sealing::load_crls(&config.signing.crl_files)?,
+                    },
+                )),
                 clock,
                 region_codes: Arc::new(region_codes),
             },

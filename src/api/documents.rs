@@ -72,6 +72,10 @@ fn report_to_pb(kind: &str, r: SignatureReport) -> pb::SignatureVerification {
         error: r.error.unwrap_or_default(),
         indication: String::new(),
         sub_indication: String::new(),
+        role: r.role.unwrap_or_default(),
+        key_usage_ok: r.key_usage_ok,
+        revocation: r.revocation,
+        valid_at_signing_time: r.valid_at_signing_time.unwrap_or(false),
     }
 }
 
@@ -92,8 +96,14 @@ fn indicate(reports: &mut [pb::SignatureVerification]) {
             ("TOTAL_FAILED", "HASH_FAILURE")
         } else if r.kind == "PADES" && !r.whole_document_covered {
             ("TOTAL_FAILED", "FORMAT_FAILURE")
+        } else if !r.chain_trusted && r.error.contains("revoked") {
+            ("TOTAL_FAILED", "REVOKED")
+        } else if !r.chain_trusted && r.error.contains("expired") {
+            ("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE")
         } else if !r.chain_trusted {
             ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND")
+        } else if !r.key_usage_ok {
+            ("TOTAL_FAILED", "SIG_CONSTRAINTS_FAILURE")
         } else {
             ("TOTAL_PASSED", "")
         };
@@ -192,8 +202,9 @@ impl DocumentService for Documents {
         let sealer = self.0.sealer.clone();
         let (pdf, cms) = (req.pdf, req.cms);
         let signatures = tokio::task::spawn_blocking(move || {
-            let trust = sealer.trust_anchors();
-            let mut out: Vec<pb::SignatureVerification> = match verify::verify_pdf(&pdf, trust) {
+            let trust = sealer.trust();
+            let mut out: Vec<pb::SignatureVerification> = match verify::verify_pdf_with(&pdf, trust)
+            {
                 Ok(reports) => reports
                     .into_iter()
                     .map(|r| report_to_pb("PADES", r))
@@ -205,7 +216,7 @@ impl DocumentService for Documents {
                 }],
             };
             if !cms.is_empty() {
-                out.push(match verify::verify_detached(&pdf, &cms, trust) {
+                out.push(match verify::verify_detached_with(&pdf, &cms, trust) {
                     Ok(r) => report_to_pb("CMS", r),
                     Err(e) => pb::SignatureVerification {
                         kind: "CMS".into(),

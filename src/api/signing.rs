@@ -14,7 +14,7 @@ use super::error::{self, invalid_field};
 use super::pb::{self, signing_service_server::SigningService};
 use super::{AppState, resource_id, timestamp};
 use crate::domain::{Bin, almaty};
-use crate::sign::keys::{SubjectSummary, has_extended_key_usage, key_usage};
+use crate::sign::keys::{SubjectSummary, key_usage, kz_role};
 use crate::sign::pades::{PadesOptions, PreparedPdf, prepare_pdf};
 use crate::sign::{cms, verify};
 use crate::store::DocumentRow;
@@ -25,13 +25,6 @@ pub struct Signing(pub AppState);
 
 /// How long a prepared signature waits for the token's CMS.
 pub const SESSION_MINUTES: i64 = 15;
-
-/// Roles of Kazakhstan's national PKI, from the certificate's extended key usage.
-const ROLE_OIDS: [(&str, &str); 3] = [
-    ("1.2.398.3.3.4.1.2.1", "HEAD"),
-    ("1.2.398.3.3.4.1.2.2", "SIGNATORY"),
-    ("1.2.398.3.3.4.1.1", "INDIVIDUAL"),
-];
 
 /// Key usage a signing certificate needs: digitalSignature and nonRepudiation.
 const SIGNING_KEY_USAGE: u32 = 0x80 | 0x40;
@@ -70,10 +63,7 @@ impl Signing {
     /// or signing-right role, or the individual by IIN). Returns the signer's role.
     async fn party_role(&self, doc: &DocumentRow, cert: &X509) -> Result<String, Status> {
         let who = SubjectSummary::from_name(cert.subject_name());
-        let role = ROLE_OIDS
-            .iter()
-            .find(|(oid, _)| has_extended_key_usage(cert, oid))
-            .map(|(_, r)| *r);
+        let role = kz_role(cert);
         if doc.kind == crate::sealing::KIND_APPENDIX_1 {
             let app_id = doc.subject.trim_start_matches("applications/");
             let app = self.0.store.get_application(app_id).await?;
@@ -232,7 +222,7 @@ impl SigningService for Signing {
                 .map_err(|e| error::internal("session digest", e))?,
         };
         let content = prepared.signed_content();
-        let report = verify::verify_detached(&content, &der, self.0.sealer.trust_anchors())
+        let report = verify::verify_detached_with(&content, &der, self.0.sealer.trust())
             .map_err(|e| invalid_field("cms", e.to_string()))?;
         if !report.integrity_ok {
             return Err(error::status(
@@ -242,6 +232,21 @@ impl SigningService for Signing {
                     "the CMS does not sign this session's bytes (SHA-256 {}): {}",
                     session.digest,
                     report.error.clone().unwrap_or_default()
+                ),
+            ));
+        }
+        if !report.chain_trusted
+            && report
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("revoked"))
+        {
+            return Err(error::status(
+                Code::InvalidArgument,
+                "CERTIFICATE_REVOKED",
+                format!(
+                    "the signer's certificate is revoked ({})",
+                    report.revocation
                 ),
             ));
         }

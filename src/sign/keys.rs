@@ -461,3 +461,18 @@ pub fn has_extended_key_usage(cert: &X509Ref, oid: &str) -> bool {
     let needle = super::cms::der::oid(oid);
     der.windows(needle.len()).any(|w| w == needle.as_slice())
 }
+
+/// Roles of Kazakhstan's national PKI, from the extended key usage OIDs.
+pub const KZ_ROLES: [(&str, &str); 3] = [
+    ("1.2.398.3.3.4.1.2.1", "HEAD"),
+    ("1.2.398.3.3.4.1.2.2", "SIGNATORY"),
+    ("1.2.398.3.3.4.1.1", "INDIVIDUAL"),
+];
+
+/// The signer's role in Kazakhstan's PKI, if its certificate names one.
+pub fn kz_role(cert: &X509Ref) -> Option<&'static str> {
+    KZ_ROLES
+        .iter()
+        .find(|(oid, _)| has_extended_key_usage(cert, oid))
+        .map(|(_, r)| *r)
+}

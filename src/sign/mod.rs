@@ -13,7 +13,7 @@ pub mod verify;
 pub use cms::{CmsSignOptions, sign_detached, sign_detached_with};
 pub use keys::{DevPki, Signer, SubjectSummary, make_dev_pki};
 pub use pades::{PadesOptions, sign_pdf};
-pub use verify::{SignatureReport, verify_detached, verify_pdf};
+pub use verify::{SignatureReport, Trust, verify_detached, verify_pdf};
 
 /// Errors of the signing / verification module.
 #[derive(Debug, thiserror::Error)]

@@ -2,16 +2,18 @@
 //!
 //! Integrity (message digest + signature value, ESS signing-certificate
 //! binding) is checked separately from trust (chain to one of the given trust
-//! anchors, purpose "any", checked at the current time; no revocation).
+//! anchors, purpose "any", checked at the current time) and from revocation (the
+//! configured CRL of the signer's issuer, when there is one).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use lopdf::{Document, Object};
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::x509::store::{X509Store, X509StoreBuilder};
-use openssl::x509::{X509, X509PurposeId};
+use openssl::x509::verify::X509VerifyFlags;
+use openssl::x509::{X509, X509Crl, X509PurposeId};
 
 use super::cms;
-use super::keys::{SubjectSummary, cert_serial_hex};
+use super::keys::{SubjectSummary, cert_serial_hex, key_usage, kz_role};
 use super::{Result, SignError};
 
 /// Outcome for one signature.
@@ -35,6 +37,38 @@ pub struct SignatureReport {
     pub sub_filter: String,
     /// Why a check failed (first problem found), if any.
     pub error: Option<String>,
+    /// The signer's certificate allows signing (digitalSignature + nonRepudiation).
+    pub key_usage_ok: bool,
+    /// The signer's role in Kazakhstan's PKI, from its extended key usage.
+    pub role: Option<String>,
+    /// How revocation was checked, in words (which CRL, its age), or why it was not.
+    pub revocation: String,
+    /// The signer's certificate was valid at the claimed signing time.
+    pub valid_at_signing_time: Option<bool>,
+}
+
+/// What signatures are checked against: trust anchors and certificate revocation lists.
+#[derive(Default)]
+pub struct Trust {
+    pub anchors: Vec<X509>,
+    pub crls: Vec<X509Crl>,
+}
+
+impl Trust {
+    pub fn anchors(anchors: &[X509]) -> Self {
+        Self {
+            anchors: anchors.to_vec(),
+            crls: Vec::new(),
+        }
+    }
+
+    /// The configured CRL issued by `cert`'s issuer, if any.
+    fn crl_for(&self, cert: &X509) -> Option<&X509Crl> {
+        let issuer = cert.issuer_name().to_der().ok()?;
+        self.crls
+            .iter()
+            .find(|c| c.issuer_name().to_der().ok().as_deref() == Some(issuer.as_slice()))
+    }
 }
 
 impl SignatureReport {
@@ -50,6 +84,11 @@ impl SignatureReport {
 /// Verify a detached CMS over `data`. Errors only if `cms_der` is not a CMS
 /// at all; a wrong signature yields `integrity_ok = false`.
 pub fn verify_detached(data: &[u8], cms_der: &[u8], trust: &[X509]) -> Result<SignatureReport> {
+    verify_detached_with(data, cms_der, &Trust::anchors(trust))
+}
+
+/// [`verify_detached`] against anchors and CRLs.
+pub fn verify_detached_with(data: &[u8], cms_der: &[u8], trust: &Trust) -> Result<SignatureReport> {
     let mut report = SignatureReport::default();
     check_cms(&mut report, &[data], cms_der, trust)?;
     Ok(report)
@@ -60,6 +99,11 @@ pub fn verify_detached(data: &[u8], cms_der: &[u8], trust: &[X509]) -> Result<Si
 /// at all because the file is unreadable; problems with individual signatures
 /// are reported in their `SignatureReport`.
 pub fn verify_pdf(pdf: &[u8], trust: &[X509]) -> Result<Vec<SignatureReport>> {
+    verify_pdf_with(pdf, &Trust::anchors(trust))
+}
+
+/// [`verify_pdf`] against anchors and CRLs.
+pub fn verify_pdf_with(pdf: &[u8], trust: &Trust) -> Result<Vec<SignatureReport>> {
     let found = match Document::load_mem(pdf) {
         Ok(doc) => find_sig_dicts(&doc),
         Err(e) => {
@@ -194,7 +238,7 @@ fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).rposition(|w| w == needle)
 }
 
-fn verify_one(pdf: &[u8], f: &FoundSig, trust: &[X509]) -> SignatureReport {
+fn verify_one(pdf: &[u8], f: &FoundSig, trust: &Trust) -> SignatureReport {
     let mut report = SignatureReport {
         sub_filter: f.sub_filter.clone(),
         signing_time: f.m.as_deref().and_then(parse_pdf_date),
@@ -274,7 +318,7 @@ fn check_cms(
     report: &mut SignatureReport,
     parts: &[&[u8]],
     cms_der: &[u8],
-    trust: &[X509],
+    trust: &Trust,
 ) -> Result<()> {
     let info = cms::parse_cms(cms_der)?;
     if let Some(t) = info.signing_time {
@@ -287,6 +331,8 @@ fn check_cms(
             report.iin = s.iin();
             report.bin = s.bin();
             report.certificate_serial = cert_serial_hex(cert);
+            report.key_usage_ok = key_usage(cert).is_some_and(|ku| ku & 0xC0 == 0xC0);
+            report.role = kz_role(cert).map(str::to_owned);
         }
         None => {
             report
@@ -323,13 +369,31 @@ fn check_cms(
     }
 
     // 2. trust
-    if trust.is_empty() {
+    if trust.anchors.is_empty() {
         report
             .error
             .get_or_insert_with(|| "no trust anchors given".into());
         return Ok(());
     }
-    let store = trust_store(trust)?;
+    let signer = info.signer_cert().cloned();
+    if let (Some(cert), Some(t)) = (&signer, report.signing_time) {
+        report.valid_at_signing_time = Some(valid_at(cert, t));
+    }
+    // 3. revocation: the CRL of the signer's issuer, when one is configured.
+    let crl = signer.as_ref().and_then(|c| trust.crl_for(c));
+    report.revocation = match crl {
+        Some(crl) => format!(
+            "checked against the CRL of {} issued {}",
+            crl.issuer_name()
+                .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+                .next()
+                .and_then(|e| e.data().to_string().ok())
+                .unwrap_or_default(),
+            crl.last_update()
+        ),
+        None => "not checked: no CRL of the signer's issuer is configured".into(),
+    };
+    let store = trust_store(&trust.anchors, crl)?;
     let mut ci = CmsContentInfo::from_der(cms_der)?;
     match ci.verify(None, Some(&store), Some(&data), None, flags) {
         Ok(()) => report.chain_trusted = true,
@@ -359,13 +423,43 @@ fn ssl_reasons(e: &openssl::error::ErrorStack) -> String {
     }
 }
 
-fn trust_store(trust: &[X509]) -> Result<X509Store> {
+unsafe extern "C" {
+    // In libcrypto (linked by openssl-sys) but not bound by it.
+    fn X509_STORE_add_crl(
+        store: *mut openssl_sys::X509_STORE,
+        crl: *mut openssl_sys::X509_CRL,
+    ) -> std::os::raw::c_int;
+}
+
+fn trust_store(trust: &[X509], crl: Option<&X509Crl>) -> Result<X509Store> {
     let mut b = X509StoreBuilder::new()?;
     for c in trust {
         b.add_cert(c.clone())?;
     }
     b.set_purpose(X509PurposeId::ANY)?;
-    Ok(b.build())
+    if crl.is_some() {
+        // Only the signer's certificate is checked: its issuer's CRL is the one given.
+        b.set_flags(X509VerifyFlags::CRL_CHECK)?;
+    }
+    let store = b.build();
+    if let Some(crl) = crl {
+        use foreign_types::ForeignTypeRef;
+        // SAFETY: both pointers are valid for the call; X509_STORE_add_crl takes its own
+        // reference to the CRL and the store is not shared yet.
+        let ok = unsafe { X509_STORE_add_crl(store.as_ptr(), crl.as_ptr()) };
+        if ok != 1 {
+            return Err(SignError::Openssl(openssl::error::ErrorStack::get()));
+        }
+    }
+    Ok(store)
+}
+
+/// Whether `cert` was within its validity period at `t`.
+fn valid_at(cert: &X509, t: DateTime<Utc>) -> bool {
+    let Ok(at) = openssl::asn1::Asn1Time::from_unix(t.timestamp()) else {
+        return false;
+    };
+    cert.not_before() <= at && cert.not_after() >= at
 }
 
 /// Parse a PDF date "D:YYYYMMDDHHmmSSOHH'mm'" (later parts optional).

@@ -106,10 +106,17 @@ impl TestApp {
 
     /// Stops this server and starts another on the same database and PKI with its clock
     /// at `clock`: how a test lets time pass.
-    pub async fn restart_at(mut self, clock: &str) -> Self {
+    pub async fn restart_at(self, clock: &str) -> Self {
+        let clock = clock.to_owned();
+        self.restart_with(move |c| c.clock = Some(clock)).await
+    }
+
+    /// Stops this server and starts another on the same database and PKI with its
+    /// configuration changed by `change`.
+    pub async fn restart_with(mut self, change: impl FnOnce(&mut Config)) -> Self {
         self.halt().await;
         let mut config = self.config.clone();
-        config.clock = Some(clock.into());
+        change(&mut config);
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         let root = self.root_pem.clone();
         Self::spawn_with(dir, config, root).await

@@ -462,3 +462,122 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
     assert_eq!(reason(&err), "SESSION_EXPIRED");
     app.stop().await;
 }
+
+/// A CRL of the national CA revoking `revoked`, made with the openssl CLI.
+fn crl_revoking(ca: &NationalCa, dir: &std::path::Path, revoked: &[&Signer]) -> std::path::PathBuf {
+    let key = dir.join("national.key");
+    std::fs::write(&key, ca.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    let mut index = String::new();
+    for s in revoked {
+        let subject = s.cert().subject_name().entries().map(|e| {
+            format!(
+                "/{}={}",
+                e.object().nid().short_name().unwrap_or("x"),
+                e.data().as_utf8().unwrap()
+            )
+        });
+        index.push_str(&format!(
+            "R\t451231000000Z\t260101000000Z\t{}\tunknown\t{}\n",
+            s.serial_hex(),
+            subject.collect::<String>()
+        ));
+    }
+    std::fs::write(dir.join("index.txt"), index).unwrap();
+    std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
+    let cnf = dir.join("ca.cnf");
+    std::fs::write(
+        &cnf,
+        format!(
+            "[ ca ]\ndefault_ca = CA_default\n[ CA_default ]\ndatabase = {}\ncrlnumber = {}\ndefault_md = sha256\ndefault_crl_days = 30\n",
+            dir.join("index.txt").display(),
+            dir.join("crlnumber").display()
+        ),
+    )
+    .unwrap();
+    let crl = dir.join("national.crl.pem");
+    let o = tool(
+        "openssl",
+        &[
+            "ca",
+            "-gencrl",
+            "-config",
+            cnf.to_str().unwrap(),
+            "-keyfile",
+            key.to_str().unwrap(),
+            "-cert",
+            ca.pem.to_str().unwrap(),
+            "-out",
+            crl.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    crl
+}
+
+#[tokio::test]
+async fn a_revoked_signer_is_refused_and_reported_revoked() {
+    let (app, ca) = app_with_national_ca().await;
+    let submitted = app
+        .submit(&app.create(sample_application()).await)
+        .await
+        .unwrap();
+    let doc = submitted.document.clone();
+    let head = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let deputy = party(&ca, EMPLOYER_BIN, SIGNATORY, KeyAlg::Rsa(2048), true);
+    // The head signs while the certificate is good.
+    let s = prepare(&app, &doc).await;
+    signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: s.name.clone(),
+            cms: token_sign(&head, &s),
+        })
+        .await
+        .unwrap();
+
+    // Then the national CA revokes the head's certificate; the service loads its CRL.
+    let crl_dir = tempfile::tempdir().unwrap();
+    let crl = crl_revoking(&ca, crl_dir.path(), &[&head]);
+    let app = app.restart_with(|c| c.signing.crl_files = vec![crl]).await;
+
+    let pdf = app.download(&doc, pb::DocumentFormat::Pdf).await;
+    let report = app
+        .documents()
+        .verify_document(pb::VerifyDocumentRequest { pdf, cms: vec![] })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!report.valid);
+    let party_sig = &report.signatures[1];
+    assert_eq!(
+        (
+            party_sig.indication.as_str(),
+            party_sig.sub_indication.as_str()
+        ),
+        ("TOTAL_FAILED", "REVOKED"),
+        "{report:#?}"
+    );
+    assert!(party_sig.revocation.contains("CRL"), "{party_sig:?}");
+    assert_eq!(party_sig.role, "HEAD");
+    // The seal's issuer has no CRL configured: said so, and it still passes.
+    assert_eq!(report.signatures[0].indication, "TOTAL_PASSED");
+    assert!(report.signatures[0].revocation.starts_with("not checked"));
+
+    // A revoked certificate cannot add a signature; a good one can, and says it was checked.
+    let s = prepare(&app, &doc).await;
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: s.name.clone(),
+            cms: token_sign(&head, &s),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err), "CERTIFICATE_REVOKED", "{err:?}");
+    signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: s.name.clone(),
+            cms: token_sign(&deputy, &s),
+        })
+        .await
+        .unwrap();
+    app.stop().await;
+}
