@@ -473,7 +473,7 @@ fn crl_revoking(ca: &NationalCa, dir: &std::path::Path, revoked: &[&Signer]) -> 
             format!(
                 "/{}={}",
                 e.object().nid().short_name().unwrap_or("x"),
-                e.data().as_utf8().unwrap()
+                e.data().to_string().unwrap()
             )
         });
         index.push_str(&format!(
