@@ -45,6 +45,8 @@ pub struct SigningConfig {
     pub dev_bin: String,
     /// CRLs (PEM or DER) checked when verifying signatures of their issuers' certificates.
     pub crl_files: Vec<PathBuf>,
+    /// A directory whose PEM certificates are all trust anchors (skipped if missing).
+    pub trust_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             fonts_dir: None,
             signing: SigningConfig {
                 dev_bin: DEV_BIN.into(),
+                trust_dir: Some(PathBuf::from("certs")),
                 ..SigningConfig::default()
             },
             log_format: "text".into(),
@@ -124,6 +127,9 @@ impl Config {
         }
         if let Some(v) = get("KVOTA_SIGNING_TRUST_ANCHORS") {
             self.signing.trust_anchors = std::env::split_paths(&v).collect();
+        }
+        if let Some(v) = get("KVOTA_SIGNING_TRUST_DIR") {
+            self.signing.trust_dir = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
         }
         if let Some(v) = get("KVOTA_SIGNING_CRL_FILES") {
             self.signing.crl_files = std::env::split_paths(&v).collect();

@@ -205,3 +205,43 @@ pub fn load_crls(paths: &[impl AsRef<Path>]) -> Result<Vec<openssl::x509::X509Cr
     }
     Ok(out)
 }
+
+/// Every PEM certificate in `dir` (`*.pem`, `*.crt`, `*.cer`); none if it does not exist.
+pub fn load_trust_dir(dir: &Path) -> Result<Vec<X509>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "pem" | "crt" | "cer"))
+        })
+        .collect();
+    paths.sort();
+    load_trust_anchors(&paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trust_directory_yields_its_pem_certificates_and_a_missing_one_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = crate::sign::keys::make_dev_pki(&dir.path().join("pki"), "990140000017").unwrap();
+        let anchors = dir.path().join("anchors");
+        std::fs::create_dir_all(&anchors).unwrap();
+        std::fs::copy(&pki.root_pem, anchors.join("root.pem")).unwrap();
+        std::fs::write(anchors.join("README.md"), "not a certificate").unwrap();
+        let loaded = load_trust_dir(&anchors).unwrap();
+        assert_eq!(loaded.len(), 1);
+        assert_eq!(loaded[0].to_der().unwrap(), pki.root_cert.to_der().unwrap());
+        assert!(
+            load_trust_dir(&dir.path().join("missing"))
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -45,6 +45,9 @@ pub struct Application {
 pub fn load_signer(config: &Config) -> Result<(Signer, Vec<openssl::x509::X509>)> {
     let s = &config.signing;
     let mut trust = load_trust_anchors(&s.trust_anchors)?;
+    if let Some(dir) = &s.trust_dir {
+        trust.extend(crate::sealing::load_trust_dir(dir)?);
+    }
     let signer = if let Some(p12) = &s.pkcs12_file {
         let der = std::fs::read(p12).with_context(|| format!("reading {}", p12.display()))?;
         Signer::load_pkcs12(&der, s.pkcs12_password.as_deref().unwrap_or(""))
@@ -71,9 +74,8 @@ pub fn load_signer(config: &Config) -> Result<(Signer, Vec<openssl::x509::X509>)
             root = %pki.root_pem.display(),
             "no seal configured: using development certificates (not for production)"
         );
-        if trust.is_empty() {
-            trust.push(pki.root_cert.clone());
-        }
+        // The dev root is trusted beside any configured anchors.
+        trust.push(pki.root_cert.clone());
         pki.seal
     };
     Ok((signer, trust))
