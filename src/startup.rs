@@ -151,6 +151,8 @@ impl Application {
         health
             .set_serving::<CentralBodyServiceServer<CentralBodies>>()
             .await;
+        health.set_serving::<QuotaServiceServer<QuotaApi>>().await;
+        health.set_serving::<SigningServiceServer<Signing>>().await;
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -165,20 +167,16 @@ impl Application {
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(
-                EmployerApplicationServiceServer::new(Applications(s.clone()))
-                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            )
+            .add_service(EmployerApplicationServiceServer::new(Applications(
+                s.clone(),
+            )))
             .add_service(
                 DocumentServiceServer::new(Documents(s.clone()))
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
             .add_service(CalendarServiceServer::new(CalendarApi(s.clone())))
             .add_service(QuotaServiceServer::new(QuotaApi(s.clone())))
-            .add_service(
-                SigningServiceServer::new(Signing(s.clone()))
-                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            )
+            .add_service(SigningServiceServer::new(Signing(s.clone())))
             .add_service(RegionalServiceServer::new(Regional(s.clone())))
             .add_service(CentralBodyServiceServer::new(CentralBodies(s.clone())))
             .add_service(RegionServiceServer::new(Regions(s)))

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use tonic::{Code, Request, Response, Status};
 
-use super::error::{self, invalid};
+use super::error::{self, invalid, invalid_field};
 use super::pb::{self, quota_service_server::QuotaService};
 use super::{AppState, resource_id, timestamp};
 use crate::domain::apportion::{self, Request as Ask};
@@ -95,8 +95,10 @@ fn summaries(q: &QuotaRow, cells: &[CellRow]) -> Vec<pb::PartSummary> {
         .iter()
         .map(|&p| {
             let of_part = cells.iter().filter(|c| c.part == p);
-            let requested: u64 = of_part.clone().map(|c| c.requested).sum();
-            let allocated: u64 = of_part.map(|c| c.granted).sum();
+            let requested = of_part
+                .clone()
+                .fold(0u64, |s, c| s.saturating_add(c.requested));
+            let allocated = of_part.fold(0u64, |s, c| s.saturating_add(c.granted));
             let ceiling = ceiling(q, p);
             pb::PartSummary {
                 part: part_to_pb(p) as i32,
@@ -279,7 +281,9 @@ impl QuotaApi {
         version: u32,
     ) -> Result<pb::PublishedDecision, Status> {
         let now = self.0.now();
-        let late = q.publish_due_date.is_some_and(|due| today(now) > due);
+        // p. 19's three working days bind the first publication; p. 21 sets no deadline
+        // for redistributions.
+        let late = version == 1 && q.publish_due_date.is_some_and(|due| today(now) > due);
         let regions = self.0.store.list_regions().await?;
         let treaty = self.0.store.treaty_countries().await?;
         let sums = summaries(q, &cells);
@@ -593,8 +597,11 @@ impl QuotaService for QuotaApi {
         let id = resource_id("name", &r.name, "quotas")?.to_owned();
         let treaty = self.0.store.treaty_countries().await?;
         let mut v = Violations::new();
-        if r.changes.is_empty() {
-            v.add("changes", "at least one change is required");
+        if r.changes.is_empty() || r.changes.len() > 500 {
+            return Err(invalid_field(
+                "changes",
+                "from 1 to 500 changes are required",
+            ));
         }
         for (i, c) in r.changes.iter().enumerate() {
             let f = format!("changes[{i}]");
@@ -612,6 +619,9 @@ impl QuotaService for QuotaApi {
                 &c.country_code,
                 &treaty,
             );
+            if c.granted > 100_000_000 {
+                v.add(format!("{f}.granted"), "at most 100000000 persons");
+            }
         }
         if !v.is_empty() {
             return Err(invalid(v));
@@ -729,8 +739,8 @@ impl QuotaService for QuotaApi {
         }
         let treaty = self.0.store.treaty_countries().await?;
         let mut v = Violations::new();
-        if r.moves.is_empty() {
-            v.add("moves", "at least one move is required");
+        if r.moves.is_empty() || r.moves.len() > 100 {
+            return Err(invalid_field("moves", "from 1 to 100 moves are required"));
         }
         let mut cells = q.cells.clone();
         let mut moves = Vec::new();

@@ -376,6 +376,7 @@ impl RegionalService for Regional {
         let mut members = Vec::new();
         if r.members.is_empty() || r.members.len() > 50 {
             v.add("members", "from 1 to 50 members are required");
+            return Err(invalid(v));
         }
         for (i, m) in r.members.iter().enumerate() {
             let f = |n: &str| format!("members[{i}].{n}");
@@ -444,7 +445,13 @@ impl RegionalService for Regional {
         let input = DecisionInput {
             outcome: outcome_from_pb(r.outcome),
             approved_counts: r.approved_counts.clone(),
-            grounds: r.grounds.iter().map(|g| ground_from_pb(*g)).collect(),
+            // p. 10 has three grounds; a longer list is refused without reading it all.
+            grounds: r
+                .grounds
+                .iter()
+                .take(4)
+                .map(|g| ground_from_pb(*g))
+                .collect(),
             decided_on: r.decided_on.clone(),
             protocol_number: r.protocol_number.clone(),
         };
@@ -746,6 +753,7 @@ impl RegionalService for Regional {
         let mut rows: Vec<CountryRow> = Vec::new();
         if r.rows.is_empty() || r.rows.len() > 200 {
             v.add("rows", "from 1 to 200 countries are required");
+            return Err(invalid(v));
         }
         for (i, row) in r.rows.iter().enumerate() {
             let code = row.country_code.trim().to_ascii_uppercase();
@@ -842,6 +850,8 @@ impl RegionalService for Regional {
                 format!("region {region} cannot file for {y}: {what}"),
             )
         };
+        // Read first: the filing is refused if anything it is built from changes meanwhile.
+        let fingerprint = self.0.store.filing_fingerprint(&region, y).await?;
         if let Some(f) = self.0.store.filing(&region, y).await? {
             return Err(error::status(
                 Code::AlreadyExists,
@@ -902,7 +912,14 @@ impl RegionalService for Regional {
             }
             rows.push(json!({
                 "number": rows.len() + 1,
-                "organisation": {"name": app.employer_name, "legal_address": app.employer_address, "bin": app.employer_bin},
+                "organisation": {
+                    "name": app.employer_name, "legal_address": app.employer_address, "bin": app.employer_bin,
+                    "kind": if crate::domain::Bin::parse(&app.employer_bin).is_ok_and(|b| b.looks_like_iin()) {
+                        "individual"
+                    } else {
+                        "legal_entity"
+                    },
+                },
                 "current_count": current,
                 "lines": lines,
                 "totals": {"1": per[0], "2": per[1], "3": per[2], "4": per[3], "seasonal": per[4]},
@@ -988,7 +1005,7 @@ impl RegionalService for Regional {
         let filing = self
             .0
             .store
-            .file_with_ministry(&region, y, [&app2, &app3, &app4], late, now)
+            .file_with_ministry(&region, y, [&app2, &app3, &app4], &fingerprint, late, now)
             .await?;
         Ok(Response::new(pb::RegionalFiling {
             region_code: region,
@@ -1040,6 +1057,7 @@ impl CentralBodyService for CentralBodies {
         let mut lines = Vec::new();
         if r.lines.is_empty() || r.lines.len() > 500 {
             v.add("lines", "from 1 to 500 lines are required");
+            return Err(invalid(v));
         }
         for (i, l) in r.lines.iter().enumerate() {
             let f = |n: &str| format!("lines[{i}].{n}");

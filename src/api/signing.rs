@@ -25,6 +25,8 @@ pub struct Signing(pub AppState);
 
 /// How long a prepared signature waits for the token's CMS.
 pub const SESSION_MINUTES: i64 = 15;
+/// Open sessions allowed per document.
+pub const MAX_OPEN_SESSIONS: i64 = 10;
 
 /// Key usage a signing certificate needs: digitalSignature and nonRepudiation.
 const SIGNING_KEY_USAGE: u32 = 0x80 | 0x40;
@@ -106,16 +108,17 @@ impl Signing {
                 )),
             };
         }
-        // Regional bodies and the ministry sign as legal entities with signing rights.
-        match role {
-            Some("HEAD") | Some("SIGNATORY") => Ok(format!("{}_SIGNATORY", doc.kind)),
-            other => Err(denied(
-                "role",
-                "the certificate gives no signing right of a legal entity".into(),
-                other.unwrap_or("none"),
-                "HEAD or SIGNATORY",
-            )),
-        }
+        // The regional bodies' and the ministry's BINs are not registered yet (principals
+        // come with the authorisation work), so no one can be checked as their party.
+        let _ = role;
+        Err(error::status(
+            Code::FailedPrecondition,
+            "PARTY_NOT_REGISTERED",
+            format!(
+                "party signatures on {} documents need the signing body's BIN registered; only Appendix 1 is signed by its employer now",
+                doc.kind
+            ),
+        ))
     }
 }
 
@@ -148,6 +151,18 @@ impl SigningService for Signing {
                 })?;
             check_key_usage(&cert)?;
             self.party_role(&doc, &cert).await?;
+        }
+        // Expired sessions go; a document has only a few open ones at a time.
+        let open = self.0.store.open_sessions(id, self.0.now()).await?;
+        if open >= MAX_OPEN_SESSIONS {
+            return Err(error::status(
+                Code::ResourceExhausted,
+                "TOO_MANY_SESSIONS",
+                format!(
+                    "{} signing sessions of this document are open; complete one or wait {SESSION_MINUTES} minutes",
+                    open
+                ),
+            ));
         }
         let pdf = self.0.store.document_bytes(id, Blob::Pdf).await?;
         let position = 2 + self.0.store.party_signatures(id).await?.len();

@@ -173,12 +173,21 @@ fn find_sig_dicts(doc: &Document) -> Vec<FoundSig> {
 /// Fallback when the PDF does not parse (e.g. damaged xref): look for
 /// `/ByteRange [a b c d]` in the raw bytes. Signature dictionaries cannot live
 /// in compressed object streams, so they are always visible in the raw file.
+/// At most this many signatures are looked at in an unreadable file, and each is looked
+/// for within this many bytes around its /ByteRange: a crafted file cannot make the scan
+/// quadratic.
+const MAX_RAW_SIGNATURES: usize = 32;
+const RAW_WINDOW: usize = 64 * 1024;
+
 fn scan_raw(pdf: &[u8]) -> Vec<FoundSig> {
     let mut out = Vec::new();
     let key = b"/ByteRange";
     let mut i = 0;
     while let Some(p) = find(&pdf[i..], key).map(|p| p + i) {
         i = p + key.len();
+        if out.len() >= MAX_RAW_SIGNATURES {
+            break;
+        }
         let rest = &pdf[i..pdf.len().min(i + 200)];
         let text = String::from_utf8_lossy(rest);
         let Some(open) = text.find('[') else { continue };
@@ -193,10 +202,10 @@ fn scan_raw(pdf: &[u8]) -> Vec<FoundSig> {
             .filter_map(|t| t.parse().ok())
             .collect();
         // the enclosing object: from the last "obj" before to the next "endobj" after
-        let start = rfind(&pdf[..p], b" obj").unwrap_or(0);
-        let end = find(&pdf[p..], b"endobj")
-            .map(|e| p + e)
-            .unwrap_or(pdf.len());
+        let lo = p.saturating_sub(RAW_WINDOW);
+        let hi = pdf.len().min(p + RAW_WINDOW);
+        let start = rfind(&pdf[lo..p], b" obj").map_or(lo, |s| lo + s);
+        let end = find(&pdf[p..hi], b"endobj").map_or(hi, |e| p + e);
         let region = &pdf[start..end];
         let sub_filter = find(region, b"/SubFilter")
             .map(|s| {

@@ -218,7 +218,7 @@ impl Store {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<ApplicationRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         if let Some(rid) = request_id {
             let seen: Option<String> = sqlx::query_scalar(
                 "SELECT application_id FROM request_ids WHERE request_id = ? AND method = 'CreateApplication'",
@@ -230,6 +230,9 @@ impl Store {
                 return fetch(&mut tx, &existing).await;
             }
         }
+        // A region that filed with the ministry takes no new applications for that year.
+        super::regional::ensure_open(&mut tx, &d.region_code, i64::from(d.quota_year.get()))
+            .await?;
         let revision = 1;
         let inserted = sqlx::query(
             "INSERT INTO applications (id, seq, quota_year, region_code, employer_bin,
@@ -323,7 +326,7 @@ impl Store {
         d: &ApplicationDraft,
         now: DateTime<Utc>,
     ) -> Result<ApplicationRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let app = fetch_for_change(
             &mut tx,
             id,
@@ -332,6 +335,9 @@ impl Store {
             "edited",
         )
         .await?;
+        super::regional::ensure_open(&mut tx, &app.region_code, app.quota_year).await?;
+        super::regional::ensure_open(&mut tx, &d.region_code, i64::from(d.quota_year.get()))
+            .await?;
         let revision = app.revision + 1;
         let updated = sqlx::query(
             "UPDATE applications SET quota_year = ?, region_code = ?, employer_bin = ?,
@@ -371,7 +377,7 @@ impl Store {
         document: &NewDocument,
         now: DateTime<Utc>,
     ) -> Result<ApplicationRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let app = fetch_for_change(
             &mut tx,
             id,
@@ -380,6 +386,7 @@ impl Store {
             "submitted",
         )
         .await?;
+        super::regional::ensure_open(&mut tx, &app.region_code, app.quota_year).await?;
         documents::insert(&mut tx, document).await?;
         let revision = app.revision + 1;
         sqlx::query(
@@ -424,7 +431,7 @@ impl Store {
         expected_etag: &str,
         now: DateTime<Utc>,
     ) -> Result<ApplicationRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let app = fetch_for_change(
             &mut tx,
             id,
@@ -434,6 +441,19 @@ impl Store {
         )
         .await?;
         super::regional::ensure_open(&mut tx, &app.region_code, app.quota_year).await?;
+        // After the Commission's decision the application is part of the region's
+        // generalisation (p. 7–12): it can no longer be taken back.
+        let decided: Option<String> = sqlx::query_scalar(
+            "SELECT decided_on FROM commission_decisions WHERE application_id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(on) = decided {
+            return Err(StoreError::FailedPrecondition(format!(
+                "the Commission decided on applications/{id} on {on}: it can no longer be withdrawn"
+            )));
+        }
         let revision = app.revision + 1;
         sqlx::query(
             "UPDATE applications SET state = 'WITHDRAWN', revision = ?, etag = ?, update_time = ?

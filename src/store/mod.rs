@@ -32,6 +32,8 @@ pub enum StoreError {
     FailedPrecondition(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("the database is busy; retry")]
+    Busy,
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
@@ -65,6 +67,13 @@ impl Store {
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// A transaction that takes SQLite's write lock at once. A plain `BEGIN` that reads
+    /// and then writes fails with SQLITE_BUSY when another connection wrote meanwhile;
+    /// `BEGIN IMMEDIATE` waits (busy_timeout) instead, so concurrent commands serialise.
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 

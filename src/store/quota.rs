@@ -280,7 +280,7 @@ impl Store {
     }
 
     pub async fn create_quota(&self, q: &QuotaRow) -> Result<QuotaRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let years: Vec<String> = q.quota_years.iter().map(|y| y.to_string()).collect();
         sqlx::query(
             "INSERT INTO quotas (id, seq, quota_years, first_year, state, labour_force, permit_millis,
@@ -315,7 +315,7 @@ impl Store {
         id: &str,
         check: impl FnOnce(&QuotaRow) -> std::result::Result<Vec<CellRow>, StoreError>,
     ) -> Result<QuotaRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let q = fetch(&mut tx, id).await?;
         if q.state != QuotaState::Draft {
             return Err(wrong_state(&q, "adjusted"));
@@ -333,10 +333,27 @@ impl Store {
         now: DateTime<Utc>,
         publish_due: NaiveDate,
     ) -> Result<QuotaRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let q = fetch(&mut tx, id).await?;
         if q.state != QuotaState::Draft {
             return Err(wrong_state(&q, "established"));
+        }
+        // One established quota per year: a multi-year quota may not overlap another.
+        let others: Vec<String> =
+            sqlx::query_scalar("SELECT quota_years FROM quotas WHERE state <> 'DRAFT' AND id <> ?")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        for years in others {
+            if let Some(y) = years
+                .split(',')
+                .filter_map(|y| y.parse::<i32>().ok())
+                .find(|y| q.quota_years.contains(y))
+            {
+                return Err(StoreError::AlreadyExists(format!(
+                    "a quota for {y} is already established"
+                )));
+            }
         }
         let r = sqlx::query(
             "UPDATE quotas SET state = 'ESTABLISHED', establish_time = ?, publish_due_date = ? WHERE id = ?",
@@ -371,7 +388,7 @@ impl Store {
             late,
             now,
         } = *v;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let q = fetch(&mut tx, id).await?;
         let current = q.versions.last().map_or(0, |v| v.version);
         if current + 1 != expected_version {

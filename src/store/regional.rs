@@ -223,6 +223,62 @@ async fn fetch_proposal(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<P
     })
 }
 
+/// A digest of everything a region's filing is built from (Appendices 2–4), so a change
+/// made while the filing is rendered is caught when it is stored.
+async fn filing_inputs(
+    conn: &mut sqlx::SqliteConnection,
+    region: &str,
+    year: i64,
+) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let texts = |rows: Vec<sqlx::sqlite::SqliteRow>, cols: usize| -> String {
+        rows.iter()
+            .map(|r| {
+                (0..cols)
+                    .map(|i| {
+                        r.try_get::<String, _>(i)
+                            .or_else(|_| r.try_get::<i64, _>(i).map(|n| n.to_string()))
+                            .unwrap_or_default()
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\u{1f}")
+            })
+            .collect::<Vec<_>>()
+            .join("\u{1e}")
+    };
+    let q = |sql: &'static str| sqlx::query(sql).bind(region).bind(year);
+    let a = q(
+        "SELECT justification FROM regional_assessments WHERE region_code = ? AND quota_year = ?",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    h.update(texts(a, 1));
+    let n = q(
+        "SELECT current_count, need, justification FROM labour_immigrant_needs
+               WHERE region_code = ? AND quota_year = ?",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    h.update(texts(n, 3));
+    let c = q(
+        "SELECT country_code, first, second, third, fourth, seasonal FROM origin_country_quotas
+               WHERE region_code = ? AND quota_year = ? ORDER BY position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    h.update(texts(c, 6));
+    let d = q("SELECT a.id, a.state, a.revision, COALESCE(d.outcome, ''),
+                      COALESCE((SELECT group_concat(approved_count) FROM decision_lines l
+                                WHERE l.application_id = a.id), '')
+               FROM applications a LEFT JOIN commission_decisions d ON d.application_id = a.id
+               WHERE a.region_code = ? AND a.quota_year = ? ORDER BY a.seq")
+    .fetch_all(&mut *conn)
+    .await?;
+    h.update(texts(d, 5));
+    Ok(hex::encode(h.finalize()))
+}
+
 async fn insert_documents(tx: &mut Transaction<'_, Sqlite>, docs: &[&NewDocument]) -> Result<()> {
     for d in docs {
         documents::insert(tx, d).await?;
@@ -236,7 +292,7 @@ impl Store {
         a: &AssessmentRow,
         now: DateTime<Utc>,
     ) -> Result<AssessmentRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, &a.region_code, a.quota_year).await?;
         sqlx::query(
             "INSERT OR REPLACE INTO regional_assessments (region_code, quota_year, labour_demand,
@@ -314,7 +370,7 @@ impl Store {
         year: i64,
         members: &[MemberRow],
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, region, year).await?;
         sqlx::query("DELETE FROM commission_members WHERE region_code = ? AND quota_year = ?")
             .bind(region)
@@ -371,7 +427,7 @@ impl Store {
         notice_due_date: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<DecisionRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let place = sqlx::query("SELECT region_code, quota_year FROM applications WHERE id = ?")
             .bind(application_id)
             .fetch_optional(&mut *tx)
@@ -445,7 +501,8 @@ impl Store {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT d.application_id FROM commission_decisions d
              JOIN applications a ON a.id = d.application_id
-             WHERE a.region_code = ? AND a.quota_year = ? ORDER BY a.seq",
+             WHERE a.region_code = ? AND a.quota_year = ? AND a.state = 'SUBMITTED'
+             ORDER BY a.seq",
         )
         .bind(region)
         .bind(year)
@@ -468,7 +525,7 @@ impl Store {
         late: bool,
         now: DateTime<Utc>,
     ) -> Result<DecisionRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let existing = fetch_decision(&mut tx, application_id)
             .await?
             .ok_or_else(|| {
@@ -501,7 +558,7 @@ impl Store {
 
     /// Stores a document on its own (e.g. a Commission protocol).
     pub async fn store_document(&self, doc: &NewDocument) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         insert_documents(&mut tx, &[doc]).await?;
         tx.commit().await?;
         Ok(())
@@ -514,7 +571,7 @@ impl Store {
         n: &ImmigrantNeedRow,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, region, year).await?;
         sqlx::query(
             "INSERT OR REPLACE INTO labour_immigrant_needs (region_code, quota_year, current_count,
@@ -569,7 +626,7 @@ impl Store {
         year: i64,
         rows: &[CountryRow],
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, region, year).await?;
         sqlx::query("DELETE FROM origin_country_quotas WHERE region_code = ? AND quota_year = ?")
             .bind(region)
@@ -626,6 +683,12 @@ impl Store {
             .collect())
     }
 
+    /// The digest of the region's filing inputs now; pass it to `file_with_ministry`.
+    pub async fn filing_fingerprint(&self, region: &str, year: i64) -> Result<String> {
+        let mut conn = self.pool().acquire().await?;
+        filing_inputs(&mut conn, region, year).await
+    }
+
     pub async fn filing(&self, region: &str, year: i64) -> Result<Option<FilingRow>> {
         sqlx::query(
             "SELECT appendix2_id, appendix3_id, appendix4_id, filed_time, late FROM regional_filings
@@ -653,11 +716,17 @@ impl Store {
         region: &str,
         year: i64,
         docs: [&NewDocument; 3],
+        fingerprint: &str,
         late: bool,
         now: DateTime<Utc>,
     ) -> Result<FilingRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, region, year).await?;
+        if filing_inputs(&mut tx, region, year).await? != fingerprint {
+            return Err(StoreError::EtagMismatch(format!(
+                "the data of region {region} for {year} (changed while the filing was prepared)"
+            )));
+        }
         insert_documents(&mut tx, &docs).await?;
         sqlx::query(
             "INSERT INTO regional_filings (region_code, quota_year, appendix2_id, appendix3_id,
@@ -683,7 +752,7 @@ impl Store {
     }
 
     pub async fn submit_proposal(&self, p: &ProposalRow) -> Result<ProposalRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, &p.region_code, p.quota_year).await?;
         sqlx::query(
             "INSERT INTO central_proposals (id, seq, body, region_code, quota_year, justification,
@@ -721,7 +790,7 @@ impl Store {
     }
 
     pub async fn agree_proposal(&self, id: &str, now: DateTime<Utc>) -> Result<ProposalRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let p = fetch_proposal(&mut tx, id).await?;
         ensure_open(&mut tx, &p.region_code, p.quota_year).await?;
         if p.agreed_by_region {

@@ -52,6 +52,26 @@ impl Store {
         Ok(())
     }
 
+    /// Removes the document's expired, unfinished sessions and counts the open ones.
+    pub async fn open_sessions(&self, document_id: &str, now: DateTime<Utc>) -> Result<i64> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "DELETE FROM signing_sessions WHERE document_id = ? AND complete_time IS NULL AND expire_time <= ?",
+        )
+        .bind(document_id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        let open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM signing_sessions WHERE document_id = ? AND complete_time IS NULL",
+        )
+        .bind(document_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(open)
+    }
+
     pub async fn get_session(&self, id: &str) -> Result<SessionRow> {
         let r = sqlx::query("SELECT * FROM signing_sessions WHERE id = ?")
             .bind(id)
@@ -87,7 +107,7 @@ impl Store {
         cms_der: &[u8],
         now: DateTime<Utc>,
     ) -> Result<u32> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let done: Option<String> =
             sqlx::query_scalar("SELECT complete_time FROM signing_sessions WHERE id = ?")
                 .bind(&session.id)

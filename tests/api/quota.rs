@@ -365,6 +365,14 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .unwrap()
         .into_inner();
     assert_eq!(part(&adjusted.parts, P::Permits).reserve, 2);
+    let err = quota(&app)
+        .adjust_distribution(pb::AdjustDistributionRequest {
+            name: q.name.clone(),
+            changes: vec![change(u64::MAX / 2), change(u64::MAX / 2)],
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "changes[0].granted");
 
     let err = quota(&app)
         .publish_decision(pb::PublishDecisionRequest {
@@ -487,6 +495,8 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .unwrap()
         .into_inner();
     assert_eq!(v3.version, 3);
+    // p. 21 sets no deadline: redistributions are never late.
+    assert!(!v2.late && !v3.late);
     for p in [P::Permits, P::Countries, P::Immigrants] {
         assert_eq!(part(&v3.parts, p).allocated, part(&v1.parts, p).allocated);
     }

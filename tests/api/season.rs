@@ -1019,3 +1019,97 @@ async fn a_filing_after_1_november_is_accepted_but_flagged_late() {
     assert_eq!(akmola.due_date, "2026-10-31");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_decided_application_cannot_be_withdrawn_and_a_filed_region_takes_no_new_ones() {
+    let app = TestApp::spawn_at("2026-09-20T11:00:00+05:00").await;
+    let submitted = app
+        .submit(&app.create(employer_application(0)).await)
+        .await
+        .unwrap();
+    let late_draft = app.create(employer_application(1)).await;
+    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
+    let mut c = app.regional();
+    c.set_commission_members(pb::SetCommissionMembersRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+        members: members(),
+    })
+    .await
+    .unwrap();
+    c.record_commission_decision(decision(
+        &submitted,
+        pb::DecisionOutcome::Approved,
+        &[10, 6],
+        &[],
+        "2026-10-09",
+    ))
+    .await
+    .unwrap();
+    let current = app
+        .applications()
+        .get_application(pb::GetApplicationRequest {
+            name: submitted.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let err = app
+        .applications()
+        .withdraw_application(pb::WithdrawApplicationRequest {
+            name: current.name.clone(),
+            etag: current.etag.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(
+        err.message().contains("Commission decided"),
+        "{}",
+        err.message()
+    );
+
+    c.set_regional_assessment(pb::SetRegionalAssessmentRequest {
+        assessment: Some(assessment()),
+    })
+    .await
+    .unwrap();
+    c.set_labour_immigrant_need(pb::SetLabourImmigrantNeedRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+        current_count: 1,
+        need: 2,
+        justification: "Спрос.".into(),
+    })
+    .await
+    .unwrap();
+    c.file_with_ministry(pb::FileWithMinistryRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+    })
+    .await
+    .unwrap();
+    // Frozen: no new application, no edit, no submission in that region and year.
+    let mut fresh = employer_application(2);
+    fresh.region_code = AKMOLA.into();
+    let err = app
+        .applications()
+        .create_application(pb::CreateApplicationRequest {
+            application: Some(fresh),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let mut edited = late_draft.clone();
+    edited.justification = "Другое".into();
+    let err = app
+        .applications()
+        .update_application(pb::UpdateApplicationRequest {
+            application: Some(edited),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    app.stop().await;
+}

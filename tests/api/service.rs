@@ -22,6 +22,11 @@ async fn health_reports_each_service_serving() {
         "kvota.v1.EmployerApplicationService",
         "kvota.v1.DocumentService",
         "kvota.v1.RegionService",
+        "kvota.v1.CalendarService",
+        "kvota.v1.RegionalService",
+        "kvota.v1.CentralBodyService",
+        "kvota.v1.QuotaService",
+        "kvota.v1.SigningService",
     ] {
         let status = health
             .check(HealthCheckRequest {
