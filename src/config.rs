@@ -47,6 +47,9 @@ pub struct SigningConfig {
     pub crl_files: Vec<PathBuf>,
     /// A directory whose PEM certificates are all trust anchors (skipped if missing).
     pub trust_dir: Option<PathBuf>,
+    /// RFC 3161 timestamp authority (http://…): when set, the seal and accepted party
+    /// signatures carry a signature timestamp (PAdES B-T).
+    pub tsa_url: Option<String>,
 }
 
 impl Default for Config {
@@ -130,6 +133,9 @@ impl Config {
         }
         if let Some(v) = get("KVOTA_SIGNING_TRUST_DIR") {
             self.signing.trust_dir = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
+        if let Some(v) = get("KVOTA_SIGNING_TSA_URL") {
+            self.signing.tsa_url = Some(v).filter(|v| !v.is_empty());
         }
         if let Some(v) = get("KVOTA_SIGNING_CRL_FILES") {
             self.signing.crl_files = std::env::split_paths(&v).collect();

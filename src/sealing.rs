@@ -19,6 +19,7 @@ pub struct Sealer {
     renderer: Renderer,
     signer: Signer,
     trust: crate::sign::Trust,
+    tsa_url: Option<String>,
 }
 
 /// Kind of the Appendix 1 document.
@@ -30,6 +31,22 @@ impl Sealer {
             renderer,
             signer,
             trust,
+            tsa_url: None,
+        }
+    }
+
+    /// Signature timestamps from this TSA on every seal (PAdES B-T).
+    pub fn with_tsa(mut self, url: Option<String>) -> Self {
+        self.tsa_url = url;
+        self
+    }
+
+    /// Adds a signature timestamp to a CMS when a TSA is configured.
+    pub fn timestamp(&self, cms_der: Vec<u8>) -> Result<Vec<u8>> {
+        match &self.tsa_url {
+            Some(url) => crate::sign::tsa::timestamp_cms(&cms_der, url)
+                .with_context(|| format!("signature timestamp from {url}")),
+            None => Ok(cms_der),
         }
     }
 
@@ -157,10 +174,19 @@ impl Sealer {
         let mut options = sign::pades::PadesOptions::new("KvotaSeal", created);
         options.reason = Some(format!("{title} ({name})"));
         options.location = Some("Республика Казахстан".into());
-        let sealed = sign::pades::sign_pdf(&pdf, &self.signer, &options)
+        let prepared =
+            sign::pades::prepare_pdf(&pdf, &options).with_context(|| format!("sealing {name}"))?;
+        let seal = sign::cms::sign_digest(
+            &self.signer,
+            &prepared.digest,
+            &sign::cms::CmsSignOptions { signing_time: None },
+        )?;
+        let sealed = prepared
+            .embed(&self.timestamp(seal)?)
             .with_context(|| format!("sealing {name}"))?;
         let cms = sign::cms::sign_detached(&self.signer, &sealed)
             .with_context(|| format!("detached CMS of {name}"))?;
+        let cms = self.timestamp(cms)?;
         let who = self.signer.subject_summary();
         Ok(NewDocument {
             id: id.to_owned(),

@@ -110,14 +110,18 @@ impl Application {
             listener,
             state: AppState {
                 store,
-                sealer: Arc::new(Sealer::new(
-                    renderer,
-                    signer,
-                    crate::sign::Trust {
-                        anchors: trust,
-                        crls: crate::sealing::load_crls(&config.signing.crl_files)?,
-                    },
-                )),
+                sealer: Arc::new(
+                    Sealer::new(
+                        renderer,
+                        signer,
+                        crate::sign::Trust {
+                            anchors: trust,
+                            crls: Arc::new(crate::sealing::load_crls(&config.signing.crl_files)?),
+                            at: None,
+                        },
+                    )
+                    .with_tsa(config.signing.tsa_url.clone()),
+                ),
                 clock,
                 region_codes: Arc::new(region_codes),
             },

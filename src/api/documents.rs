@@ -76,6 +76,7 @@ fn report_to_pb(kind: &str, r: SignatureReport) -> pb::SignatureVerification {
         key_usage_ok: r.key_usage_ok,
         revocation: r.revocation,
         valid_at_signing_time: r.valid_at_signing_time.unwrap_or(false),
+        timestamp_time: r.timestamp_time.map(timestamp),
     }
 }
 
@@ -200,9 +201,14 @@ impl DocumentService for Documents {
         }
         let sha256 = hex::encode(Sha256::digest(&req.pdf));
         let sealer = self.0.sealer.clone();
+        let now = self.0.now();
         let (pdf, cms) = (req.pdf, req.cms);
         let signatures = tokio::task::spawn_blocking(move || {
-            let trust = sealer.trust();
+            // Certificates are checked at the service's time unless a timestamp proves an
+            // earlier one.
+            let mut trust = sealer.trust().clone();
+            trust.at = Some(now);
+            let trust = &trust;
             let mut out: Vec<pb::SignatureVerification> = match verify::verify_pdf_with(&pdf, trust)
             {
                 Ok(reports) => reports

@@ -237,7 +237,9 @@ impl SigningService for Signing {
                 .map_err(|e| error::internal("session digest", e))?,
         };
         let content = prepared.signed_content();
-        let report = verify::verify_detached_with(&content, &der, self.0.sealer.trust())
+        let mut trust = self.0.sealer.trust().clone();
+        trust.at = Some(now);
+        let report = verify::verify_detached_with(&content, &der, &trust)
             .map_err(|e| invalid_field("cms", e.to_string()))?;
         if !report.integrity_ok {
             return Err(error::status(
@@ -278,6 +280,12 @@ impl SigningService for Signing {
         check_key_usage(&cert)?;
         let doc = self.0.store.get_document(&session.document_id).await?;
         let role = self.party_role(&doc, &cert).await?;
+        // The party's signature gets a signature timestamp too, when a TSA is configured.
+        let sealer = self.0.sealer.clone();
+        let der = tokio::task::spawn_blocking(move || sealer.timestamp(der))
+            .await
+            .map_err(|e| error::internal("timestamp task", e))?
+            .map_err(|e| error::status(Code::Unavailable, "TSA_UNAVAILABLE", format!("{e:#}")))?;
         let pdf = prepared
             .embed(&der)
             .map_err(|e| invalid_field("cms", e.to_string()))?;

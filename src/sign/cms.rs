@@ -139,6 +139,75 @@ pub fn sign_digest(signer: &Signer, sha256: &[u8], opts: &CmsSignOptions) -> Res
     ]))
 }
 
+/// The complete TLVs inside `content`, in order.
+fn children(mut content: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    while !content.is_empty() {
+        let (_, _, next) = der::read(content)?;
+        out.push(&content[..content.len() - next.len()]);
+        content = next;
+    }
+    Some(out)
+}
+
+/// Adds an unsigned attribute (e.g. a signature timestamp) to the first SignerInfo of a
+/// CMS SignedData, re-encoding the enclosing structures. The signature stays valid: the
+/// unsigned attributes are outside what was signed.
+pub fn add_unsigned_attribute(cms_der: &[u8], oid: &str, value: &[u8]) -> Result<Vec<u8>> {
+    let bad = || SignError::Cms("unexpected CMS structure".into());
+    // Normalise BER (as some tokens produce) to DER first.
+    let normal = CmsContentInfo::from_der(cms_der)?.to_der()?;
+    let (_, ci, _) = der::read(&normal).ok_or_else(bad)?;
+    let ci_parts = children(ci).ok_or_else(bad)?;
+    let [ct_oid, explicit] = ci_parts.as_slice() else {
+        return Err(bad());
+    };
+    let (_, inner, _) = der::read(explicit).ok_or_else(bad)?;
+    let (_, sd, _) = der::read(inner).ok_or_else(bad)?;
+    let mut sd_parts: Vec<Vec<u8>> = children(sd)
+        .ok_or_else(bad)?
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect();
+    let last = sd_parts.last().ok_or_else(bad)?.clone();
+    let (tag, sis, _) = der::read(&last).ok_or_else(bad)?;
+    if tag != 0x31 {
+        return Err(bad());
+    }
+    let mut si_list: Vec<Vec<u8>> = children(sis)
+        .ok_or_else(bad)?
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect();
+    let first = si_list.first().ok_or_else(bad)?.clone();
+    let (_, si, _) = der::read(&first).ok_or_else(bad)?;
+    let mut si_parts: Vec<Vec<u8>> = children(si)
+        .ok_or_else(bad)?
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect();
+    let attribute = der::attribute(oid, value);
+    match si_parts.last().and_then(|p| der::read(p)) {
+        Some((0xA1, existing, _)) => {
+            let mut attrs = children(existing)
+                .ok_or_else(bad)?
+                .into_iter()
+                .map(<[u8]>::to_vec)
+                .collect::<Vec<_>>();
+            attrs.push(attribute);
+            attrs.sort();
+            let n = si_parts.len();
+            si_parts[n - 1] = der::tlv(0xA1, &attrs.concat());
+        }
+        _ => si_parts.push(der::tlv(0xA1, &attribute)),
+    }
+    si_list[0] = der::tlv(0x30, &si_parts.concat());
+    let n = sd_parts.len();
+    sd_parts[n - 1] = der::tlv(0x31, &si_list.concat());
+    let signed_data = der::tlv(0x30, &sd_parts.concat());
+    Ok(der::seq(&[ct_oid, &der::tlv(0xA0, &signed_data)]))
+}
+
 /// Detached CMS via OpenSSL `CMS_sign` with `CMS_CADES` (adds
 /// signingCertificateV2). OpenSSL always adds signingTime from the current
 /// clock here, so this is not suitable for strict PAdES nor deterministic.
@@ -171,6 +240,10 @@ pub struct CmsInfo {
     pub signer_serial: Vec<u8>,
     pub signing_time: Option<DateTime<Utc>>,
     pub signer_count: usize,
+    /// The first SignerInfo's signature value (what a signature timestamp covers).
+    pub signature_value: Vec<u8>,
+    /// Its signature timestamp token (unsigned attribute), if any.
+    pub timestamp_token: Option<Vec<u8>>,
 }
 
 impl CmsInfo {
@@ -282,7 +355,25 @@ fn parse_signer_info(si: &[u8], info: &mut CmsInfo) -> Option<()> {
         info.signer_serial = serial.to_vec();
     }
     let (_, _, rest) = der::read(rest)?; // digestAlgorithm
-    let (tag, attrs, _) = der::read(rest)?;
+    let (tag, attrs, after_attrs) = der::read(rest)?;
+    let rest = if tag == 0xA0 { after_attrs } else { rest };
+    let (_, _, rest) = der::read(rest)?; // signatureAlgorithm
+    let (_, signature, rest) = der::read(rest)?;
+    info.signature_value = signature.to_vec();
+    if let Some((0xA1, unsigned, _)) = der::read(rest) {
+        let ts = der::oid_body(super::tsa::OID_SIGNATURE_TIMESTAMP);
+        let mut a = unsigned;
+        while !a.is_empty() {
+            let (_, attr, n) = der::read(a)?;
+            let (_, oid, vals) = der::read(attr)?;
+            if oid == ts.as_slice() {
+                let (_, set, _) = der::read(vals)?;
+                let (_, _, after) = der::read(set)?;
+                info.timestamp_token = Some(set[..set.len() - after.len()].to_vec());
+            }
+            a = n;
+        }
+    }
     if tag == 0xA0 {
         let mut a = attrs;
         let st = der::oid_body(OID_SIGNING_TIME);

@@ -8,6 +8,7 @@ pub mod cms;
 pub mod dev;
 pub mod keys;
 pub mod pades;
+pub mod tsa;
 pub mod verify;
 
 pub use cms::{CmsSignOptions, sign_detached, sign_detached_with};

@@ -45,20 +45,25 @@ pub struct SignatureReport {
     pub revocation: String,
     /// The signer's certificate was valid at the claimed signing time.
     pub valid_at_signing_time: Option<bool>,
+    /// The time a valid signature timestamp proves (PAdES B-T); the chain is checked then.
+    pub timestamp_time: Option<DateTime<Utc>>,
 }
 
 /// What signatures are checked against: trust anchors and certificate revocation lists.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Trust {
     pub anchors: Vec<X509>,
-    pub crls: Vec<X509Crl>,
+    pub crls: std::sync::Arc<Vec<X509Crl>>,
+    /// When to check certificates if no timestamp proves an earlier time; the current
+    /// time when `None`.
+    pub at: Option<DateTime<Utc>>,
 }
 
 impl Trust {
     pub fn anchors(anchors: &[X509]) -> Self {
         Self {
             anchors: anchors.to_vec(),
-            crls: Vec::new(),
+            ..Self::default()
         }
     }
 
@@ -402,7 +407,27 @@ fn check_cms(
         ),
         None => "not checked: no CRL of the signer's issuer is configured".into(),
     };
-    let store = trust_store(&trust.anchors, crl)?;
+    // 4. a signature timestamp proves when the signature existed (PAdES B-T).
+    if let Some(token) = &info.timestamp_token {
+        match super::tsa::check_token(token, &info.signature_value, &trust.anchors) {
+            Ok(t) if t.imprint_ok && t.tsa_trusted => report.timestamp_time = Some(t.gen_time),
+            Ok(t) => {
+                report.error.get_or_insert_with(|| {
+                    format!(
+                        "signature timestamp not usable (imprint ok: {}, TSA trusted: {})",
+                        t.imprint_ok, t.tsa_trusted
+                    )
+                });
+            }
+            Err(e) => {
+                report
+                    .error
+                    .get_or_insert_with(|| format!("signature timestamp: {e}"));
+            }
+        }
+    }
+    let at = report.timestamp_time.or(trust.at);
+    let store = trust_store(&trust.anchors, crl, at)?;
     let mut ci = CmsContentInfo::from_der(cms_der)?;
     match ci.verify(None, Some(&store), Some(&data), None, flags) {
         Ok(()) => report.chain_trusted = true,
@@ -440,16 +465,25 @@ unsafe extern "C" {
     ) -> std::os::raw::c_int;
 }
 
-fn trust_store(trust: &[X509], crl: Option<&X509Crl>) -> Result<X509Store> {
+fn trust_store(
+    trust: &[X509],
+    crl: Option<&X509Crl>,
+    at: Option<DateTime<Utc>>,
+) -> Result<X509Store> {
     let mut b = X509StoreBuilder::new()?;
     for c in trust {
         b.add_cert(c.clone())?;
     }
     b.set_purpose(X509PurposeId::ANY)?;
+    let mut param = openssl::x509::verify::X509VerifyParam::new()?;
     if crl.is_some() {
         // Only the signer's certificate is checked: its issuer's CRL is the one given.
-        b.set_flags(X509VerifyFlags::CRL_CHECK)?;
+        param.set_flags(X509VerifyFlags::CRL_CHECK)?;
     }
+    if let Some(at) = at {
+        param.set_time(at.timestamp() as _);
+    }
+    b.set_param(&param)?;
     let store = b.build();
     if let Some(crl) = crl {
         use foreign_types::ForeignTypeRef;

@@ -11,3 +11,4 @@ mod season;
 mod service;
 mod sign;
 mod signatures;
+mod timestamps;

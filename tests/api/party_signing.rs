@@ -537,7 +537,14 @@ async fn a_revoked_signer_is_refused_and_reported_revoked() {
     // Then the national CA revokes the head's certificate; the service loads its CRL.
     let crl_dir = tempfile::tempdir().unwrap();
     let crl = crl_revoking(&ca, crl_dir.path(), &[&head]);
-    let app = app.restart_with(|c| c.signing.crl_files = vec![crl]).await;
+    // A CRL is valid from its issue (real time) on: the service's clock follows it.
+    let after_issue = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let app = app
+        .restart_with(|c| {
+            c.signing.crl_files = vec![crl];
+            c.clock = Some(after_issue);
+        })
+        .await;
 
     let pdf = app.download(&doc, pb::DocumentFormat::Pdf).await;
     let report = app
