@@ -50,6 +50,11 @@ pub struct SigningConfig {
     /// RFC 3161 timestamp authority (http://…): when set, the seal and accepted party
     /// signatures carry a signature timestamp (PAdES B-T).
     pub tsa_url: Option<String>,
+    /// BIN of the ministry, whose signatories may sign the published decision.
+    pub ministry_bin: Option<String>,
+    /// BIN of each region's body (KATO → BIN), whose signatories may sign that region's
+    /// Appendices 2–4, protocols and notices.
+    pub regional_body_bins: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -134,6 +139,20 @@ impl Config {
         if let Some(v) = get("KVOTA_SIGNING_TRUST_DIR") {
             self.signing.trust_dir = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
         }
+        if let Some(v) = get("KVOTA_SIGNING_MINISTRY_BIN") {
+            self.signing.ministry_bin = Some(v).filter(|v| !v.is_empty());
+        }
+        // "KATO=BIN,KATO=BIN"
+        if let Some(v) = get("KVOTA_SIGNING_REGIONAL_BODY_BINS") {
+            for pair in v.split(',').filter(|p| !p.trim().is_empty()) {
+                let (kato, bin) = pair.split_once('=').ok_or_else(|| {
+                    anyhow::anyhow!("KVOTA_SIGNING_REGIONAL_BODY_BINS: {pair:?} is not KATO=BIN")
+                })?;
+                self.signing
+                    .regional_body_bins
+                    .insert(kato.trim().to_owned(), bin.trim().to_owned());
+            }
+        }
         if let Some(v) = get("KVOTA_SIGNING_TSA_URL") {
             self.signing.tsa_url = Some(v).filter(|v| !v.is_empty());
         }
@@ -156,6 +175,20 @@ impl Config {
         }
         crate::domain::Bin::parse(&self.signing.dev_bin)
             .map_err(|e| anyhow::anyhow!("signing.dev_bin: {e}"))?;
+        for (what, bin) in self
+            .signing
+            .ministry_bin
+            .iter()
+            .map(|b| ("signing.ministry_bin".to_string(), b))
+            .chain(
+                self.signing
+                    .regional_body_bins
+                    .iter()
+                    .map(|(k, b)| (format!("signing.regional_body_bins.{k}"), b)),
+            )
+        {
+            crate::domain::Bin::parse(bin).map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+        }
         Ok(())
     }
 

@@ -124,6 +124,10 @@ impl Application {
                 ),
                 clock,
                 region_codes: Arc::new(region_codes),
+                parties: Arc::new(crate::api::Parties {
+                    ministry_bin: config.signing.ministry_bin.clone(),
+                    regional_body_bins: config.signing.regional_body_bins.clone(),
+                }),
             },
         })
     }

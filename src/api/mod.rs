@@ -35,6 +35,15 @@ pub struct AppState {
     pub clock: Clock,
     /// KATO codes of the 20 regions, loaded once at start (they change only by migration).
     pub region_codes: Arc<Vec<String>>,
+    /// Who signs for the state bodies: the ministry's BIN and each region's body's BIN.
+    pub parties: Arc<Parties>,
+}
+
+/// BINs of the state bodies whose signatories may sign their documents.
+#[derive(Debug, Clone, Default)]
+pub struct Parties {
+    pub ministry_bin: Option<String>,
+    pub regional_body_bins: std::collections::BTreeMap<String, String>,
 }
 
 impl AppState {

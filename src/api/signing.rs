@@ -108,17 +108,65 @@ impl Signing {
                 )),
             };
         }
-        // The regional bodies' and the ministry's BINs are not registered yet (principals
-        // come with the authorisation work), so no one can be checked as their party.
-        let _ = role;
-        Err(error::status(
-            Code::FailedPrecondition,
-            "PARTY_NOT_REGISTERED",
-            format!(
-                "party signatures on {} documents need the signing body's BIN registered; only Appendix 1 is signed by its employer now",
-                doc.kind
-            ),
-        ))
+        // The state bodies' documents: the region's body (Appendices 2–4, protocols,
+        // notices) or the ministry (the decision), by the BIN configured for it.
+        let (party, expected) = match doc.kind.as_str() {
+            "QUOTA_DECISION" => ("MINISTRY", self.0.parties.ministry_bin.clone()),
+            "EMPLOYER_NOTICE" => {
+                let app_id = doc.subject.trim_start_matches("applications/");
+                let app = self.0.store.get_application(app_id).await?;
+                (
+                    "REGIONAL_BODY",
+                    self.0
+                        .parties
+                        .regional_body_bins
+                        .get(&app.region_code)
+                        .cloned(),
+                )
+            }
+            _ => {
+                let region = doc
+                    .subject
+                    .strip_prefix("regions/")
+                    .and_then(|r| r.split('/').next())
+                    .unwrap_or_default();
+                (
+                    "REGIONAL_BODY",
+                    self.0.parties.regional_body_bins.get(region).cloned(),
+                )
+            }
+        };
+        let Some(expected) = expected else {
+            return Err(error::status(
+                Code::FailedPrecondition,
+                "PARTY_NOT_REGISTERED",
+                format!(
+                    "no BIN is configured for the body that signs {} documents ({}): set signing.ministry_bin or signing.regional_body_bins",
+                    doc.kind, doc.subject
+                ),
+            ));
+        };
+        let bin = who.bin().unwrap_or_default();
+        if bin != expected {
+            return Err(denied(
+                "bin",
+                format!(
+                    "the certificate's BIN {bin:?} is not the BIN {expected} of the signing body"
+                ),
+                &bin,
+                &expected,
+            ));
+        }
+        match role {
+            Some("HEAD") => Ok(format!("{party}_HEAD")),
+            Some("SIGNATORY") => Ok(format!("{party}_SIGNATORY")),
+            other => Err(denied(
+                "role",
+                "the certificate gives no head or signing-right role (extended key usage 1.2.398.3.3.4.1.2.1 or .2.2)".into(),
+                other.unwrap_or("none"),
+                "HEAD or SIGNATORY",
+            )),
+        }
     }
 }
 

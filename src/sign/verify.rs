@@ -397,13 +397,17 @@ fn check_cms(
     let crl = signer.as_ref().and_then(|c| trust.crl_for(c));
     report.revocation = match crl {
         Some(crl) => format!(
-            "checked against the CRL of {} issued {}",
+            "checked against the CRL of {} issued {} ({} h old at the check)",
             crl.issuer_name()
                 .entries_by_nid(openssl::nid::Nid::COMMONNAME)
                 .next()
                 .and_then(|e| e.data().to_string().ok())
                 .unwrap_or_default(),
-            crl.last_update()
+            crl.last_update(),
+            openssl::asn1::Asn1Time::from_unix(trust.at.unwrap_or_else(Utc::now).timestamp())
+                .ok()
+                .and_then(|at| crl.last_update().diff(&at).ok())
+                .map_or(0, |d| i64::from(d.days) * 24 + i64::from(d.secs) / 3600)
         ),
         None => "not checked: no CRL of the signer's issuer is configured".into(),
     };

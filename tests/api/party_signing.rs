@@ -588,3 +588,97 @@ async fn a_revoked_signer_is_refused_and_reported_revoked() {
         .unwrap();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_regional_body_signs_its_notice_with_the_bin_configured_for_it() {
+    const BODY_BIN: &str = "010140000024";
+    let (app, ca) = app_with_national_ca().await;
+    let submitted = app
+        .submit(&app.create(sample_application()).await)
+        .await
+        .unwrap();
+    let mut r = app.regional();
+    use pb::CommissionMemberKind as K;
+    let members = [
+        K::InternalAffairs,
+        K::Education,
+        K::Entrepreneurship,
+        K::LabourTerritorialUnit,
+    ]
+    .into_iter()
+    .map(|kind| pb::CommissionMember {
+        full_name: "Член".into(),
+        position: "руководитель".into(),
+        organisation: "Орган".into(),
+        kind: kind as i32,
+        role: "Член комиссии".into(),
+    })
+    .collect();
+    r.set_commission_members(pb::SetCommissionMembersRequest {
+        region_code: "110000000".into(),
+        quota_year: 2027,
+        members,
+    })
+    .await
+    .unwrap();
+    r.record_commission_decision(pb::RecordCommissionDecisionRequest {
+        application: submitted.name.clone(),
+        outcome: pb::DecisionOutcome::Approved as i32,
+        approved_counts: submitted.lines.iter().map(|l| l.requested_count).collect(),
+        grounds: vec![],
+        decided_on: "2026-09-15".into(),
+        protocol_number: "1".into(),
+    })
+    .await
+    .unwrap();
+    let notice = r
+        .notify_employer(pb::NotifyEmployerRequest {
+            application: submitted.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .document;
+    let body_head = party(&ca, BODY_BIN, HEAD, KeyAlg::Rsa(2048), true);
+
+    // No BIN configured for Akmola's body yet: refused, nothing signed.
+    let s = prepare(&app, &notice).await;
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: s.name.clone(),
+            cms: token_sign(&body_head, &s),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err), "PARTY_NOT_REGISTERED");
+
+    let app = app
+        .restart_with(|c| {
+            c.signing
+                .regional_body_bins
+                .insert("110000000".into(), BODY_BIN.into());
+        })
+        .await;
+    // The employer is not the body.
+    let employer = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let s = prepare(&app, &notice).await;
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: s.name.clone(),
+            cms: token_sign(&employer, &s),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let signed = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: s.name.clone(),
+            cms: token_sign(&body_head, &s),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(signed.signatures[1].role, "REGIONAL_BODY_HEAD");
+    assert_eq!(signed.signatures[1].bin, BODY_BIN);
+    app.stop().await;
+}
