@@ -45,6 +45,9 @@ pub struct SigningConfig {
     pub dev_bin: String,
     /// CRLs (PEM or DER) checked when verifying signatures of their issuers' certificates.
     pub crl_files: Vec<PathBuf>,
+    /// CRL distribution points (http://…), fetched when first needed and again after an
+    /// hour or once their nextUpdate has passed.
+    pub crl_urls: Vec<String>,
     /// A directory whose PEM certificates are all trust anchors (skipped if missing).
     pub trust_dir: Option<PathBuf>,
     /// RFC 3161 timestamp authority (http://…): when set, the seal and accepted party
@@ -155,6 +158,13 @@ impl Config {
         }
         if let Some(v) = get("KVOTA_SIGNING_TSA_URL") {
             self.signing.tsa_url = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = get("KVOTA_SIGNING_CRL_URLS") {
+            self.signing.crl_urls = v
+                .split(',')
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty())
+                .collect();
         }
         if let Some(v) = get("KVOTA_SIGNING_CRL_FILES") {
             self.signing.crl_files = std::env::split_paths(&v).collect();

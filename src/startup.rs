@@ -116,11 +116,15 @@ impl Application {
                         signer,
                         crate::sign::Trust {
                             anchors: trust,
-                            crls: Arc::new(crate::sealing::load_crls(&config.signing.crl_files)?),
+                            crls: crate::sealing::load_crls(&config.signing.crl_files)?
+                                .into_iter()
+                                .map(Arc::new)
+                                .collect(),
                             at: None,
                         },
                     )
-                    .with_tsa(config.signing.tsa_url.clone()),
+                    .with_tsa(config.signing.tsa_url.clone())
+                    .with_crl_urls(&config.signing.crl_urls),
                 ),
                 clock,
                 region_codes: Arc::new(region_codes),

@@ -206,9 +206,7 @@ impl DocumentService for Documents {
         let signatures = tokio::task::spawn_blocking(move || {
             // Certificates are checked at the service's time unless a timestamp proves an
             // earlier one.
-            let mut trust = sealer.trust().clone();
-            trust.at = Some(now);
-            let trust = &trust;
+            let trust = &sealer.trust_at(now);
             let mut out: Vec<pb::SignatureVerification> = match verify::verify_pdf_with(&pdf, trust)
             {
                 Ok(reports) => reports

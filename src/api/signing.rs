@@ -285,10 +285,14 @@ impl SigningService for Signing {
                 .map_err(|e| error::internal("session digest", e))?,
         };
         let content = prepared.signed_content();
-        let mut trust = self.0.sealer.trust().clone();
-        trust.at = Some(now);
-        let report = verify::verify_detached_with(&content, &der, &trust)
-            .map_err(|e| invalid_field("cms", e.to_string()))?;
+        let sealer = self.0.sealer.clone();
+        let cms_der = der.clone();
+        let report = tokio::task::spawn_blocking(move || {
+            verify::verify_detached_with(&content, &cms_der, &sealer.trust_at(now))
+        })
+        .await
+        .map_err(|e| error::internal("verification task", e))?
+        .map_err(|e| invalid_field("cms", e.to_string()))?;
         if !report.integrity_ok {
             return Err(error::status(
                 Code::InvalidArgument,

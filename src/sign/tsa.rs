@@ -34,6 +34,17 @@ pub fn request(imprint: &[u8], nonce: u64) -> Vec<u8> {
 /// Asks the TSA at `url` (plain HTTP, as TSAs commonly serve) for a token over
 /// `imprint`; returns the token (a CMS ContentInfo) as DER.
 pub fn fetch_token(url: &str, imprint: &[u8]) -> Result<Vec<u8>> {
+    let mut nonce = [0u8; 8];
+    openssl::rand::rand_bytes(&mut nonce)?;
+    let body = request(imprint, u64::from_be_bytes(nonce) >> 1);
+    let reply = http(url, Some(("application/timestamp-query", &body)))?;
+    token_from_response(&reply)
+}
+
+/// A plain HTTP/1.0 exchange (POST with a body, else GET); returns the body of a 200
+/// reply. TSAs and CRL distribution points commonly serve plain HTTP: what they return
+/// is signed.
+pub(crate) fn http(url: &str, post: Option<(&str, &[u8])>) -> Result<Vec<u8>> {
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| SignError::Invalid(format!("TSA URL {url:?} must start with http://")))?;
@@ -50,25 +61,30 @@ pub fn fetch_token(url: &str, imprint: &[u8]) -> Result<Vec<u8>> {
         .to_socket_addrs()?
         .next()
         .ok_or_else(|| SignError::Invalid(format!("TSA host {authority:?} does not resolve")))?;
-    let mut nonce = [0u8; 8];
-    openssl::rand::rand_bytes(&mut nonce)?;
-    let body = request(imprint, u64::from_be_bytes(nonce) >> 1);
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
     stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-    stream.write_all(
-        format!(
-            "POST {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Type: application/timestamp-query\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .as_bytes(),
-    )?;
-    stream.write_all(&body)?;
+    match post {
+        Some((content_type, body)) => {
+            stream.write_all(
+                format!(
+                    "POST {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            )?;
+            stream.write_all(body)?;
+        }
+        None => stream.write_all(
+            format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )?,
+    }
     let mut reply = Vec::new();
-    stream.take(1 << 20).read_to_end(&mut reply)?;
+    stream.take(64 << 20).read_to_end(&mut reply)?;
     let split = reply
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| SignError::Invalid("TSA reply is not HTTP".into()))?;
+        .ok_or_else(|| SignError::Invalid(format!("{url} did not answer in HTTP")))?;
     let head = String::from_utf8_lossy(&reply[..split]);
     let status_ok = head
         .lines()
@@ -76,11 +92,11 @@ pub fn fetch_token(url: &str, imprint: &[u8]) -> Result<Vec<u8>> {
         .is_some_and(|l| l.split_whitespace().nth(1) == Some("200"));
     if !status_ok {
         return Err(SignError::Invalid(format!(
-            "TSA answered {}",
+            "{url} answered {}",
             head.lines().next().unwrap_or_default()
         )));
     }
-    token_from_response(&reply[split + 4..])
+    Ok(reply[split + 4..].to_vec())
 }
 
 /// The token of a TimeStampResp, if its status grants one (0 granted, 1 with mods).

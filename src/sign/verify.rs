@@ -53,7 +53,7 @@ pub struct SignatureReport {
 #[derive(Clone, Default)]
 pub struct Trust {
     pub anchors: Vec<X509>,
-    pub crls: std::sync::Arc<Vec<X509Crl>>,
+    pub crls: Vec<std::sync::Arc<X509Crl>>,
     /// When to check certificates if no timestamp proves an earlier time; the current
     /// time when `None`.
     pub at: Option<DateTime<Utc>>,
@@ -72,6 +72,7 @@ impl Trust {
         let issuer = cert.issuer_name().to_der().ok()?;
         self.crls
             .iter()
+            .map(|c| &**c)
             .find(|c| c.issuer_name().to_der().ok().as_deref() == Some(issuer.as_slice()))
     }
 }

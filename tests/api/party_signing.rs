@@ -682,3 +682,68 @@ async fn the_regional_body_signs_its_notice_with_the_bin_configured_for_it() {
     assert_eq!(signed.signatures[1].bin, BODY_BIN);
     app.stop().await;
 }
+
+/// Serves `bytes` to every HTTP request, like a CRL distribution point.
+fn serve(bytes: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", bytes.len()).as_bytes(),
+            );
+            let _ = s.write_all(&bytes);
+        }
+    });
+    format!("http://{addr}/national.crl")
+}
+
+#[tokio::test]
+async fn a_crl_from_a_distribution_point_is_fetched_and_its_age_reported() {
+    let (app, ca) = app_with_national_ca().await;
+    let submitted = app
+        .submit(&app.create(sample_application()).await)
+        .await
+        .unwrap();
+    let head = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let s = prepare(&app, &submitted.document).await;
+    signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: s.name.clone(),
+            cms: token_sign(&head, &s),
+        })
+        .await
+        .unwrap();
+    let crl_dir = tempfile::tempdir().unwrap();
+    let crl = crl_revoking(&ca, crl_dir.path(), &[&head]);
+    let url = serve(std::fs::read(crl).unwrap());
+    let after_issue = (chrono::Utc::now() + chrono::Duration::hours(5)).to_rfc3339();
+    let app = app
+        .restart_with(|c| {
+            c.signing.crl_urls = vec![url];
+            c.clock = Some(after_issue);
+        })
+        .await;
+    let pdf = app
+        .download(&submitted.document, pb::DocumentFormat::Pdf)
+        .await;
+    let report = app
+        .documents()
+        .verify_document(pb::VerifyDocumentRequest { pdf, cms: vec![] })
+        .await
+        .unwrap()
+        .into_inner();
+    let party_sig = &report.signatures[1];
+    assert_eq!(party_sig.sub_indication, "REVOKED", "{report:#?}");
+    assert!(
+        party_sig.revocation.contains("(5 h old at the check)")
+            || party_sig.revocation.contains("(4 h old at the check)"),
+        "{}",
+        party_sig.revocation
+    );
+    app.stop().await;
+}
