@@ -176,6 +176,19 @@ impl Sealer {
         }
     }
 
+    /// Adds another seal to an already signed PDF (incremental update after the others).
+    pub fn reseal(&self, pdf: &[u8], field: &str, now: DateTime<Utc>) -> Result<Vec<u8>> {
+        let mut options = sign::pades::PadesOptions::new(field, now.with_timezone(&almaty()));
+        options.reason = Some("Электронная печать сервиса после подписи стороны".into());
+        let prepared = sign::pades::prepare_pdf(pdf, &options)?;
+        let seal = sign::cms::sign_digest(
+            &self.signer,
+            &prepared.digest,
+            &sign::cms::CmsSignOptions { signing_time: None },
+        )?;
+        Ok(prepared.embed(&self.timestamp(seal)?)?)
+    }
+
     /// Renders, seals and describes Appendix 1 of an application.
     pub fn issue_appendix1(
         &self,

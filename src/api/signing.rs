@@ -341,15 +341,28 @@ impl SigningService for Signing {
         let pdf = prepared
             .embed(&der)
             .map_err(|e| invalid_field("cms", e.to_string()))?;
-        // The detached seal CMS always covers the document's current bytes.
+        // Optionally the service seals again (party, then seal); the detached seal CMS
+        // always covers the document's final bytes.
         let sealer = self.0.sealer.clone();
-        let (pdf, seal_cms) = tokio::task::spawn_blocking(move || {
-            let c = cms::sign_detached(sealer.signer(), &pdf);
-            (pdf, c)
+        let seal_after = r.seal_after;
+        let party_count = self
+            .0
+            .store
+            .party_signatures(&session.document_id)
+            .await?
+            .len();
+        let (pdf, seal_cms) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let pdf = if seal_after {
+                sealer.reseal(&pdf, &format!("KvotaSeal{}", party_count + 3), now)?
+            } else {
+                pdf
+            };
+            let c = sealer.timestamp(cms::sign_detached(sealer.signer(), &pdf)?)?;
+            Ok((pdf, c))
         })
         .await
-        .map_err(|e| error::internal("sealing task", e))?;
-        let seal_cms = seal_cms.map_err(|e| error::internal("detached CMS", e))?;
+        .map_err(|e| error::internal("sealing task", e))?
+        .map_err(|e| error::internal("sealing after the party", e))?;
         let who = SubjectSummary::from_name(cert.subject_name());
         let row = PartySignatureRow {
             position: 0,
@@ -367,9 +380,23 @@ impl SigningService for Signing {
             })
             .to_string(),
         };
+        let mut rows = vec![row];
+        if seal_after {
+            let doc = self.0.store.get_document(&session.document_id).await?;
+            rows.push(PartySignatureRow {
+                position: 0,
+                role: "SERVICE_SEAL".into(),
+                signer: doc.signer.clone(),
+                signer_iin: doc.signer_iin.clone(),
+                signer_bin: doc.signer_bin.clone(),
+                certificate_serial: doc.certificate_serial.clone(),
+                signing_time: now,
+                report_json: "{}".into(),
+            });
+        }
         self.0
             .store
-            .complete_signature(&session, &pdf, &seal_cms, &row, &der, now)
+            .complete_signature(&session, &pdf, &seal_cms, &rows, &der, now)
             .await?;
         let doc = self.0.store.get_document(&session.document_id).await?;
         let party = self.0.store.party_signatures(&session.document_id).await?;

@@ -103,7 +103,7 @@ impl Store {
         session: &SessionRow,
         pdf: &[u8],
         cms: &[u8],
-        sig: &PartySignatureRow,
+        sigs: &[PartySignatureRow],
         cms_der: &[u8],
         now: DateTime<Utc>,
     ) -> Result<u32> {
@@ -139,29 +139,33 @@ impl Store {
         .bind(&session.document_id)
         .execute(&mut *tx)
         .await?;
-        let position: i64 = sqlx::query_scalar(
+        let first: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(position), 1) + 1 FROM document_signatures WHERE document_id = ?",
         )
         .bind(&session.document_id)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO document_signatures (document_id, position, role, signer, signer_iin,
-                 signer_bin, certificate_serial, signing_time, cms, report_json)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&session.document_id)
-        .bind(position)
-        .bind(&sig.role)
-        .bind(&sig.signer)
-        .bind(&sig.signer_iin)
-        .bind(&sig.signer_bin)
-        .bind(&sig.certificate_serial)
-        .bind(ts(sig.signing_time))
-        .bind(cms_der)
-        .bind(&sig.report_json)
-        .execute(&mut *tx)
-        .await?;
+        // The party's signature, then (if the service sealed again) the new seal.
+        for (i, sig) in sigs.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO document_signatures (document_id, position, role, signer, signer_iin,
+                     signer_bin, certificate_serial, signing_time, cms, report_json)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&session.document_id)
+            .bind(first + i as i64)
+            .bind(&sig.role)
+            .bind(&sig.signer)
+            .bind(&sig.signer_iin)
+            .bind(&sig.signer_bin)
+            .bind(&sig.certificate_serial)
+            .bind(ts(sig.signing_time))
+            .bind(if i == 0 { cms_der } else { &[][..] })
+            .bind(&sig.report_json)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let position = first;
         sqlx::query("UPDATE signing_sessions SET complete_time = ? WHERE id = ?")
             .bind(ts(now))
             .bind(&session.id)

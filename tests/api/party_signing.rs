@@ -153,6 +153,7 @@ async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_a
         .complete_signature(pb::CompleteSignatureRequest {
             session: session.name.clone(),
             cms: token_sign(&head, &session),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -185,6 +186,7 @@ async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_a
         .complete_signature(pb::CompleteSignatureRequest {
             session: session2.name.clone(),
             cms: pem.into_bytes(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -325,6 +327,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         .complete_signature(pb::CompleteSignatureRequest {
             session: session.name.clone(),
             cms: token_sign(&stranger, &session),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -355,6 +358,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         .complete_signature(pb::CompleteSignatureRequest {
             session: session.name.clone(),
             cms: token_sign(&clerk, &session),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -367,6 +371,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         .complete_signature(pb::CompleteSignatureRequest {
             session: session.name.clone(),
             cms: other,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -379,6 +384,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         .complete_signature(pb::CompleteSignatureRequest {
             session: session.name.clone(),
             cms: token_sign(&no_nr, &session),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -397,6 +403,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         .complete_signature(pb::CompleteSignatureRequest {
             session: session.name.clone(),
             cms: token_sign(&rogue, &session),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -405,6 +412,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         .complete_signature(pb::CompleteSignatureRequest {
             session: session.name.clone(),
             cms: b"garbage".to_vec(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -418,6 +426,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         .complete_signature(pb::CompleteSignatureRequest {
             session: session.name.clone(),
             cms: token_sign(&head, &session),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -425,6 +434,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         .complete_signature(pb::CompleteSignatureRequest {
             session: session.name.clone(),
             cms: token_sign(&head, &session),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -437,6 +447,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         .complete_signature(pb::CompleteSignatureRequest {
             session: fresh.name.clone(),
             cms: token_sign(&head, &fresh),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -444,6 +455,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         .complete_signature(pb::CompleteSignatureRequest {
             session: stale.name.clone(),
             cms: token_sign(&head, &stale),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -456,6 +468,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         .complete_signature(pb::CompleteSignatureRequest {
             session: late.name.clone(),
             cms: token_sign(&head, &late),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -530,6 +543,7 @@ async fn a_revoked_signer_is_refused_and_reported_revoked() {
         .complete_signature(pb::CompleteSignatureRequest {
             session: s.name.clone(),
             cms: token_sign(&head, &s),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -575,6 +589,7 @@ async fn a_revoked_signer_is_refused_and_reported_revoked() {
         .complete_signature(pb::CompleteSignatureRequest {
             session: s.name.clone(),
             cms: token_sign(&head, &s),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -583,6 +598,7 @@ async fn a_revoked_signer_is_refused_and_reported_revoked() {
         .complete_signature(pb::CompleteSignatureRequest {
             session: s.name.clone(),
             cms: token_sign(&deputy, &s),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -647,6 +663,7 @@ async fn the_regional_body_signs_its_notice_with_the_bin_configured_for_it() {
         .complete_signature(pb::CompleteSignatureRequest {
             session: s.name.clone(),
             cms: token_sign(&body_head, &s),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -666,6 +683,7 @@ async fn the_regional_body_signs_its_notice_with_the_bin_configured_for_it() {
         .complete_signature(pb::CompleteSignatureRequest {
             session: s.name.clone(),
             cms: token_sign(&employer, &s),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -674,6 +692,7 @@ async fn the_regional_body_signs_its_notice_with_the_bin_configured_for_it() {
         .complete_signature(pb::CompleteSignatureRequest {
             session: s.name.clone(),
             cms: token_sign(&body_head, &s),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -715,6 +734,7 @@ async fn a_crl_from_a_distribution_point_is_fetched_and_its_age_reported() {
         .complete_signature(pb::CompleteSignatureRequest {
             session: s.name.clone(),
             cms: token_sign(&head, &s),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -745,5 +765,61 @@ async fn a_crl_from_a_distribution_point_is_fetched_and_its_age_reported() {
         "{}",
         party_sig.revocation
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_service_can_seal_again_after_the_party_so_the_order_reads_party_then_seal() {
+    let (app, ca) = app_with_national_ca().await;
+    let submitted = app
+        .submit(&app.create(sample_application()).await)
+        .await
+        .unwrap();
+    let head = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let s = prepare(&app, &submitted.document).await;
+    let signed = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: s.name.clone(),
+            cms: token_sign(&head, &s),
+            seal_after: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let order: Vec<_> = signed
+        .signatures
+        .iter()
+        .map(|s| (s.position, s.role.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (1, "SERVICE_SEAL"),
+            (2, "EMPLOYER_HEAD"),
+            (3, "SERVICE_SEAL"),
+            (0, "SERVICE_SEAL")
+        ]
+    );
+    let pdf = app
+        .download(&submitted.document, pb::DocumentFormat::Pdf)
+        .await;
+    let cms = app
+        .download(&submitted.document, pb::DocumentFormat::Cms)
+        .await;
+    let report = app
+        .documents()
+        .verify_document(pb::VerifyDocumentRequest {
+            pdf: pdf.clone(),
+            cms,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(report.valid, "{report:#?}");
+    assert_eq!(report.signatures.len(), 4);
+    let path = app.path("resealed.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = text(&tool("pdfsig", &[path.to_str().unwrap()]));
+    assert_eq!(out.matches("Signature is Valid.").count(), 3, "{out}");
     app.stop().await;
 }

@@ -158,6 +158,7 @@ async fn sign_as(app: &TestApp, document: &str, signer: &Signer) {
     c.complete_signature(pb::CompleteSignatureRequest {
         session: session.name,
         cms,
+        ..Default::default()
     })
     .await
     .unwrap();
