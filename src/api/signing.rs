@@ -372,11 +372,21 @@ impl SigningService for Signing {
             signer_bin: who.bin(),
             certificate_serial: report.certificate_serial.clone(),
             signing_time: now,
+            // The verification report at acceptance, kept with the document.
             report_json: serde_json::json!({
-                "integrity_ok": report.integrity_ok,
-                "chain_trusted": report.chain_trusted,
                 "indication": "TOTAL_PASSED",
                 "checked_at": now.to_rfc3339(),
+                "signer": report.signer_name,
+                "iin": report.iin,
+                "bin": report.bin,
+                "role": report.role,
+                "certificate_serial": report.certificate_serial,
+                "integrity_ok": report.integrity_ok,
+                "chain_trusted": report.chain_trusted,
+                "key_usage_ok": report.key_usage_ok,
+                "valid_at_signing_time": report.valid_at_signing_time,
+                "revocation": report.revocation,
+                "timestamp_time": report.timestamp_time.map(|t| t.to_rfc3339()),
             })
             .to_string(),
         };

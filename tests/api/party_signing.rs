@@ -282,6 +282,52 @@ async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_a
     );
     assert!(o.status.success(), "{}", text(&o));
 
+    // A byte changed anywhere outside the signatures' /Contents fails Kvota's report.
+    let contents: Vec<(usize, usize)> = {
+        let mut v = Vec::new();
+        let mut i = 0;
+        while let Some(p) = pdf[i..]
+            .windows(11)
+            .position(|w| w == b"/Contents <")
+            .map(|p| p + i)
+        {
+            let end = pdf[p..]
+                .iter()
+                .position(|&b| b == b'>')
+                .map_or(pdf.len(), |e| p + e);
+            v.push((p, end));
+            i = end;
+        }
+        v
+    };
+    for at in [
+        12,
+        pdf.len() / 5,
+        pdf.len() / 3,
+        pdf.len() / 2,
+        pdf.len() * 4 / 5,
+        pdf.len() - 8,
+    ] {
+        if contents.iter().any(|&(a, b)| (a..=b).contains(&at)) {
+            continue;
+        }
+        let mut bad = pdf.clone();
+        bad[at] ^= 0x20;
+        let report = app
+            .documents()
+            .verify_document(pb::VerifyDocumentRequest {
+                pdf: bad,
+                cms: vec![],
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            !report.valid,
+            "a change at byte {at} went unnoticed: {report:#?}"
+        );
+    }
+
     // One byte changed anywhere in the signed range fails Kvota's report and pdfsig.
     let mut bad = pdf.clone();
     let at = bad.iter().position(|&b| b == b'\n').unwrap() + 2;
