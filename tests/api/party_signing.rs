@@ -90,6 +90,48 @@ fn party(ca: &NationalCa, bin: &str, role_oid: &str, alg: KeyAlg, non_repudiatio
     Signer::new(key, b.build(), vec![ca.cert.clone()]).unwrap()
 }
 
+/// Like [`party`], with a CRL distribution point, so independent validators can fetch
+/// the CRL themselves.
+#[allow(deprecated)] // X509Extension::new is the simple way to write a CDP here
+fn party_with_cdp(ca: &NationalCa, bin: &str, role_oid: &str, cdp: &str) -> Signer {
+    let plain = party(ca, bin, role_oid, KeyAlg::Rsa(2048), true);
+    let mut b = X509::builder().unwrap();
+    let old = plain.cert();
+    b.set_version(2).unwrap();
+    b.set_serial_number(old.serial_number()).unwrap();
+    b.set_subject_name(old.subject_name()).unwrap();
+    b.set_issuer_name(ca.cert.subject_name()).unwrap();
+    b.set_pubkey(plain.key()).unwrap();
+    b.set_not_before(old.not_before()).unwrap();
+    b.set_not_after(old.not_after()).unwrap();
+    for ext in [
+        BasicConstraints::new().build().unwrap(),
+        KeyUsage::new()
+            .critical()
+            .digital_signature()
+            .non_repudiation()
+            .build()
+            .unwrap(),
+        ExtendedKeyUsage::new()
+            .email_protection()
+            .other(role_oid)
+            .build()
+            .unwrap(),
+    ] {
+        b.append_extension(ext).unwrap();
+    }
+    let cdp = openssl::x509::X509Extension::new(
+        None,
+        Some(&b.x509v3_context(Some(&ca.cert), None)),
+        "crlDistributionPoints",
+        &format!("URI:{cdp}"),
+    )
+    .unwrap();
+    b.append_extension(cdp).unwrap();
+    b.sign(&ca.key, MessageDigest::sha256()).unwrap();
+    Signer::new(plain.key().to_owned(), b.build(), vec![ca.cert.clone()]).unwrap()
+}
+
 fn rand_serial() -> u32 {
     let mut b = [0u8; 4];
     openssl::rand::rand_bytes(&mut b).unwrap();
@@ -748,8 +790,9 @@ async fn the_regional_body_signs_its_notice_with_the_bin_configured_for_it() {
     app.stop().await;
 }
 
-/// Serves `bytes` to every HTTP request, like a CRL distribution point.
-fn serve(bytes: Vec<u8>) -> String {
+/// Serves the file at `path` (read at each request) to every HTTP request, like a CRL
+/// distribution point.
+fn serve(path: std::path::PathBuf) -> String {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -758,6 +801,7 @@ fn serve(bytes: Vec<u8>) -> String {
             let Ok(mut s) = stream else { continue };
             let mut buf = [0u8; 2048];
             let _ = s.read(&mut buf);
+            let bytes = std::fs::read(&path).unwrap_or_default();
             let _ = s.write_all(
                 format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", bytes.len()).as_bytes(),
             );
@@ -768,25 +812,32 @@ fn serve(bytes: Vec<u8>) -> String {
 }
 
 #[tokio::test]
-async fn a_crl_from_a_distribution_point_is_fetched_and_its_age_reported() {
+async fn a_crl_from_a_distribution_point_is_fetched_and_pyhanko_agrees_on_revocation() {
     let (app, ca) = app_with_national_ca().await;
     let submitted = app
         .submit(&app.create(sample_application()).await)
         .await
         .unwrap();
-    let head = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
-    let s = prepare(&app, &submitted.document).await;
-    signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: s.name.clone(),
-            cms: token_sign(&head, &s),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let doc = submitted.document.clone();
     let crl_dir = tempfile::tempdir().unwrap();
-    let crl = crl_revoking(&ca, crl_dir.path(), &[&head]);
-    let url = serve(std::fs::read(crl).unwrap());
+    let crl_path = crl_dir.path().join("national.crl.pem");
+    let url = serve(crl_path.clone());
+    let head = party_with_cdp(&ca, EMPLOYER_BIN, HEAD, &url);
+    let deputy = party_with_cdp(&ca, EMPLOYER_BIN, SIGNATORY, &url);
+    for signer in [&head, &deputy] {
+        let s = prepare(&app, &doc).await;
+        signing(&app)
+            .complete_signature(pb::CompleteSignatureRequest {
+                session: s.name.clone(),
+                cms: token_sign(signer, &s),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    // The CA revokes the head; its distribution point now serves that CRL.
+    let made = crl_revoking(&ca, crl_dir.path(), &[&head]);
+    std::fs::rename(made, &crl_path).unwrap();
     let after_issue = (chrono::Utc::now() + chrono::Duration::hours(5)).to_rfc3339();
     let app = app
         .restart_with(|c| {
@@ -794,23 +845,54 @@ async fn a_crl_from_a_distribution_point_is_fetched_and_its_age_reported() {
             c.clock = Some(after_issue);
         })
         .await;
-    let pdf = app
-        .download(&submitted.document, pb::DocumentFormat::Pdf)
-        .await;
+    let pdf = app.download(&doc, pb::DocumentFormat::Pdf).await;
     let report = app
         .documents()
-        .verify_document(pb::VerifyDocumentRequest { pdf, cms: vec![] })
+        .verify_document(pb::VerifyDocumentRequest {
+            pdf: pdf.clone(),
+            cms: vec![],
+        })
         .await
         .unwrap()
         .into_inner();
-    let party_sig = &report.signatures[1];
-    assert_eq!(party_sig.sub_indication, "REVOKED", "{report:#?}");
+    let (head_sig, deputy_sig) = (&report.signatures[1], &report.signatures[2]);
+    assert_eq!(head_sig.sub_indication, "REVOKED", "{report:#?}");
     assert!(
-        party_sig.revocation.contains("(5 h old at the check)")
-            || party_sig.revocation.contains("(4 h old at the check)"),
+        head_sig.revocation.contains("h old at the check"),
         "{}",
-        party_sig.revocation
+        head_sig.revocation
     );
+    assert_eq!(deputy_sig.indication, "TOTAL_PASSED", "{report:#?}");
+
+    // pyHanko fetches the same CRL from the certificates' distribution point and agrees:
+    // the head's signature fails on revocation, the deputy's and the seal pass.
+    let path = app.path("revoked.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let o = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "validate",
+            "--trust",
+            app.root_pem.to_str().unwrap(),
+            "--trust",
+            ca.pem.to_str().unwrap(),
+            "--trust-replace",
+            path.to_str().unwrap(),
+        ],
+    );
+    let out = text(&o);
+    assert!(out.contains("revoked"), "{out}");
+    assert!(out.contains("Validation failed"), "{out}");
+    let line = |field: &str| {
+        out.lines()
+            .find(|l| l.starts_with(field))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(line("KvotaSeal:").contains("INTACT:TRUSTED"), "{out}");
+    assert!(line("Signature2:").contains("INTACT:REVOKED"), "{out}");
+    assert!(line("Signature3:").contains("INTACT:TRUSTED"), "{out}");
     app.stop().await;
 }
 
