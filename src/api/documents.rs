@@ -80,17 +80,11 @@ fn report_to_pb(kind: &str, r: SignatureReport) -> pb::SignatureVerification {
     }
 }
 
-/// Sets each report's indication in the spirit of ETSI EN 319 102-1. An embedded
-/// signature that does not reach the end of the file still passes when a later, intact
-/// signature does: the bytes between are that signature's incremental update.
+/// Sets each report's indication in the spirit of ETSI EN 319 102-1. Whether an earlier
+/// embedded signature is followed only by later signatures' revisions is decided by the
+/// verifier (`whole_document_covered`).
 fn indicate(reports: &mut [pb::SignatureVerification]) {
-    let last_whole = reports
-        .iter()
-        .rposition(|r| r.kind == "PADES" && r.whole_document_covered && r.integrity_ok);
-    for (i, r) in reports.iter_mut().enumerate() {
-        if r.kind == "PADES" && !r.whole_document_covered && last_whole.is_some_and(|l| l > i) {
-            r.whole_document_covered = true;
-        }
+    for r in reports.iter_mut() {
         let (indication, sub) = if r.signer.is_empty() && !r.error.is_empty() {
             ("TOTAL_FAILED", "FORMAT_FAILURE")
         } else if !r.integrity_ok {

@@ -120,15 +120,55 @@ pub fn verify_pdf_with(pdf: &[u8], trust: &Trust) -> Result<Vec<SignatureReport>
             raw
         }
     };
-    let mut reports: Vec<(usize, SignatureReport)> = found
+    let mut reports: Vec<(usize, usize, SignatureReport)> = found
         .into_iter()
         .map(|f| {
-            let end = f.byte_range.get(2).copied().unwrap_or(0).max(0) as usize;
-            (end, verify_one(pdf, &f, trust))
+            let start = f.byte_range.get(2).copied().unwrap_or(0).max(0) as usize;
+            let covered_to = (f.byte_range.get(2).copied().unwrap_or(0)
+                + f.byte_range.get(3).copied().unwrap_or(0))
+            .max(0) as usize;
+            (start, covered_to, verify_one(pdf, &f, trust))
         })
         .collect();
-    reports.sort_by_key(|(k, _)| *k);
-    Ok(reports.into_iter().map(|(_, r)| r).collect())
+    reports.sort_by_key(|(k, _, _)| *k);
+    // An earlier signature need not reach the end of the file, but everything after it
+    // must be later signatures' own revisions: every revision that ends after it (each
+    // `%%EOF`) must end exactly where a later, intact signature's signed range ends, and
+    // the last of them at the end of the file. An unsigned revision in between fails.
+    let signed_ends: Vec<usize> = reports
+        .iter()
+        .filter(|(_, _, r)| r.integrity_ok)
+        .map(|(_, end, _)| *end)
+        .collect();
+    let revision_ends = revision_ends(pdf);
+    for (_, end, report) in reports.iter_mut() {
+        if report.whole_document_covered || !report.integrity_ok {
+            continue;
+        }
+        let later: Vec<usize> = revision_ends.iter().copied().filter(|e| e > end).collect();
+        report.whole_document_covered = !later.is_empty()
+            && later.iter().all(|e| signed_ends.contains(e))
+            && later.last() == Some(&pdf.len());
+    }
+    Ok(reports.into_iter().map(|(_, _, r)| r).collect())
+}
+
+/// Where each revision of the file ends: after each `%%EOF` and its end of line.
+fn revision_ends(pdf: &[u8]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut i = 0;
+    while let Some(p) = find(&pdf[i..], b"%%EOF").map(|p| p + i) {
+        let mut e = p + 5;
+        if pdf.get(e) == Some(&b'\r') {
+            e += 1;
+        }
+        if pdf.get(e) == Some(&b'\n') {
+            e += 1;
+        }
+        ends.push(e);
+        i = p + 5;
+    }
+    ends
 }
 
 /// What we know about one signature dictionary before checking it.

@@ -230,11 +230,8 @@ fn second_signature_and_field_name_clash() {
         assert_eq!(&twice[..once.len()], &once[..]);
         let rs = verify_pdf(&twice, std::slice::from_ref(&pki.root_cert)).unwrap();
         assert_eq!(rs.len(), 2);
-        assert!(
-            rs[0].integrity_ok && rs[0].chain_trusted && !rs[0].whole_document_covered,
-            "{:?}",
-            rs[0]
-        );
+        // Only the second signature's own revision follows the first: it counts as covered.
+        assert!(rs[0].is_fully_valid(), "{:?}", rs[0]);
         assert!(rs[1].is_fully_valid(), "{:?}", rs[1]);
         assert_eq!(rs[1].signer_name, "ИВАНОВ ИВАН");
         assert_eq!(rs[1].iin.as_deref(), Some("900101300123"));
@@ -338,4 +335,26 @@ fn unparseable_pdf_falls_back_to_raw_scan() {
     // unsigned PDF: no reports
     assert!(verify_pdf(&sample("sample.pdf"), &[]).unwrap().is_empty());
     assert!(verify_pdf(b"garbage", &[]).is_err());
+}
+
+#[test]
+fn an_unsigned_revision_between_two_signatures_uncovers_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = keys::make_dev_pki(dir.path(), BIN).unwrap();
+    let once = sign_pdf(&sample("sample.pdf"), &pki.seal, &opts("Signature1")).unwrap();
+    // A revision nobody signed (here: an empty signature field's update) ...
+    let unsigned = kvota::sign::pades::prepare_pdf(&once, &opts("Unsigned"))
+        .unwrap()
+        .bytes;
+    // ... then a proper signature on top of it.
+    let twice = sign_pdf(&unsigned, &pki.seal, &opts("Signature2")).unwrap();
+    let rs = verify_pdf(&twice, std::slice::from_ref(&pki.root_cert)).unwrap();
+    assert_eq!(rs.len(), 3);
+    assert!(
+        rs[0].integrity_ok && !rs[0].whole_document_covered,
+        "{:?}",
+        rs[0]
+    );
+    assert!(!rs[1].integrity_ok);
+    assert!(rs[2].is_fully_valid(), "{:?}", rs[2]);
 }
