@@ -136,31 +136,6 @@ pub struct ApplicationDraft {
     pub head_full_name: String,
 }
 
-fn text(
-    v: &mut Violations,
-    field: &str,
-    value: &str,
-    what: &str,
-    max_chars: usize,
-) -> Option<String> {
-    let t = value.trim();
-    if t.is_empty() {
-        v.add(field, format!("{what} is required"));
-        None
-    } else if t.chars().count() > max_chars {
-        v.add(
-            field,
-            format!("{what} is longer than {max_chars} characters"),
-        );
-        None
-    } else if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        v.add(field, format!("{what} contains control characters"));
-        None
-    } else {
-        Some(t.to_owned())
-    }
-}
-
 impl ApplicationDraft {
     /// Parses an application. `prefix` is the field path of the application in the
     /// request (`application`), `region_exists` answers whether a KATO code is one of the
@@ -193,15 +168,13 @@ impl ApplicationDraft {
         };
 
         let employer_bin = v.check(f("employer.bin"), Bin::parse(input.employer_bin.trim()));
-        let employer_name = text(
-            &mut v,
+        let employer_name = v.text(
             &f("employer.name"),
             &input.employer_name,
             "employer name",
             MAX_NAME_CHARS,
         );
-        let employer_legal_address = text(
-            &mut v,
+        let employer_legal_address = v.text(
             &f("employer.legal_address"),
             &input.employer_legal_address,
             "legal address",
@@ -223,8 +196,7 @@ impl ApplicationDraft {
                     lf("occupation_code"),
                     OccupationCode::parse(&line.occupation_code),
                 );
-                let name = text(
-                    &mut v,
+                let name = v.text(
                     &lf("occupation_name"),
                     &line.occupation_name,
                     "occupation name",
@@ -277,22 +249,19 @@ impl ApplicationDraft {
         }
 
         // p. 6 and Appendix 1: the justification names the planned projects.
-        let justification = text(
-            &mut v,
+        let justification = v.text(
             &f("justification"),
             &input.justification,
             "justification",
             MAX_JUSTIFICATION_CHARS,
         );
-        let head_position = text(
-            &mut v,
+        let head_position = v.text(
             &f("head_position"),
             &input.head_position,
             "head's position",
             MAX_HEAD_CHARS,
         );
-        let head_full_name = text(
-            &mut v,
+        let head_full_name = v.text(
             &f("head_full_name"),
             &input.head_full_name,
             "head's full name",
