@@ -35,6 +35,13 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a consistent copy of the database to PATH while the service may be running
+    /// (restore by pointing `database_url` at the copy, or copying it over the data file
+    /// while the service is stopped).
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        path: PathBuf,
+    },
     /// Certificates.
     Certs {
         #[command(subcommand)]
@@ -94,6 +101,12 @@ async fn main() -> Result<()> {
             let pdf = renderer.render(&template, &value, "preview", &meta)?;
             std::fs::write(&out, &pdf)?;
             println!("{} ({} bytes)", out.display(), pdf.len());
+            Ok(())
+        }
+        Command::Backup { path } => {
+            let store = kvota::store::Store::open(&config.database_url()).await?;
+            store.backup_to(&path).await?;
+            println!("{}", path.display());
             Ok(())
         }
         Command::Certs {

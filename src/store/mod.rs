@@ -69,6 +69,22 @@ impl Store {
         &self.pool
     }
 
+    /// A consistent copy of the whole database at `path` (SQLite's `VACUUM INTO`), taken
+    /// while the service keeps serving; refused if `path` exists.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(format!(
+                "{} exists",
+                path.display()
+            )));
+        }
+        sqlx::query("VACUUM INTO ?")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// A transaction that takes SQLite's write lock at once. A plain `BEGIN` that reads
     /// and then writes fails with SQLITE_BUSY when another connection wrote meanwhile;
     /// `BEGIN IMMEDIATE` waits (busy_timeout) instead, so concurrent commands serialise.

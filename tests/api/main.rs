@@ -2,6 +2,7 @@
 
 mod applications;
 mod calendar;
+mod durability;
 mod helpers;
 mod party_signing;
 mod quota;

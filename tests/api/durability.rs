@@ -1,0 +1,209 @@
+//! Durability: a SIGKILL during a burst of writes loses no acknowledged write and leaves
+//! no half-written document; a backup taken while serving restores.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use kvota::api::pb;
+use kvota::api::pb::employer_application_service_client::EmployerApplicationServiceClient;
+use sqlx::Row;
+use tonic::transport::Channel;
+
+use crate::helpers::*;
+
+fn serve(dir: &std::path::Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_kvota"))
+        .arg("serve")
+        .env("KVOTA_LISTEN", format!("127.0.0.1:{port}"))
+        .env("KVOTA_DATA_DIR", dir)
+        .env("KVOTA_CLOCK", BEFORE_DEADLINE)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn connect(port: u16) -> Channel {
+    for _ in 0..150 {
+        let endpoint =
+            tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).unwrap();
+        if let Ok(c) = endpoint.connect().await {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the service did not start");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// BINs with valid check digits, one per writer and round.
+fn bin(n: u32) -> String {
+    let prefix = format!("0101400{n:04}");
+    let d: Vec<u32> = prefix.chars().map(|c| c.to_digit(10).unwrap()).collect();
+    let sum = |w: [u32; 11]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11;
+    let mut k = sum([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    if k == 10 {
+        k = sum([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]);
+    }
+    if k == 10 {
+        return bin(n + 5000);
+    }
+    format!("{prefix}{k}")
+}
+
+#[tokio::test]
+async fn a_sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = serve(dir.path(), port);
+    let channel = connect(port).await;
+
+    // Four clients create and submit applications as fast as they can.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, bool)>();
+    let mut writers = Vec::new();
+    for w in 0..4u32 {
+        let mut c = EmployerApplicationServiceClient::new(channel.clone());
+        let tx = tx.clone();
+        writers.push(tokio::spawn(async move {
+            for i in 0..1000u32 {
+                let mut a = sample_application();
+                a.employer.as_mut().unwrap().bin = bin(w * 1000 + i);
+                let Ok(created) = c
+                    .create_application(pb::CreateApplicationRequest {
+                        application: Some(a),
+                        request_id: String::new(),
+                    })
+                    .await
+                else {
+                    return;
+                };
+                let created = created.into_inner();
+                let _ = tx.send((created.name.clone(), false));
+                let Ok(_) = c
+                    .submit_application(pb::SubmitApplicationRequest {
+                        name: created.name.clone(),
+                        etag: created.etag,
+                    })
+                    .await
+                else {
+                    return;
+                };
+                let _ = tx.send((created.name, true));
+            }
+        }));
+    }
+    drop(tx);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    for w in writers {
+        let _ = w.await;
+    }
+    let mut acknowledged = Vec::new();
+    while let Some(a) = rx.recv().await {
+        acknowledged.push(a);
+    }
+    assert!(
+        acknowledged.iter().any(|(_, submitted)| *submitted),
+        "some writes were acknowledged"
+    );
+
+    // Restarted on the same files, every acknowledged write is there.
+    let port = free_port();
+    let mut child = serve(dir.path(), port);
+    let mut c = EmployerApplicationServiceClient::new(connect(port).await);
+    for (name, submitted) in &acknowledged {
+        let a = c
+            .get_application(pb::GetApplicationRequest { name: name.clone() })
+            .await
+            .unwrap_or_else(|e| panic!("{name} was acknowledged but is lost: {e:?}"))
+            .into_inner();
+        if *submitted {
+            assert_eq!(a.state, pb::application::State::Submitted as i32, "{name}");
+            assert!(!a.document.is_empty());
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // The file is sound, and no document is half-written or orphaned.
+    let url = format!("sqlite://{}", dir.path().join("kvota.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    let rows = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM applications WHERE state = 'SUBMITTED' AND document_id IS NULL) AS missing,
+                (SELECT COUNT(*) FROM documents d WHERE NOT EXISTS
+                    (SELECT 1 FROM applications a WHERE a.document_id = d.id)) AS orphans,
+                (SELECT COUNT(*) FROM documents WHERE length(pdf) = 0 OR length(cms) = 0) AS empty",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            rows.get::<i64, _>("missing"),
+            rows.get::<i64, _>("orphans"),
+            rows.get::<i64, _>("empty")
+        ),
+        (0, 0, 0)
+    );
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores() {
+    let app = TestApp::spawn().await;
+    let submitted = app
+        .submit(&app.create(sample_application()).await)
+        .await
+        .unwrap();
+    let copy = app.path("backup.db");
+    let db = app.config.data_dir.join("kvota.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_kvota"))
+        .arg("backup")
+        .arg(&copy)
+        .env("KVOTA_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("KVOTA_DATA_DIR", app.path("unused"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let again = Command::new(env!("CARGO_BIN_EXE_kvota"))
+        .arg("backup")
+        .arg(&copy)
+        .env("KVOTA_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "an existing file is not overwritten"
+    );
+
+    // A service on the copy has the application and its sealed document.
+    let restored = app
+        .restart_with(|c| c.database_url = Some(format!("sqlite://{}", copy.display())))
+        .await;
+    let got = restored
+        .applications()
+        .get_application(pb::GetApplicationRequest {
+            name: submitted.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.document, submitted.document);
+    let pdf = restored
+        .download(&submitted.document, pb::DocumentFormat::Pdf)
+        .await;
+    assert!(pdf.starts_with(b"%PDF-"));
+    restored.stop().await;
+}
