@@ -1,46 +1,20 @@
 //! Durability: a SIGKILL during a burst of writes loses no acknowledged write and leaves
 //! no half-written document; a backup taken while serving restores.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use kvota::api::pb;
 use kvota::api::pb::employer_application_service_client::EmployerApplicationServiceClient;
 use sqlx::Row;
-use tonic::transport::Channel;
 
 use crate::helpers::*;
 
-fn serve(dir: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_kvota"))
-        .arg("serve")
-        .env("KVOTA_LISTEN", format!("127.0.0.1:{port}"))
-        .env("KVOTA_DATA_DIR", dir)
-        .env("KVOTA_CLOCK", BEFORE_DEADLINE)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn connect(port: u16) -> Channel {
-    for _ in 0..150 {
-        let endpoint =
-            tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).unwrap();
-        if let Ok(c) = endpoint.connect().await {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the service did not start");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+fn serve(dir: &std::path::Path) -> ServedBinary {
+    ServedBinary::start(&[
+        ("KVOTA_DATA_DIR", dir.as_os_str()),
+        ("KVOTA_CLOCK", BEFORE_DEADLINE.as_ref()),
+    ])
 }
 
 /// BINs with valid check digits, one per writer and round.
@@ -61,9 +35,8 @@ fn bin(n: u32) -> String {
 #[tokio::test]
 async fn a_sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = serve(dir.path(), port);
-    let channel = connect(port).await;
+    let mut served = serve(dir.path());
+    let channel = served.channel().await;
 
     // Four clients create and submit applications as fast as they can.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, bool)>();
@@ -101,8 +74,8 @@ async fn a_sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     }
     drop(tx);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    served.child.kill().unwrap(); // SIGKILL
+    served.child.wait().unwrap();
     for w in writers {
         let _ = w.await;
     }
@@ -116,9 +89,8 @@ async fn a_sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     );
 
     // Restarted on the same files, every acknowledged write is there.
-    let port = free_port();
-    let mut child = serve(dir.path(), port);
-    let mut c = EmployerApplicationServiceClient::new(connect(port).await);
+    let mut served = serve(dir.path());
+    let mut c = EmployerApplicationServiceClient::new(served.channel().await);
     for (name, submitted) in &acknowledged {
         let a = c
             .get_application(pb::GetApplicationRequest { name: name.clone() })
@@ -130,8 +102,8 @@ async fn a_sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
             assert!(!a.document.is_empty());
         }
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
 
     // The file is sound, and no document is half-written or orphaned.
     let url = format!("sqlite://{}", dir.path().join("kvota.db").display());

@@ -1,6 +1,6 @@
 //! The process: health, reflection, the binary's commands and its shutdown.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use tonic_health::pb::HealthCheckRequest;
@@ -113,29 +113,8 @@ fn certs_dev_makes_a_root_and_a_seal_with_a_bin() {
 #[tokio::test]
 async fn the_binary_serves_with_its_own_dev_certificates_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kvota"))
-        .arg("serve")
-        .env("KVOTA_LISTEN", format!("127.0.0.1:{port}"))
-        .env("KVOTA_DATA_DIR", dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut health = None;
-    for _ in 0..100 {
-        let endpoint =
-            tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).unwrap();
-        if let Ok(channel) = endpoint.connect().await {
-            health = Some(HealthClient::new(channel));
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let mut health = health.expect("the service starts listening");
+    let mut served = ServedBinary::start(&[("KVOTA_DATA_DIR", dir.path().as_os_str())]);
+    let mut health = HealthClient::new(served.channel().await);
     let status = health
         .check(HealthCheckRequest::default())
         .await
@@ -146,7 +125,7 @@ async fn the_binary_serves_with_its_own_dev_certificates_and_stops_on_sigterm() 
     assert!(dir.path().join("kvota.db").exists());
     assert!(dir.path().join("certs/root.pem").exists());
 
-    let pid = child.id().to_string();
+    let pid = served.child.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -156,14 +135,14 @@ async fn the_binary_serves_with_its_own_dev_certificates_and_stops_on_sigterm() 
     );
     let mut waited = 0;
     let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
+        if let Some(s) = served.child.try_wait().unwrap() {
             break s;
         }
         assert!(waited < 100, "the service did not stop on SIGTERM");
         waited += 1;
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    let stderr = served.log();
     assert!(status.success(), "{stderr}");
     assert!(stderr.contains("development certificates"), "{stderr}");
 }
