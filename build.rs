@@ -6,6 +6,7 @@ use std::path::PathBuf;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
         "application.proto",
+        "audit.proto",
         "calendar.proto",
         "document.proto",
         "quota.proto",

@@ -22,8 +22,47 @@ pub struct Config {
     /// A directory of extra fonts (e.g. Liberation Serif or Times New Roman).
     pub fonts_dir: Option<PathBuf>,
     pub signing: SigningConfig,
+    /// How callers connect: `tls` (the default: TLS, callers identified by their client
+    /// certificates), `plaintext` (no TLS; every caller is PUBLIC) or `development`
+    /// (no TLS, loopback only, every caller may do everything: local work and tests).
+    pub transport: Transport,
+    pub tls: TlsConfig,
     /// `text` or `json`.
     pub log_format: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    #[default]
+    Tls,
+    Plaintext,
+    Development,
+}
+
+impl std::str::FromStr for Transport {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "tls" => Transport::Tls,
+            "plaintext" => Transport::Plaintext,
+            "development" => Transport::Development,
+            _ => bail!("transport must be tls, plaintext or development, not {s:?}"),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate of the service (leaf first, then its chain). Without it, a
+    /// development certificate for localhost is made under `{data_dir}/certs`.
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key of that certificate.
+    pub key_file: Option<PathBuf>,
+    /// PEM CA certificates whose client certificates identify callers (the national CA's
+    /// root and issuing CAs). Defaults to `signing.trust_anchors` and `signing.trust_dir`.
+    pub client_ca_files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -74,6 +113,8 @@ impl Default for Config {
                 trust_dir: Some(PathBuf::from("certs")),
                 ..SigningConfig::default()
             },
+            transport: Transport::Tls,
+            tls: TlsConfig::default(),
             log_format: "text".into(),
         }
     }
@@ -169,6 +210,18 @@ impl Config {
         if let Some(v) = get("KVOTA_SIGNING_CRL_FILES") {
             self.signing.crl_files = std::env::split_paths(&v).collect();
         }
+        if let Some(v) = get("KVOTA_TRANSPORT") {
+            self.transport = v.parse()?;
+        }
+        if let Some(v) = path("KVOTA_TLS_CERT_FILE") {
+            self.tls.cert_file = Some(v);
+        }
+        if let Some(v) = path("KVOTA_TLS_KEY_FILE") {
+            self.tls.key_file = Some(v);
+        }
+        if let Some(v) = get("KVOTA_TLS_CLIENT_CA_FILES") {
+            self.tls.client_ca_files = std::env::split_paths(&v).collect();
+        }
         if let Some(v) = get("KVOTA_LOG_FORMAT") {
             self.log_format = v;
         }
@@ -182,6 +235,9 @@ impl Config {
                 "log_format must be \"text\" or \"json\", not {:?}",
                 self.log_format
             );
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            bail!("tls.cert_file and tls.key_file must be given together");
         }
         crate::domain::Bin::parse(&self.signing.dev_bin)
             .map_err(|e| anyhow::anyhow!("signing.dev_bin: {e}"))?;

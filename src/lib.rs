@@ -2,6 +2,7 @@
 //! that keeps applications in SQLite, renders the Rules' forms with Typst and seals them.
 
 pub mod api;
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod domain;
@@ -10,3 +11,4 @@ pub mod sealing;
 pub mod sign;
 pub mod startup;
 pub mod store;
+pub mod tls;

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
+use crate::api::audit::Audit;
 use crate::api::calendar::CalendarApi;
+use crate::api::pb::audit_service_server::AuditServiceServer;
 use crate::api::pb::calendar_service_server::CalendarServiceServer;
 use crate::api::pb::central_body_service_server::CentralBodyServiceServer;
 use crate::api::pb::document_service_server::DocumentServiceServer;
@@ -37,6 +38,7 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
 pub struct Application {
     listener: TcpListener,
+    accept: crate::tls::Accept,
     state: AppState,
 }
 
@@ -81,6 +83,61 @@ pub fn load_signer(config: &Config) -> Result<(Signer, Vec<openssl::x509::X509>)
     Ok((signer, trust))
 }
 
+/// How the gRPC port accepts callers (see [`crate::config::Transport`]).
+fn transport(
+    config: &Config,
+    listener: &TcpListener,
+    trust: &[openssl::x509::X509],
+) -> Result<crate::tls::Accept> {
+    use crate::config::Transport;
+    use crate::tls::Accept;
+    Ok(match config.transport {
+        Transport::Development => {
+            let addr = listener.local_addr()?;
+            if !addr.ip().is_loopback() {
+                bail!(
+                    "the development transport lets every caller do everything, so it listens \
+                     on loopback only, not on {addr}"
+                );
+            }
+            tracing::warn!(
+                %addr,
+                "development transport: no TLS and no authorisation (never for production)"
+            );
+            Accept::Development
+        }
+        Transport::Plaintext => {
+            tracing::warn!("plaintext transport: no TLS; every caller is PUBLIC");
+            Accept::Plaintext
+        }
+        Transport::Tls => {
+            let (cert, key) = match (&config.tls.cert_file, &config.tls.key_file) {
+                (Some(c), Some(k)) => (c.clone(), k.clone()),
+                _ => {
+                    let dir = config.data_dir.join("certs");
+                    let (c, k) = sign::dev::ensure_dev_tls(&dir).with_context(|| {
+                        format!("development TLS certificate in {}", dir.display())
+                    })?;
+                    tracing::warn!(
+                        cert = %c.display(),
+                        "no TLS certificate configured: using a development certificate for localhost"
+                    );
+                    (c, k)
+                }
+            };
+            let client_cas = if config.tls.client_ca_files.is_empty() {
+                trust.to_vec()
+            } else {
+                load_trust_anchors(&config.tls.client_ca_files)?
+            };
+            Accept::Tls(Arc::new(
+                crate::tls::acceptor_from_files(&cert, &key, &client_cas)
+                    .context("setting up TLS")?,
+            ))
+        }
+    })
+}
+
 impl Application {
     pub async fn build(config: &Config) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir)
@@ -106,8 +163,10 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
+        let accept = transport(config, &listener, &trust)?;
         Ok(Self {
             listener,
+            accept,
             state: AppState {
                 store,
                 sealer: Arc::new(
@@ -165,6 +224,7 @@ impl Application {
             .await;
         health.set_serving::<QuotaServiceServer<QuotaApi>>().await;
         health.set_serving::<SigningServiceServer<Signing>>().await;
+        health.set_serving::<AuditServiceServer<Audit>>().await;
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -175,7 +235,9 @@ impl Application {
         let s = self.state;
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, "kvota listening");
+        let auth = crate::auth::AuthLayer::new(crate::auth::Resolver::new(s.store.clone()));
         Server::builder()
+            .layer(auth)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -191,8 +253,12 @@ impl Application {
             .add_service(SigningServiceServer::new(Signing(s.clone())))
             .add_service(RegionalServiceServer::new(Regional(s.clone())))
             .add_service(CentralBodyServiceServer::new(CentralBodies(s.clone())))
+            .add_service(AuditServiceServer::new(Audit(s.clone())))
             .add_service(RegionServiceServer::new(Regions(s)))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown)
+            .serve_with_incoming_shutdown(
+                crate::tls::incoming(self.listener, self.accept),
+                shutdown,
+            )
             .await?;
         tracing::info!("kvota stopped");
         Ok(())

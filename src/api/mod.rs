@@ -2,6 +2,7 @@
 //! this module knows the protobuf types.
 
 pub mod applications;
+pub mod audit;
 pub mod calendar;
 pub mod documents;
 pub mod error;

@@ -68,3 +68,74 @@ pub fn remove_dev_pki(dir: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// The development TLS certificate for `localhost` (self-signed; clients trust the file
+/// itself): `server.cert.pem` and `server.key.pem` under `dir`, made once.
+pub fn ensure_dev_tls(dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::{BigNum, MsbOption};
+    use openssl::hash::MessageDigest;
+    use openssl::x509::X509NameBuilder;
+    use openssl::x509::extension::{
+        BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
+    };
+
+    let (cert_path, key_path) = (dir.join("server.cert.pem"), dir.join("server.key.pem"));
+    if cert_path.exists() && key_path.exists() {
+        return Ok((cert_path, key_path));
+    }
+    fs::create_dir_all(dir)?;
+    let key = super::keys::generate_key(super::keys::KeyAlg::EcP256)?;
+    let mut name = X509NameBuilder::new()?;
+    name.append_entry_by_text("CN", "localhost")?;
+    name.append_entry_by_text("O", "Kvota development")?;
+    let name = name.build();
+    let mut b = X509::builder()?;
+    b.set_version(2)?;
+    let mut serial = BigNum::new()?;
+    serial.rand(127, MsbOption::MAYBE_ZERO, false)?;
+    let serial = serial.to_asn1_integer()?;
+    b.set_serial_number(&serial)?;
+    b.set_subject_name(&name)?;
+    b.set_issuer_name(&name)?;
+    b.set_pubkey(&key)?;
+    let (not_before, not_after) = (
+        Asn1Time::from_str_x509(super::keys::DEV_NOT_BEFORE)?,
+        Asn1Time::from_str_x509(super::keys::DEV_NOT_AFTER)?,
+    );
+    b.set_not_before(&not_before)?;
+    b.set_not_after(&not_after)?;
+    b.append_extension(BasicConstraints::new().critical().build()?)?;
+    b.append_extension(
+        KeyUsage::new()
+            .critical()
+            .digital_signature()
+            .key_encipherment()
+            .build()?,
+    )?;
+    b.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
+    let san = SubjectAlternativeName::new()
+        .dns("localhost")
+        .ip("127.0.0.1")
+        .ip("::1")
+        .build(&b.x509v3_context(None, None))?;
+    b.append_extension(san)?;
+    b.sign(&key, MessageDigest::sha256())?;
+    let cert = b.build();
+    write_private(&key_path, &key.private_key_to_pem_pkcs8()?)?;
+    fs::write(&cert_path, cert.to_pem()?)?;
+    Ok((cert_path, key_path))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(bytes)?;
+    Ok(())
+}

@@ -2,8 +2,10 @@
 //! transaction so nothing is half-written.
 
 pub mod applications;
+pub mod audit;
 pub mod calendar;
 pub mod documents;
+pub mod principals;
 pub mod quota;
 pub mod regional;
 pub mod regions;

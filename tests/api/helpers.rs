@@ -44,6 +44,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let pki = test_pki(&dir.path().join("pki"));
         let mut config = Config {
+            transport: kvota::config::Transport::Development,
             listen: "127.0.0.1:0".into(),
             data_dir: dir.path().join("data"),
             clock: Some(clock.into()),
@@ -283,6 +284,7 @@ impl ServedBinary {
             .arg("serve")
             .env("KVOTA_LISTEN", "127.0.0.1:0")
             .env("KVOTA_LOG_FORMAT", "json")
+            .env("KVOTA_TRANSPORT", "development")
             .envs(envs.iter().map(|(k, v)| (*k, *v)))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())

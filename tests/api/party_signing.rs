@@ -143,6 +143,7 @@ async fn app_with_national_ca() -> (TestApp, NationalCa) {
     let pki = test_pki(&dir.path().join("pki"));
     let ca = national_ca(dir.path());
     let mut config = kvota::config::Config {
+        transport: kvota::config::Transport::Development,
         listen: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
         clock: Some(BEFORE_DEADLINE.into()),

@@ -88,6 +88,7 @@ async fn an_operator_template_replaces_the_built_in_one_without_a_rebuild() {
     .unwrap();
     let pki = test_pki(&dir.path().join("pki"));
     let mut config = kvota::config::Config {
+        transport: kvota::config::Transport::Development,
         listen: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
         clock: Some(BEFORE_DEADLINE.into()),

@@ -204,6 +204,7 @@ async fn a_timestamped_signature_outlives_its_certificate_and_an_untimestamped_o
     let head = Signer::new(key, head_cert, vec![ca.1.clone()]).unwrap();
 
     let mut config = kvota::config::Config {
+        transport: kvota::config::Transport::Development,
         listen: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
         clock: Some(now.to_rfc3339()),

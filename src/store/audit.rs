@@ -1,0 +1,221 @@
+//! The audit trail: one record per state change, written inside the change's own
+//! transaction, each hashed over its fields and its predecessor's hash.
+
+use sha2::{Digest, Sha256};
+use sqlx::{Row, SqliteConnection};
+
+use super::{Result, Store, ts};
+use crate::auth::Caller;
+
+/// The hash before the first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+tokio::task_local! {
+    /// Who is calling which method, set for the duration of a call by the service's
+    /// authorisation layer (or a CLI command); records written outside one say "system".
+    pub static CONTEXT: AuditContext;
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditContext {
+    pub caller: Caller,
+    pub method: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub time: String,
+    pub who: String,
+    pub role: String,
+    pub method: String,
+    pub resource: String,
+    pub region: Option<String>,
+    pub before_digest: String,
+    pub after_digest: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRecord {
+    /// The hash this record must carry: SHA-256 over its fields and the previous hash,
+    /// each length-prefixed so no two field lists hash alike.
+    pub fn compute_hash(&self) -> String {
+        let mut h = Sha256::new();
+        for field in [
+            self.seq.to_string().as_str(),
+            &self.time,
+            &self.who,
+            &self.role,
+            &self.method,
+            &self.resource,
+            self.region.as_deref().unwrap_or(""),
+            &self.before_digest,
+            &self.after_digest,
+            &self.prev_hash,
+        ] {
+            h.update((field.len() as u64).to_be_bytes());
+            h.update(field.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+/// The digest of a state: SHA-256 of its debug form, or "" for none (created/deleted).
+pub fn digest<T: std::fmt::Debug + ?Sized>(state: Option<&T>) -> String {
+    state
+        .map(|s| hex::encode(Sha256::digest(format!("{s:?}").as_bytes())))
+        .unwrap_or_default()
+}
+
+/// Appends a record for a change of `resource` to the chain, in the caller's transaction
+/// (which holds SQLite's write lock, so the chain cannot fork).
+pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
+    conn: &mut SqliteConnection,
+    resource: &str,
+    region: Option<&str>,
+    before: Option<&B>,
+    after: Option<&A>,
+) -> Result<()> {
+    let (who, role, method) = CONTEXT
+        .try_with(|c| {
+            (
+                c.caller.identity(),
+                c.caller.role.as_str().to_owned(),
+                c.method.clone(),
+            )
+        })
+        .unwrap_or_else(|_| ("system".into(), "SYSTEM".into(), "internal".into()));
+    let last = sqlx::query("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (seq, prev_hash) = match last {
+        Some(r) => (r.get::<i64, _>("seq") + 1, r.get::<String, _>("hash")),
+        None => (1, GENESIS.to_owned()),
+    };
+    let mut rec = AuditRecord {
+        seq,
+        time: ts(chrono::Utc::now()),
+        who,
+        role,
+        method,
+        resource: resource.to_owned(),
+        region: region.map(str::to_owned),
+        before_digest: digest(before),
+        after_digest: digest(after),
+        prev_hash,
+        hash: String::new(),
+    };
+    rec.hash = rec.compute_hash();
+    sqlx::query(
+        "INSERT INTO audit_records (seq, time, who, role, method, resource, region_code,
+             before_digest, after_digest, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(rec.seq)
+    .bind(&rec.time)
+    .bind(&rec.who)
+    .bind(&rec.role)
+    .bind(&rec.method)
+    .bind(&rec.resource)
+    .bind(&rec.region)
+    .bind(&rec.before_digest)
+    .bind(&rec.after_digest)
+    .bind(&rec.prev_hash)
+    .bind(&rec.hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn from_row(r: &sqlx::sqlite::SqliteRow) -> AuditRecord {
+    AuditRecord {
+        seq: r.get("seq"),
+        time: r.get("time"),
+        who: r.get("who"),
+        role: r.get("role"),
+        method: r.get("method"),
+        resource: r.get("resource"),
+        region: r.get("region_code"),
+        before_digest: r.get("before_digest"),
+        after_digest: r.get("after_digest"),
+        prev_hash: r.get("prev_hash"),
+        hash: r.get("hash"),
+    }
+}
+
+/// Where the chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenLink {
+    pub seq: i64,
+    pub reason: String,
+}
+
+impl Store {
+    /// Records after `after_seq`, oldest first, optionally of one region only.
+    pub async fn list_audit_records(
+        &self,
+        region: Option<&str>,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM audit_records
+             WHERE seq > ? AND (? IS NULL OR region_code = ?)
+             ORDER BY seq LIMIT ?",
+        )
+        .bind(after_seq)
+        .bind(region)
+        .bind(region)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(from_row).collect())
+    }
+
+    /// Walks the whole chain; the first broken link, if any, and how many records held.
+    pub async fn verify_audit_chain(&self) -> Result<(i64, Option<BrokenLink>)> {
+        let mut conn = self.pool().acquire().await?;
+        let mut prev = GENESIS.to_owned();
+        let mut expected_seq = 1;
+        let mut last_seq = 0;
+        loop {
+            let rows =
+                sqlx::query("SELECT * FROM audit_records WHERE seq > ? ORDER BY seq LIMIT 1000")
+                    .bind(last_seq)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            if rows.is_empty() {
+                return Ok((expected_seq - 1, None));
+            }
+            for r in rows.iter().map(from_row) {
+                let broken = |reason: String| {
+                    Ok((expected_seq - 1, Some(BrokenLink { seq: r.seq, reason })))
+                };
+                if r.seq != expected_seq {
+                    return broken(format!(
+                        "record {expected_seq} is missing (the next one is {})",
+                        r.seq
+                    ));
+                }
+                if r.prev_hash != prev {
+                    return broken(format!(
+                        "its prev_hash {} is not the hash of record {} ({prev})",
+                        r.prev_hash,
+                        r.seq - 1
+                    ));
+                }
+                let h = r.compute_hash();
+                if r.hash != h {
+                    return broken(format!(
+                        "its fields do not hash to its stored hash (stored {}, computed {h})",
+                        r.hash
+                    ));
+                }
+                prev = r.hash.clone();
+                last_seq = r.seq;
+                expected_seq += 1;
+            }
+        }
+    }
+}
