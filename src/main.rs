@@ -42,11 +42,52 @@ enum Command {
         /// Where to write the copy; must not exist yet.
         path: PathBuf,
     },
+    /// The principal registry: which certificate identities act for the state bodies.
+    Principals {
+        #[command(subcommand)]
+        command: PrincipalsCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Certificates.
     Certs {
         #[command(subcommand)]
         command: CertsCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum PrincipalsCommand {
+    /// Register an identity in a role. With --iin, one person (at --bin only, if given);
+    /// with --bin alone, every certificate of that organisation.
+    Add {
+        #[arg(long)]
+        iin: Option<String>,
+        #[arg(long)]
+        bin: Option<String>,
+        /// EMPLOYER, REGIONAL_BODY, COMMISSION, CENTRAL_BODY or MINISTRY.
+        #[arg(long)]
+        role: String,
+        /// KATO code of the region, for REGIONAL_BODY and COMMISSION.
+        #[arg(long)]
+        region: Option<String>,
+        /// Free text: who this is, on whose order.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// List the registry.
+    List,
+    /// Remove an entry by its id (from `list`).
+    Remove { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole hash chain; exits 1 naming the first broken record.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -109,6 +150,26 @@ async fn main() -> Result<()> {
             println!("{}", path.display());
             Ok(())
         }
+        Command::Principals { command } => principals(&config, command).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = kvota::store::Store::open(&config.database_url()).await?;
+            let (held, broken) = store.verify_audit_chain().await?;
+            match broken {
+                None => {
+                    println!("audit chain intact: {held} records");
+                    Ok(())
+                }
+                Some(b) => {
+                    println!(
+                        "audit chain broken at record {}: {} ({held} records before it hold)",
+                        b.seq, b.reason
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Certs {
             command: CertsCommand::Dev { dir, force },
         } => {
@@ -123,4 +184,91 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn principals(config: &Config, command: PrincipalsCommand) -> Result<()> {
+    use kvota::auth::Role;
+    use kvota::store::principals::PrincipalRow;
+    let store = kvota::store::Store::open(&config.database_url()).await?;
+    let context = kvota::store::audit::AuditContext {
+        caller: kvota::auth::Caller {
+            subject: format!(
+                "kvota principals (user {})",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            ),
+            ..kvota::auth::Caller::public()
+        },
+        method: "cli/principals".into(),
+    };
+    let show = |p: &PrincipalRow| {
+        println!(
+            "{:>4}  {:<13}  IIN {:<12}  BIN {:<12}  region {:<9}  {}",
+            p.id,
+            p.role.as_str(),
+            p.iin.as_deref().unwrap_or("-"),
+            p.bin.as_deref().unwrap_or("-"),
+            p.region.as_deref().unwrap_or("-"),
+            p.note
+        )
+    };
+    match command {
+        PrincipalsCommand::Add {
+            iin,
+            bin,
+            role,
+            region,
+            note,
+        } => {
+            let role = Role::parse(&role)
+                .filter(|r| *r != Role::Public)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--role must be one of EMPLOYER, REGIONAL_BODY, COMMISSION, CENTRAL_BODY, MINISTRY"
+                    )
+                })?;
+            if let Some(i) = &iin {
+                kvota::domain::Bin::parse(i).map_err(|e| anyhow::anyhow!("--iin: {e}"))?;
+            }
+            if let Some(b) = &bin {
+                kvota::domain::Bin::parse(b).map_err(|e| anyhow::anyhow!("--bin: {e}"))?;
+            }
+            if iin.is_none() && bin.is_none() {
+                anyhow::bail!("give --iin, --bin or both");
+            }
+            match (&region, role.is_regional()) {
+                (None, true) => anyhow::bail!("--region is required for {role}"),
+                (Some(_), false) => {
+                    anyhow::bail!("--region applies to REGIONAL_BODY and COMMISSION only")
+                }
+                (Some(r), true) if store.get_region(r).await.is_err() => {
+                    anyhow::bail!("--region: {r:?} is not the KATO code of one of the 20 regions")
+                }
+                _ => {}
+            }
+            let row = PrincipalRow {
+                id: 0,
+                iin,
+                bin,
+                role,
+                region,
+                note,
+            };
+            let added = kvota::store::audit::CONTEXT
+                .scope(context, store.add_principal(&row, chrono::Utc::now()))
+                .await?;
+            show(&added);
+        }
+        PrincipalsCommand::List => {
+            for p in store.list_principals().await? {
+                show(&p);
+            }
+        }
+        PrincipalsCommand::Remove { id } => {
+            let removed = kvota::store::audit::CONTEXT
+                .scope(context, store.remove_principal(id))
+                .await?;
+            show(&removed);
+        }
+    }
+    Ok(())
 }

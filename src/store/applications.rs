@@ -273,6 +273,14 @@ impl Store {
             .await?;
         }
         let app = fetch(&mut tx, id).await?;
+        super::audit::record(
+            &mut tx,
+            &format!("applications/{id}"),
+            Some(&app.region_code),
+            None::<&()>,
+            Some(&app),
+        )
+        .await?;
         tx.commit().await?;
         Ok(app)
     }
@@ -364,7 +372,16 @@ impl Store {
             other => other?,
         };
         write_lines(&mut tx, id, d).await?;
+        let before = app;
         let app = fetch(&mut tx, id).await?;
+        super::audit::record(
+            &mut tx,
+            &format!("applications/{id}"),
+            Some(&app.region_code),
+            Some(&before),
+            Some(&app),
+        )
+        .await?;
         tx.commit().await?;
         Ok(app)
     }
@@ -402,7 +419,16 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        let before = app;
         let app = fetch(&mut tx, id).await?;
+        super::audit::record(
+            &mut tx,
+            &format!("applications/{id}"),
+            Some(&app.region_code),
+            Some(&before),
+            Some(&(&app, &document.sha256)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(app)
     }
@@ -465,7 +491,16 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        let before = app;
         let app = fetch(&mut tx, id).await?;
+        super::audit::record(
+            &mut tx,
+            &format!("applications/{id}"),
+            Some(&app.region_code),
+            Some(&before),
+            Some(&app),
+        )
+        .await?;
         tx.commit().await?;
         Ok(app)
     }

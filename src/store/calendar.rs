@@ -70,36 +70,62 @@ impl Store {
             TransferKind::DayOff => "DAY_OFF",
             TransferKind::WorkingDay => "WORKING_DAY",
         };
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query("INSERT INTO day_transfers (date, kind, note_ru) VALUES (?, ?, ?)")
             .bind(t.date.format("%Y-%m-%d").to_string())
             .bind(kind)
             .bind(&t.note_ru)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await;
         match r {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(format!(
-                "a transfer on {} is already recorded",
-                t.date
-            ))),
-            other => other.map(|_| ()).map_err(Into::into),
-        }
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::AlreadyExists(format!(
+                    "a transfer on {} is already recorded",
+                    t.date
+                )));
+            }
+            other => other?,
+        };
+        super::audit::record(
+            &mut tx,
+            &format!("calendar/day-transfers/{}", t.date),
+            None,
+            None::<&()>,
+            Some(&(kind, &t.note_ru)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn add_dated_day_off(&self, d: &DatedDayOff) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "INSERT INTO dated_days_off (date, name_ru, shifts_if_weekend) VALUES (?, ?, ?)",
         )
         .bind(d.date.format("%Y-%m-%d").to_string())
         .bind(&d.name_ru)
         .bind(d.shifts_if_weekend as i64)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await;
         match r {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(format!(
-                "a day off on {} is already recorded",
-                d.date
-            ))),
-            other => other.map(|_| ()).map_err(Into::into),
-        }
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::AlreadyExists(format!(
+                    "a day off on {} is already recorded",
+                    d.date
+                )));
+            }
+            other => other?,
+        };
+        super::audit::record(
+            &mut tx,
+            &format!("calendar/dated-days-off/{}", d.date),
+            None,
+            None::<&()>,
+            Some(&(&d.name_ru, d.shifts_if_weekend)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -252,6 +252,7 @@ impl Store {
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT OR REPLACE INTO labour_force (quota_year, region_code, persons, source, update_time)
              VALUES (?, ?, ?, ?, ?)",
@@ -261,8 +262,17 @@ impl Store {
         .bind(persons as i64)
         .bind(source)
         .bind(ts(now))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        super::audit::record(
+            &mut tx,
+            &format!("labour-force/{year}/{region}"),
+            Some(region),
+            None::<&()>,
+            Some(&(persons, source)),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -300,6 +310,14 @@ impl Store {
         .await?;
         write_cells(&mut tx, &q.id, &q.cells).await?;
         let row = fetch(&mut tx, &q.id).await?;
+        super::audit::record(
+            &mut tx,
+            &format!("quotas/{}", q.id),
+            None,
+            None::<&()>,
+            Some(&row),
+        )
+        .await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -323,6 +341,7 @@ impl Store {
         let cells = check(&q)?;
         write_cells(&mut tx, id, &cells).await?;
         let row = fetch(&mut tx, id).await?;
+        super::audit::record(&mut tx, &format!("quotas/{id}"), None, Some(&q), Some(&row)).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -373,6 +392,7 @@ impl Store {
             other => other?,
         };
         let row = fetch(&mut tx, id).await?;
+        super::audit::record(&mut tx, &format!("quotas/{id}"), None, Some(&q), Some(&row)).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -417,6 +437,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let row = fetch(&mut tx, id).await?;
+        super::audit::record(&mut tx, &format!("quotas/{id}"), None, Some(&q), Some(&row)).await?;
         tx.commit().await?;
         Ok(row)
     }

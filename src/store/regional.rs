@@ -322,6 +322,14 @@ impl Store {
         .bind(a.late as i64)
         .execute(&mut *tx)
         .await?;
+        super::audit::record(
+            &mut tx,
+            &format!("regions/{}/assessments/{}", a.region_code, a.quota_year),
+            Some(&a.region_code),
+            None::<&()>,
+            Some(a),
+        )
+        .await?;
         tx.commit().await?;
         Ok(AssessmentRow {
             update_time: Some(now),
@@ -393,6 +401,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        super::audit::record(
+            &mut tx,
+            &format!("regions/{region}/commissions/{year}"),
+            Some(region),
+            None::<&()>,
+            Some(members),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -486,6 +502,19 @@ impl Store {
         let row = fetch_decision(&mut tx, application_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("decision vanished".into()))?;
+        let region: String =
+            sqlx::query_scalar("SELECT region_code FROM applications WHERE id = ?")
+                .bind(application_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        super::audit::record(
+            &mut tx,
+            &format!("applications/{application_id}/decision"),
+            Some(&region),
+            None::<&()>,
+            Some(&row),
+        )
+        .await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -552,6 +581,19 @@ impl Store {
         let row = fetch_decision(&mut tx, application_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("decision vanished".into()))?;
+        let region: String =
+            sqlx::query_scalar("SELECT region_code FROM applications WHERE id = ?")
+                .bind(application_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        super::audit::record(
+            &mut tx,
+            &format!("applications/{application_id}/decision"),
+            Some(&region),
+            None::<&()>,
+            Some(&(&row, &doc.sha256)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -560,6 +602,14 @@ impl Store {
     pub async fn store_document(&self, doc: &NewDocument) -> Result<()> {
         let mut tx = self.write_tx().await?;
         insert_documents(&mut tx, &[doc]).await?;
+        super::audit::record(
+            &mut tx,
+            &format!("documents/{}", doc.id),
+            None,
+            None::<&()>,
+            Some(&doc.sha256),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -584,6 +634,14 @@ impl Store {
         .bind(&n.justification)
         .bind(ts(now))
         .execute(&mut *tx)
+        .await?;
+        super::audit::record(
+            &mut tx,
+            &format!("regions/{region}/immigrant-needs/{year}"),
+            Some(region),
+            None::<&()>,
+            Some(n),
+        )
         .await?;
         tx.commit().await?;
         Ok(())
@@ -650,6 +708,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        super::audit::record(
+            &mut tx,
+            &format!("regions/{region}/origin-quotas/{year}"),
+            Some(region),
+            None::<&()>,
+            Some(rows),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -741,6 +807,14 @@ impl Store {
         .bind(late as i64)
         .execute(&mut *tx)
         .await?;
+        super::audit::record(
+            &mut tx,
+            &format!("regions/{region}/filings/{year}"),
+            Some(region),
+            None::<&()>,
+            Some(&(fingerprint, docs.map(|d| &d.sha256))),
+        )
+        .await?;
         tx.commit().await?;
         Ok(FilingRow {
             appendix2_id: docs[0].id.clone(),
@@ -785,6 +859,14 @@ impl Store {
             .await?;
         }
         let row = fetch_proposal(&mut tx, &p.id).await?;
+        super::audit::record(
+            &mut tx,
+            &format!("proposals/{}", p.id),
+            Some(&row.region_code),
+            None::<&()>,
+            Some(&row),
+        )
+        .await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -806,6 +888,14 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let row = fetch_proposal(&mut tx, id).await?;
+        super::audit::record(
+            &mut tx,
+            &format!("proposals/{id}"),
+            Some(&row.region_code),
+            None::<&()>,
+            Some(&row),
+        )
+        .await?;
         tx.commit().await?;
         Ok(row)
     }

@@ -34,6 +34,7 @@ pub struct PartySignatureRow {
 
 impl Store {
     pub async fn create_session(&self, s: &SessionRow) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO signing_sessions (id, document_id, prepared_pdf, contents_start, contents_end,
                  digest, base_sha256, expire_time, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -47,8 +48,17 @@ impl Store {
         .bind(&s.base_sha256)
         .bind(ts(s.expire_time))
         .bind(ts(s.create_time))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        super::audit::record(
+            &mut tx,
+            &format!("signingSessions/{}", s.id),
+            None,
+            None::<&()>,
+            Some(&(&s.document_id, &s.digest)),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -171,6 +181,17 @@ impl Store {
             .bind(&session.id)
             .execute(&mut *tx)
             .await?;
+        super::audit::record(
+            &mut tx,
+            &format!("documents/{}", session.document_id),
+            None,
+            None::<&()>,
+            Some(&(
+                &session.id,
+                hex::encode(<sha2::Sha256 as sha2::Digest>::digest(pdf)),
+            )),
+        )
+        .await?;
         tx.commit().await?;
         Ok(position as u32)
     }
