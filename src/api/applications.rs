@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::auth::{Caller, Role};
 use tonic::{Code, Request, Response, Status};
 
 use super::error::{self, invalid, invalid_field};
@@ -140,12 +141,30 @@ fn check_deadline(app: &ApplicationRow, now: chrono::DateTime<chrono::Utc>) -> R
     Ok(())
 }
 
+/// PERMISSION_DENIED unless the caller may see this application.
+fn may_see(caller: &Caller, app: &ApplicationRow) -> Result<(), Status> {
+    if caller.may_access(&app.employer_bin, &app.region_code) {
+        Ok(())
+    } else {
+        Err(crate::auth::denied(
+            "NOT_PARTY",
+            format!(
+                "{} {} may not see applications/{}",
+                caller.role,
+                caller.identity(),
+                app.id
+            ),
+        ))
+    }
+}
+
 #[tonic::async_trait]
 impl EmployerApplicationService for Applications {
     async fn create_application(
         &self,
         request: Request<pb::CreateApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
         let application = req
             .application
@@ -160,6 +179,7 @@ impl EmployerApplicationService for Applications {
             ));
         }
         let draft = self.parse(&application)?;
+        caller.require_employer("application.employer.bin", draft.employer_bin.as_str())?;
         let id = uuid::Uuid::new_v4().to_string();
         let app = self
             .0
@@ -174,17 +194,19 @@ impl EmployerApplicationService for Applications {
         &self,
         request: Request<pb::GetApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
+        let caller = Caller::of(&request);
         let name = request.into_inner().name;
         let id = resource_id("name", &name, "applications")?;
-        Ok(Response::new(to_pb(
-            self.0.store.get_application(id).await?,
-        )))
+        let app = self.0.store.get_application(id).await?;
+        may_see(&caller, &app)?;
+        Ok(Response::new(to_pb(app)))
     }
 
     async fn list_applications(
         &self,
         request: Request<pb::ListApplicationsRequest>,
     ) -> Result<Response<pb::ListApplicationsResponse>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
         let limit = page_size("page_size", req.page_size)?;
         let employer_bin = Some(req.employer_bin.trim()).filter(|b| !b.is_empty());
@@ -198,12 +220,34 @@ impl EmployerApplicationService for Applications {
             Ok(pb::application::State::Withdrawn) => Some(ApplicationState::Withdrawn),
             Err(_) => return Err(invalid_field("state", "unknown state")),
         };
-        let filter = ListFilter {
+        let mut filter = ListFilter {
             quota_year: (req.quota_year != 0).then_some(i64::from(req.quota_year)),
             region_code: Some(req.region_code.trim().to_owned()).filter(|r| !r.is_empty()),
             employer_bin: employer_bin.map(str::to_owned),
             state,
         };
+        // Each caller lists only what it may see: an employer its own applications, a
+        // regional body or commission its region's.
+        match caller.role {
+            Role::Employer => {
+                let own = caller
+                    .bin
+                    .clone()
+                    .or(caller.iin.clone())
+                    .unwrap_or_default();
+                if let Some(asked) = &filter.employer_bin {
+                    caller.require_employer("employer_bin", asked)?;
+                }
+                filter.employer_bin = Some(own);
+            }
+            Role::RegionalBody | Role::Commission => {
+                if let Some(asked) = &filter.region_code {
+                    caller.require_region("region_code", asked)?;
+                }
+                filter.region_code = caller.region.clone();
+            }
+            _ => {}
+        }
         let fingerprint = format!("{filter:?}");
         let after = page_token::decode("page_token", &req.page_token, &fingerprint)?;
         // One more than the page tells whether another page follows.
@@ -228,12 +272,16 @@ impl EmployerApplicationService for Applications {
         &self,
         request: Request<pb::UpdateApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
+        let caller = Caller::of(&request);
         let application = request
             .into_inner()
             .application
             .ok_or_else(|| invalid_field("application", "application is required"))?;
         let id = resource_id("application.name", &application.name, "applications")?.to_owned();
         let draft = self.parse(&application)?;
+        let stored = self.0.store.get_application(&id).await?;
+        caller.require_employer("application.name", &stored.employer_bin)?;
+        caller.require_employer("application.employer.bin", draft.employer_bin.as_str())?;
         let app = self
             .0
             .store
@@ -246,10 +294,12 @@ impl EmployerApplicationService for Applications {
         &self,
         request: Request<pb::SubmitApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
         let id = resource_id("name", &req.name, "applications")?;
         let now = self.0.now();
         let app = self.0.store.check_submittable(id, &req.etag).await?;
+        caller.require_employer("name", &app.employer_bin)?;
         check_deadline(&app, now)?;
         let region = self.0.store.get_region(&app.region_code).await?;
         let sealer = self.0.sealer.clone();
@@ -280,8 +330,11 @@ impl EmployerApplicationService for Applications {
         &self,
         request: Request<pb::WithdrawApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
         let id = resource_id("name", &req.name, "applications")?;
+        let stored = self.0.store.get_application(id).await?;
+        caller.require_employer("name", &stored.employer_bin)?;
         let app = self
             .0
             .store

@@ -2,6 +2,7 @@
 
 use std::pin::Pin;
 
+use crate::auth::{Caller, Role};
 use sha2::{Digest, Sha256};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
@@ -107,6 +108,46 @@ fn indicate(reports: &mut [pb::SignatureVerification]) {
     }
 }
 
+/// PERMISSION_DENIED unless the caller is party to the document: an application's
+/// documents belong to its employer and its region's bodies; a region's filings to that
+/// region's bodies and central bodies; published decisions to everyone.
+pub(crate) async fn may_read(
+    state: &AppState,
+    caller: &Caller,
+    doc: &crate::store::DocumentRow,
+) -> Result<(), Status> {
+    let allowed = match caller.role {
+        Role::Ministry | Role::Developer => true,
+        _ if doc.subject.starts_with("quotas/") => true,
+        _ => {
+            if let Some(id) = doc.subject.strip_prefix("applications/") {
+                let app = state.store.get_application(id).await?;
+                caller.may_access(&app.employer_bin, &app.region_code)
+            } else if let Some(rest) = doc.subject.strip_prefix("regions/") {
+                let region = rest.split('/').next().unwrap_or_default();
+                caller.role == Role::CentralBody
+                    || (caller.role.is_regional() && caller.region.as_deref() == Some(region))
+            } else {
+                false
+            }
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(crate::auth::denied(
+            "NOT_PARTY",
+            format!(
+                "{} {} is not a party to documents/{} ({})",
+                caller.role,
+                caller.identity(),
+                doc.id,
+                doc.subject
+            ),
+        ))
+    }
+}
+
 type ChunkStream = Pin<Box<dyn Stream<Item = Result<pb::DocumentChunk, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -115,9 +156,11 @@ impl DocumentService for Documents {
         &self,
         request: Request<pb::GetDocumentRequest>,
     ) -> Result<Response<pb::Document>, Status> {
+        let caller = Caller::of(&request);
         let name = request.into_inner().name;
         let id = resource_id("name", &name, "documents")?;
         let doc = self.0.store.get_document(id).await?;
+        may_read(&self.0, &caller, &doc).await?;
         let party = self.0.store.party_signatures(id).await?;
         Ok(Response::new(to_pb(doc, party)))
     }
@@ -126,6 +169,7 @@ impl DocumentService for Documents {
         &self,
         request: Request<pb::ListDocumentsRequest>,
     ) -> Result<Response<pb::ListDocumentsResponse>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
         let limit = page_size("page_size", req.page_size)?;
         let subject = Some(req.subject.trim()).filter(|s| !s.is_empty());
@@ -144,6 +188,10 @@ impl DocumentService for Documents {
         };
         let mut documents = Vec::with_capacity(docs.len());
         for d in docs {
+            // A page holds only what the caller may read (it may come out short).
+            if may_read(&self.0, &caller, &d).await.is_err() {
+                continue;
+            }
             let party = self.0.store.party_signatures(&d.id).await?;
             documents.push(to_pb(d, party));
         }
@@ -159,8 +207,10 @@ impl DocumentService for Documents {
         &self,
         request: Request<pb::DownloadDocumentRequest>,
     ) -> Result<Response<Self::DownloadDocumentStream>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
         let id = resource_id("name", &req.name, "documents")?;
+        may_read(&self.0, &caller, &self.0.store.get_document(id).await?).await?;
         let blob = match pb::DocumentFormat::try_from(req.format) {
             Ok(pb::DocumentFormat::Pdf) => Blob::Pdf,
             Ok(pb::DocumentFormat::Cms) => Blob::Cms,

@@ -1,5 +1,6 @@
 //! `RegionalService` and `CentralBodyService`: the regional body's year (p. 7–17).
 
+use crate::auth::Caller;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use tonic::{Code, Request, Response, Status};
@@ -242,6 +243,16 @@ impl Regional {
     }
 }
 
+/// A regional body or commission acts for its own region only (the table has already
+/// limited which roles reach the method).
+fn scope_region(caller: &Caller, field: &str, region: &str) -> Result<(), Status> {
+    if caller.role.is_regional() {
+        caller.require_region(field, region)
+    } else {
+        Ok(())
+    }
+}
+
 fn frozen_or(e: crate::store::StoreError) -> Status {
     e.into()
 }
@@ -252,10 +263,12 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::SetRegionalAssessmentRequest>,
     ) -> Result<Response<pb::RegionalAssessment>, Status> {
+        let caller = Caller::of(&request);
         let a = request
             .into_inner()
             .assessment
             .ok_or_else(|| invalid_field("assessment", "assessment is required"))?;
+        scope_region(&caller, "assessment.region_code", a.region_code.trim())?;
         let mut v = Violations::new();
         let ry = self.0.region_year(&a.region_code, a.quota_year, &mut v);
         let mut v2 = Violations::new();
@@ -347,7 +360,9 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::GetRegionalAssessmentRequest>,
     ) -> Result<Response<pb::RegionalAssessment>, Status> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
+        scope_region(&caller, "region_code", r.region_code.trim())?;
         let a = self
             .0
             .store
@@ -370,7 +385,9 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::SetCommissionMembersRequest>,
     ) -> Result<Response<pb::CommissionMembers>, Status> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
+        scope_region(&caller, "region_code", r.region_code.trim())?;
         let mut v = Violations::new();
         let ry = self.0.region_year(&r.region_code, r.quota_year, &mut v);
         let mut members = Vec::new();
@@ -439,8 +456,10 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::RecordCommissionDecisionRequest>,
     ) -> Result<Response<pb::CommissionDecision>, Status> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let app = self.submitted_application(&r.application).await?;
+        scope_region(&caller, "application", &app.region_code)?;
         let requested: Vec<u32> = app.lines.iter().map(|l| l.requested_count).collect();
         let input = DecisionInput {
             outcome: outcome_from_pb(r.outcome),
@@ -505,7 +524,9 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::RenderCommissionProtocolRequest>,
     ) -> Result<Response<pb::DocumentRef>, Status> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
+        scope_region(&caller, "region_code", r.region_code.trim())?;
         let mut v = Violations::new();
         let region = r.region_code.trim();
         if !self.0.region_codes.iter().any(|c| c == region) {
@@ -630,9 +651,11 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::NotifyEmployerRequest>,
     ) -> Result<Response<pb::DocumentRef>, Status> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let id = resource_id("application", &r.application, "applications")?;
         let app = self.0.store.get_application(id).await?;
+        scope_region(&caller, "application", &app.region_code)?;
         let d = self.0.store.get_decision(id).await?.ok_or_else(|| {
             error::status(
                 Code::FailedPrecondition,
@@ -712,7 +735,9 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::SetLabourImmigrantNeedRequest>,
     ) -> Result<Response<pb::LabourImmigrantNeed>, Status> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
+        scope_region(&caller, "region_code", r.region_code.trim())?;
         let mut v = Violations::new();
         let ry = self.0.region_year(&r.region_code, r.quota_year, &mut v);
         let current_count = v.count("current_count", r.current_count, MAX_FIGURE);
@@ -746,7 +771,9 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::SetOriginCountryQuotaRequest>,
     ) -> Result<Response<pb::OriginCountryQuota>, Status> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
+        scope_region(&caller, "region_code", r.region_code.trim())?;
         let mut v = Violations::new();
         let ry = self.0.region_year(&r.region_code, r.quota_year, &mut v);
         let treaty = self.0.store.treaty_countries().await?;
@@ -836,7 +863,9 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::FileWithMinistryRequest>,
     ) -> Result<Response<pb::RegionalFiling>, Status> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
+        scope_region(&caller, "region_code", r.region_code.trim())?;
         let mut v = Violations::new();
         let (region, year) = self
             .0
@@ -1122,8 +1151,15 @@ impl CentralBodyService for CentralBodies {
         &self,
         request: Request<pb::ListProposalsRequest>,
     ) -> Result<Response<pb::ListProposalsResponse>, Status> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
-        let region = Some(r.region_code.trim()).filter(|s| !s.is_empty());
+        let mut region = Some(r.region_code.trim()).filter(|s| !s.is_empty());
+        if caller.role.is_regional() {
+            if let Some(asked) = region {
+                scope_region(&caller, "region_code", asked)?;
+            }
+            region = caller.region.as_deref();
+        }
         let year = (r.quota_year != 0).then_some(i64::from(r.quota_year));
         let proposals = self.0.store.list_proposals(region, year).await?;
         Ok(Response::new(pb::ListProposalsResponse {

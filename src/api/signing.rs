@@ -188,9 +188,11 @@ impl SigningService for Signing {
         &self,
         request: Request<pb::PrepareSignatureRequest>,
     ) -> Result<Response<pb::SigningSession>, Status> {
+        let caller = crate::auth::Caller::of(&request);
         let r = request.into_inner();
         let id = resource_id("document", &r.document, "documents")?;
         let doc = self.0.store.get_document(id).await?;
+        super::documents::may_read(&self.0, &caller, &doc).await?;
         if !r.signer_certificate.is_empty() {
             let cert = der_of(&r.signer_certificate)
                 .and_then(|d| X509::from_der(&d).ok())
