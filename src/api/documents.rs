@@ -210,7 +210,6 @@ impl DocumentService for Documents {
         let caller = Caller::of(&request);
         let req = request.into_inner();
         let id = resource_id("name", &req.name, "documents")?;
-        may_read(&self.0, &caller, &self.0.store.get_document(id).await?).await?;
         let blob = match pb::DocumentFormat::try_from(req.format) {
             Ok(pb::DocumentFormat::Pdf) => Blob::Pdf,
             Ok(pb::DocumentFormat::Cms) => Blob::Cms,
@@ -221,6 +220,7 @@ impl DocumentService for Documents {
                 ));
             }
         };
+        may_read(&self.0, &caller, &self.0.store.get_document(id).await?).await?;
         let bytes = self.0.store.document_bytes(id, blob).await?;
         let chunks: Vec<Result<pb::DocumentChunk, Status>> = bytes
             .chunks(CHUNK_BYTES)
