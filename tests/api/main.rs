@@ -1,5 +1,6 @@
 //! Integration tests over the real gRPC socket, one test binary (zero2prod style).
 
+mod access;
 mod applications;
 mod calendar;
 mod durability;
