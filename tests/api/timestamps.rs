@@ -299,13 +299,52 @@ async fn a_timestamped_signature_outlives_its_certificate_and_an_untimestamped_o
         2,
         "{out}"
     );
-    let (o, _) = pyhanko("bare-later.pdf", &bare, Some(&later)).await;
+    let (o, bare_path) = pyhanko("bare-later.pdf", &bare, Some(&later)).await;
     let out = text(&o);
     assert!(
         out.contains("expired") && out.contains("Validation failed"),
         "{out}"
     );
     assert!(!out.contains("TIMESTAMP_TOKEN"), "{out}");
+    // pyHanko's AdES validation (EN 319 102-1, with the timestamps as proof of existence)
+    // gives the same indication as Kvota for every signature of both files at the later
+    // time: the stamped party signature passes, the bare one is OUT_OF_BOUNDS_NO_POE.
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/ades_validate.py");
+    for (file, doc) in [(&path, &stamped), (&bare_path, &bare)] {
+        let o = tool(
+            "python3",
+            &[
+                script,
+                "--trust",
+                pki.root_pem.to_str().unwrap(),
+                "--trust",
+                ca_pem.to_str().unwrap(),
+                "--validation-time",
+                &later,
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let ades: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let theirs: Vec<(String, String)> = ades["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["indication"].as_str().unwrap().to_owned(),
+                    s["sub_indication"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let ours: Vec<(String, String)> = verify(doc.clone())
+            .await
+            .signatures
+            .iter()
+            .map(|s| (s.indication.clone(), s.sub_indication.clone()))
+            .collect();
+        assert_eq!(ours, theirs, "{}", text(&o));
+    }
     let o = tool("pdfsig", &[path.to_str().unwrap()]);
     assert_eq!(
         text(&o).matches("Signature is Valid.").count(),
