@@ -518,9 +518,10 @@ where
                         method: path.trim_start_matches('/').to_owned(),
                     };
                     req.extensions_mut().insert(caller);
-                    crate::store::audit::CONTEXT
+                    let response = crate::store::audit::CONTEXT
                         .scope(context, inner.call(req))
-                        .await
+                        .await?;
+                    Ok(oversized_as_invalid(response))
                 }
                 Err(status) => {
                     tracing::info!(method = %path, code = ?status.code(), reason = status.message(), "call refused");
@@ -528,6 +529,24 @@ where
                 }
             }
         })
+    }
+}
+
+/// A request message over the size limit is refused by tonic's decoder with OUT_OF_RANGE
+/// before any handler runs; callers get INVALID_ARGUMENT, like every other bound.
+fn oversized_as_invalid(
+    response: http::Response<tonic::body::Body>,
+) -> http::Response<tonic::body::Body> {
+    match Status::from_header_map(response.headers()) {
+        Some(s)
+            if s.code() == Code::OutOfRange
+                && s.message()
+                    .starts_with("Error, decoded message length too large") =>
+        {
+            crate::api::error::invalid_field("request", s.message().replace("Error, d", "D"))
+                .into_http()
+        }
+        _ => response,
     }
 }
 

@@ -179,3 +179,53 @@ async fn a_backup_taken_while_serving_restores() {
     assert!(pdf.starts_with(b"%PDF-"));
     restored.stop().await;
 }
+
+#[tokio::test]
+async fn requests_over_a_limit_get_invalid_argument_and_the_service_carries_on() {
+    let app = TestApp::spawn().await;
+    let create = |a: pb::Application| pb::CreateApplicationRequest {
+        application: Some(a),
+        request_id: String::new(),
+    };
+    // A message over the 4 MiB request limit is refused before it is decoded.
+    let mut big = sample_application();
+    big.justification = "щ".repeat(3 * 1024 * 1024);
+    let err = app
+        .applications()
+        .create_application(create(big))
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "request");
+    assert!(err.message().contains("too large"), "{err:?}");
+    // Within the message limit, the Rules' bounds: lines, text lengths, page size.
+    let mut many = sample_application();
+    many.lines = std::iter::repeat_n(many.lines[0].clone(), 501).collect();
+    let err = app
+        .applications()
+        .create_application(create(many))
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "application.lines");
+    let mut long = sample_application();
+    long.justification = "a".repeat(20_001);
+    let err = app
+        .applications()
+        .create_application(create(long))
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "application.justification");
+    let err = app
+        .applications()
+        .list_applications(pb::ListApplicationsRequest {
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "page_size");
+    // The service goes on serving.
+    app.submit(&app.create(sample_application()).await)
+        .await
+        .unwrap();
+    app.stop().await;
+}
