@@ -1,0 +1,224 @@
+//! End to end through gRPC on loopback: the service (real SQLite file, real rendering and
+//! sealing) and a load generator using the project's own client, in one process.
+//! `SubmitApplication` (Appendix 1 rendered, sealed with PAdES + CMS, stored) and
+//! `DownloadDocument`, from 1, 8 and 64 concurrent clients: throughput and p50/p99.
+//!
+//! `cargo bench --bench grpc_load` (add `-- --json` for JSON lines). KVOTA_LOAD_SECONDS
+//! sets the seconds per step (default 10); KVOTA_LOAD_CLIENTS the client counts ("1,8,64").
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use kvota::api::pb;
+use kvota::api::pb::document_service_client::DocumentServiceClient;
+use kvota::api::pb::employer_application_service_client::EmployerApplicationServiceClient;
+use serde_json::json;
+use tonic::transport::Channel;
+
+/// A BIN with a valid check digit, distinct for each `n`.
+fn bin(n: u32) -> String {
+    let mut n = n;
+    loop {
+        let prefix = format!("05{n:09}");
+        let d: Vec<u32> = prefix.chars().map(|c| c.to_digit(10).unwrap()).collect();
+        let pass = |w: [u32; 11]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11;
+        let mut k = pass([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        if k == 10 {
+            k = pass([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]);
+        }
+        if k < 10 {
+            return format!("{prefix}{k}");
+        }
+        n += 500_000_000; // another prefix, never one another n reaches
+    }
+}
+
+fn application(employer_bin: String) -> pb::Application {
+    use pb::WorkerCategory as C;
+    let line = |code: &str, name: &str, category: C, current, requested| pb::DemandLine {
+        occupation_code: code.into(),
+        occupation_name: name.into(),
+        category: category as i32,
+        current_count: current,
+        requested_count: requested,
+    };
+    pb::Application {
+        quota_year: 2027,
+        region_code: "110000000".into(),
+        employer: Some(pb::Employer {
+            bin: employer_bin,
+            name: "Товарищество с ограниченной ответственностью «Ақжол Құрылыс»".into(),
+            legal_address: "Акмолинская область, г. Кокшетау, ул. Абая, д. 1".into(),
+        }),
+        lines: vec![
+            line("1120", "Генеральный директор", C::First, 1, 1),
+            line("2142", "Инженер-строитель", C::Third, 4, 10),
+            line("7112", "Каменщик", C::Fourth, 0, 25),
+        ],
+        justification: "Строительство жилого комплекса; местных специалистов не хватает.".into(),
+        head_position: "Директор".into(),
+        head_full_name: "Сейтқали Әлихан Нұрланұлы".into(),
+        ..Default::default()
+    }
+}
+
+fn stats(mut t: Vec<Duration>, elapsed: Duration) -> serde_json::Value {
+    t.sort();
+    let p = |q: f64| t[((t.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1e3;
+    json!({
+        "ops": t.len(),
+        "per_s": t.len() as f64 / elapsed.as_secs_f64(),
+        "p50_ms": p(0.5), "p99_ms": p(0.99),
+    })
+}
+
+async fn submit_step(
+    channel: &Channel,
+    clients: usize,
+    secs: u64,
+    next: Arc<AtomicU32>,
+) -> (serde_json::Value, Vec<String>) {
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let mut tasks = vec![];
+    for _ in 0..clients {
+        let mut c = EmployerApplicationServiceClient::new(channel.clone());
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = vec![];
+            let mut docs = vec![];
+            while Instant::now() < deadline {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let created = c
+                    .create_application(pb::CreateApplicationRequest {
+                        application: Some(application(bin(n))),
+                        request_id: String::new(),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                let t = Instant::now();
+                let submitted = c
+                    .submit_application(pb::SubmitApplicationRequest {
+                        name: created.name,
+                        etag: created.etag,
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                lat.push(t.elapsed());
+                docs.push(submitted.document);
+            }
+            (lat, docs)
+        }));
+    }
+    let mut lat = vec![];
+    let mut docs = vec![];
+    for t in tasks {
+        let (l, d) = t.await.unwrap();
+        lat.extend(l);
+        docs.extend(d);
+    }
+    (stats(lat, start.elapsed()), docs)
+}
+
+async fn download_step(
+    channel: &Channel,
+    clients: usize,
+    secs: u64,
+    docs: Arc<Vec<String>>,
+) -> serde_json::Value {
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let mut tasks = vec![];
+    for k in 0..clients {
+        let mut c = DocumentServiceClient::new(channel.clone());
+        let docs = docs.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = vec![];
+            let mut i = k;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let mut s = c
+                    .download_document(pb::DownloadDocumentRequest {
+                        name: docs[i % docs.len()].clone(),
+                        format: pb::DocumentFormat::Pdf as i32,
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                let mut bytes = 0;
+                while let Some(chunk) = s.message().await.unwrap() {
+                    bytes += chunk.data.len();
+                }
+                assert!(bytes > 10_000);
+                lat.push(t.elapsed());
+                i += clients;
+            }
+            lat
+        }));
+    }
+    let mut lat = vec![];
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    stats(lat, start.elapsed())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let as_json = args.iter().any(|a| a == "--json");
+    let secs: u64 = std::env::var("KVOTA_LOAD_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let clients: Vec<usize> = std::env::var("KVOTA_LOAD_CLIENTS")
+        .unwrap_or_else(|_| "1,8,64".into())
+        .split(',')
+        .map(|c| c.trim().parse().unwrap())
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let config = kvota::config::Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            clock: Some("2026-09-15T10:30:00+05:00".into()),
+            transport: kvota::config::Transport::Development,
+            ..Default::default()
+        };
+        let app = kvota::startup::Application::build(&config).await.unwrap();
+        let addr = app.local_addr();
+        tokio::spawn(app.run_until(std::future::pending()));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let next = Arc::new(AtomicU32::new(1));
+        // Warm-up: fonts, the database file, connections.
+        let (_, mut all_docs) = submit_step(&channel, 2, 1, next.clone()).await;
+        for &n in &clients {
+            let (s, docs) = submit_step(&channel, n, secs, next.clone()).await;
+            all_docs.extend(docs);
+            let d = download_step(&channel, n, secs, Arc::new(all_docs.clone())).await;
+            if as_json {
+                println!("{}", json!({"clients": n, "submit": s, "download": d}));
+            } else {
+                println!(
+                    "{n:>3} clients  SubmitApplication {:>7.1}/s p50 {:>7.2} ms p99 {:>7.2} ms | DownloadDocument {:>7.1}/s p50 {:>6.2} ms p99 {:>6.2} ms",
+                    s["per_s"].as_f64().unwrap(),
+                    s["p50_ms"].as_f64().unwrap(),
+                    s["p99_ms"].as_f64().unwrap(),
+                    d["per_s"].as_f64().unwrap(),
+                    d["p50_ms"].as_f64().unwrap(),
+                    d["p99_ms"].as_f64().unwrap(),
+                );
+            }
+        }
+    });
+}
