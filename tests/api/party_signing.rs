@@ -894,6 +894,79 @@ async fn a_crl_from_a_distribution_point_is_fetched_and_pyhanko_agrees_on_revoca
     assert!(line("KvotaSeal:").contains("INTACT:TRUSTED"), "{out}");
     assert!(line("Signature2:").contains("INTACT:REVOKED"), "{out}");
     assert!(line("Signature3:").contains("INTACT:TRUSTED"), "{out}");
+
+    // pdfsig (NSS) agrees once the same CRL is in its database: the head's certificate
+    // is revoked, the seal's and the deputy's are trusted; every signature is intact.
+    let nss = crl_dir.path().join("nssdb");
+    std::fs::create_dir_all(&nss).unwrap();
+    let db = format!("sql:{}", nss.display());
+    let crl_der = crl_dir.path().join("national.crl.der");
+    for args in [
+        vec!["certutil", "-N", "--empty-password", "-d", &db],
+        vec![
+            "certutil",
+            "-A",
+            "-d",
+            &db,
+            "-n",
+            "root",
+            "-t",
+            "CT,C,C",
+            "-i",
+            app.root_pem.to_str().unwrap(),
+        ],
+        vec![
+            "certutil",
+            "-A",
+            "-d",
+            &db,
+            "-n",
+            "nca",
+            "-t",
+            "CT,C,C",
+            "-i",
+            ca.pem.to_str().unwrap(),
+        ],
+        vec![
+            "openssl",
+            "crl",
+            "-in",
+            crl_path.to_str().unwrap(),
+            "-outform",
+            "DER",
+            "-out",
+            crl_der.to_str().unwrap(),
+        ],
+        vec![
+            "crlutil",
+            "-I",
+            "-d",
+            &db,
+            "-t",
+            "1",
+            "-i",
+            crl_der.to_str().unwrap(),
+        ],
+    ] {
+        let o = tool(args[0], &args[1..]);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+    }
+    let o = tool("pdfsig", &["-nssdir", &db, path.to_str().unwrap()]);
+    let out = text(&o);
+    let validations: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- Certificate Validation: "))
+        .collect();
+    assert_eq!(
+        validations,
+        [
+            "Certificate is Trusted.",
+            "Certificate has been Revoked.",
+            "Certificate is Trusted."
+        ],
+        "{out}"
+    );
+    assert_eq!(out.matches("Signature is Valid.").count(), 3, "{out}");
     app.stop().await;
 }
 
