@@ -104,12 +104,15 @@ impl Renderer {
             message,
         })?;
         let world = FormWorld::new(&self.shared, template, data, qr.into_bytes(), meta.created)?;
-        let document = typst::compile::<PagedDocument>(&world)
-            .output
-            .map_err(|errors| RenderError::Template {
-                template: template.into(),
-                message: describe(&world, &errors),
-            })?;
+        let compiled = typst::compile::<PagedDocument>(&world).output;
+        // Typst memoises every compilation; each document's data is new, so without
+        // eviction the cache grows with every form the service renders. Entries unused
+        // in the last few compilations go (the templates' own parse stays warm).
+        comemo::evict(EVICT_AFTER);
+        let document = compiled.map_err(|errors| RenderError::Template {
+            template: template.into(),
+            message: describe(&world, &errors),
+        })?;
         let options = PdfOptions {
             ident: Smart::Custom(meta.ident.clone()),
             creator: Smart::Custom(Some("Kvota".into())),
@@ -126,6 +129,9 @@ impl Renderer {
         })
     }
 }
+
+/// Compilations a memoised result may go unused before it is evicted.
+const EVICT_AFTER: usize = 4;
 
 fn timestamp(t: DateTime<FixedOffset>) -> Timestamp {
     let dt = Datetime::from_ymd_hms(

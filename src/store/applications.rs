@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::AssertSqlSafe;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, SqliteConnection};
 
 use super::documents::{self, NewDocument};
 use super::{Result, Store, StoreError, is_unique_violation, parse_ts, ts};
@@ -158,14 +158,10 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Applicatio
     Ok(app)
 }
 
-async fn write_lines(
-    tx: &mut Transaction<'_, Sqlite>,
-    id: &str,
-    d: &ApplicationDraft,
-) -> Result<()> {
+async fn write_lines(tx: &mut SqliteConnection, id: &str, d: &ApplicationDraft) -> Result<()> {
     sqlx::query("DELETE FROM application_lines WHERE application_id = ?")
         .bind(id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     for (i, l) in d.lines.iter().enumerate() {
         sqlx::query(
@@ -180,7 +176,7 @@ async fn write_lines(
         .bind(l.category.code())
         .bind(l.current_count as i64)
         .bind(l.requested_count as i64)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
@@ -189,7 +185,7 @@ async fn write_lines(
 /// Loads an application inside a transaction and checks that the caller saw its latest
 /// version and that it is still a draft.
 async fn fetch_for_change(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     id: &str,
     expected_etag: &str,
     allowed: &[ApplicationState],

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, SqliteConnection};
 
 use super::{Result, Store, StoreError, parse_ts, ts};
 
@@ -74,7 +74,7 @@ pub enum Blob {
     Cms,
 }
 
-pub(crate) async fn insert(tx: &mut Transaction<'_, Sqlite>, d: &NewDocument) -> Result<()> {
+pub(crate) async fn insert(tx: &mut SqliteConnection, d: &NewDocument) -> Result<()> {
     sqlx::query(
         "INSERT INTO documents (id, kind, title, subject, pdf, cms, sha256, cms_sha256, signer,
              certificate_serial, signer_iin, signer_bin, signing_time, create_time, seq)
@@ -95,7 +95,7 @@ pub(crate) async fn insert(tx: &mut Transaction<'_, Sqlite>, d: &NewDocument) ->
     .bind(&d.signer_bin)
     .bind(ts(d.signing_time))
     .bind(ts(d.create_time))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

@@ -47,6 +47,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// One writer at a time (see [`Store::write_tx`]).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -64,7 +66,10 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Default::default(),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -90,8 +95,41 @@ impl Store {
     /// A transaction that takes SQLite's write lock at once. A plain `BEGIN` that reads
     /// and then writes fails with SQLITE_BUSY when another connection wrote meanwhile;
     /// `BEGIN IMMEDIATE` waits (busy_timeout) instead, so concurrent commands serialise.
-    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    ///
+    /// Writers also queue in the process first: SQLite's busy handler waits by sleeping
+    /// (up to 100 ms a turn), so under many concurrent writers the database would idle
+    /// while they sleep; a fair in-process queue hands the lock straight to the next one.
+    pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
+        let guard = self.writer.clone().lock_owned().await;
+        Ok(WriteTx {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            _guard: guard,
+        })
+    }
+}
+
+/// A write transaction holding the process's writer turn until it commits or drops.
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &sqlx::SqliteConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.tx
     }
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, SqliteConnection};
 
 use super::documents::{self, NewDocument};
 use super::{Result, Store, StoreError, is_unique_violation, parse_ts, ts};
@@ -212,10 +212,10 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
     })
 }
 
-async fn write_cells(tx: &mut Transaction<'_, Sqlite>, id: &str, cells: &[CellRow]) -> Result<()> {
+async fn write_cells(tx: &mut SqliteConnection, id: &str, cells: &[CellRow]) -> Result<()> {
     sqlx::query("DELETE FROM quota_cells WHERE quota_id = ?")
         .bind(id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     for c in cells {
         sqlx::query(
@@ -229,7 +229,7 @@ async fn write_cells(tx: &mut Transaction<'_, Sqlite>, id: &str, cells: &[CellRo
         .bind(&c.country_code)
         .bind(c.requested as i64)
         .bind(c.granted as i64)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! (p. 7–17). Once a region has filed with the ministry its data for the year is frozen.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 
 use super::documents::{self, NewDocument};
 use super::{Result, Store, StoreError, parse_ts, ts};
@@ -279,7 +279,7 @@ async fn filing_inputs(
     Ok(hex::encode(h.finalize()))
 }
 
-async fn insert_documents(tx: &mut Transaction<'_, Sqlite>, docs: &[&NewDocument]) -> Result<()> {
+async fn insert_documents(tx: &mut SqliteConnection, docs: &[&NewDocument]) -> Result<()> {
     for d in docs {
         documents::insert(tx, d).await?;
     }
