@@ -178,6 +178,13 @@ fn main() {
         .split(',')
         .map(|c| c.trim().parse().unwrap())
         .collect();
+    // RUST_LOG=info shows the service's own log (e.g. render + seal millis per document).
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

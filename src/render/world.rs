@@ -19,6 +19,9 @@ pub(super) struct Shared {
     book: LazyHash<FontBook>,
     fonts: Vec<Font>,
     pub(super) templates_dir: Option<PathBuf>,
+    /// Parsed templates by name, reused while their text is unchanged: parsing every
+    /// template for every document cost more than laying out a one-page form.
+    parsed: std::sync::Mutex<HashMap<String, Source>>,
 }
 
 impl Shared {
@@ -59,7 +62,23 @@ impl Shared {
             book: LazyHash::new(FontBook::from_fonts(&fonts)),
             fonts,
             templates_dir,
+            parsed: Default::default(),
         })
+    }
+
+    /// A template parsed, from the cache if its text has not changed.
+    fn source(&self, name: &str, id: FileId) -> Option<Source> {
+        let text = self.template(name)?;
+        let mut parsed = self.parsed.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(source) = parsed.get(name)
+            && source.id() == id
+            && source.text() == text
+        {
+            return Some(source.clone());
+        }
+        let source = Source::new(id, text);
+        parsed.insert(name.to_owned(), source.clone());
+        Some(source)
     }
 
     /// A template's text: the operator's copy if there is one, else the built-in one.
@@ -102,20 +121,20 @@ impl<'a> FormWorld<'a> {
         let mut sources = HashMap::new();
         // Every template is visible so one may import another (the shared layout).
         for (name, _) in TEMPLATES {
-            if let Some(text) = shared.template(name) {
-                let id = file_id(&format!("/{name}"));
-                sources.insert(id, Source::new(id, text));
+            let id = file_id(&format!("/{name}"));
+            if let Some(source) = shared.source(name, id) {
+                sources.insert(id, source);
             }
         }
         let main = file_id(&format!("/{template}"));
         if let std::collections::hash_map::Entry::Vacant(slot) = sources.entry(main) {
-            let text = shared
-                .template(template)
+            let source = shared
+                .source(template, main)
                 .ok_or_else(|| RenderError::Template {
                     template: template.into(),
                     message: "no such template".into(),
                 })?;
-            slot.insert(Source::new(main, text));
+            slot.insert(source);
         }
         let mut files = HashMap::new();
         files.insert(file_id("/data.json"), Bytes::new(data));
