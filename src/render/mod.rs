@@ -107,8 +107,12 @@ impl Renderer {
         let compiled = typst::compile::<PagedDocument>(&world).output;
         // Typst memoises every compilation; each document's data is new, so without
         // eviction the cache grows with every form the service renders. Entries unused
-        // in the last few compilations go (the templates' own parse stays warm).
-        comemo::evict(EVICT_AFTER);
+        // in the last few compilations go; after a long document (a region's Appendix 2
+        // of thousands of rows holds gigabytes of layout) everything goes at once.
+        let long = compiled
+            .as_ref()
+            .is_ok_and(|d| d.pages().len() > LONG_DOCUMENT_PAGES);
+        comemo::evict(if long { 0 } else { EVICT_AFTER });
         let document = compiled.map_err(|errors| RenderError::Template {
             template: template.into(),
             message: describe(&world, &errors),
@@ -132,6 +136,9 @@ impl Renderer {
 
 /// Compilations a memoised result may go unused before it is evicted.
 const EVICT_AFTER: usize = 4;
+
+/// Pages beyond which a document's memoised layout is dropped right after it is made.
+const LONG_DOCUMENT_PAGES: usize = 20;
 
 fn timestamp(t: DateTime<FixedOffset>) -> Timestamp {
     let dt = Datetime::from_ymd_hms(
