@@ -189,11 +189,16 @@ impl CalendarService for CalendarApi {
         &self,
         request: Request<pb::ListOverdueRequest>,
     ) -> Result<Response<pb::ListOverdueResponse>, Status> {
+        let caller = crate::auth::Caller::of(&request);
         let r = request.into_inner();
         let year = quota_year(r.quota_year)?;
         let y = i64::from(year.get());
         let now = self.0.now();
         let today = now.with_timezone(&almaty()).date_naive();
+        // A regional body or commission sees its own region's overdue steps only.
+        let mine = |region: &&String| {
+            !caller.role.is_regional() || caller.region.as_deref() == Some(region.as_str())
+        };
         let store = &self.0.store;
         let mut items = Vec::new();
         let due = |s: Step| timeline::deadline(year, s).expect("fixed step");
@@ -201,7 +206,7 @@ impl CalendarService for CalendarApi {
         let assessment = due(Step::RegionalAssessment);
         let filing = due(Step::RegionalFiling);
         let commission = due(Step::Commission);
-        for region in self.0.region_codes.iter() {
+        for region in self.0.region_codes.iter().filter(mine) {
             let subject = format!("regions/{region}/quotaYears/{y}");
             if now >= assessment.late_from {
                 match store.get_assessment(region, y).await? {
@@ -336,6 +341,9 @@ impl CalendarService for CalendarApi {
                 )),
                 _ => {}
             }
+        }
+        if caller.role.is_regional() {
+            items.retain(|i| caller.region.as_deref() == Some(i.region_code.as_str()));
         }
         Ok(Response::new(pb::ListOverdueResponse { items }))
     }

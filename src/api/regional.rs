@@ -1140,8 +1140,11 @@ impl CentralBodyService for CentralBodies {
         &self,
         request: Request<pb::AgreeProposalRequest>,
     ) -> Result<Response<pb::Proposal>, Status> {
+        let caller = Caller::of(&request);
         let name = request.into_inner().name;
         let id = resource_id("name", &name, "proposals")?;
+        let proposal = self.0.store.get_proposal(id).await?;
+        scope_region(&caller, "name", &proposal.region_code)?;
         Ok(Response::new(proposal_to_pb(
             self.0.store.agree_proposal(id, self.0.now()).await?,
         )))

@@ -900,6 +900,11 @@ impl Store {
         Ok(row)
     }
 
+    pub async fn get_proposal(&self, id: &str) -> Result<ProposalRow> {
+        let mut conn = self.pool().acquire().await?;
+        fetch_proposal(&mut conn, id).await
+    }
+
     pub async fn list_proposals(
         &self,
         region: Option<&str>,

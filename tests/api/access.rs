@@ -398,6 +398,45 @@ async fn each_party_sees_only_its_own_applications_documents_and_region() {
         "{err:?}"
     );
 
+    // A central body's proposal for the region is agreed by that region's body only.
+    let proposal = pb::central_body_service_client::CentralBodyServiceClient::new(
+        s.channel(Some(&p.central)).await,
+    )
+    .submit_proposal(pb::SubmitProposalRequest {
+        body: "Министерство сельского хозяйства Республики Казахстан".into(),
+        region_code: REGION.into(),
+        quota_year: 2027,
+        lines: vec![pb::ProposalLine {
+            occupation_code: "6111".into(),
+            occupation_name: "Агроном".into(),
+            category: pb::WorkerCategory::Third as i32,
+            count: 15,
+        }],
+        justification: "Программа развития АПК".into(),
+        agreed_by_region: false,
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    let agree = |name: String| pb::AgreeProposalRequest { name };
+    let central_bodies =
+        |ch: Channel| pb::central_body_service_client::CentralBodyServiceClient::new(ch);
+    let err = central_bodies(s.channel(Some(&p.other_regional)).await)
+        .agree_proposal(agree(proposal.name.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), reason(&err).as_str()),
+        (Code::PermissionDenied, "REGION_NOT_PERMITTED"),
+        "{err:?}"
+    );
+    let agreed = central_bodies(s.channel(Some(&p.regional)).await)
+        .agree_proposal(agree(proposal.name.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(agreed.agreed_by_region);
+
     // Appendix 1 downloads for its employer, not for another or the public.
     let docs = |ch: Channel| pb::document_service_client::DocumentServiceClient::new(ch);
     let download = |name: String| pb::DownloadDocumentRequest {
