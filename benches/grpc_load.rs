@@ -20,15 +20,8 @@ use tonic::transport::Channel;
 fn bin(n: u32) -> String {
     let mut n = n;
     loop {
-        let prefix = format!("05{n:09}");
-        let d: Vec<u32> = prefix.chars().map(|c| c.to_digit(10).unwrap()).collect();
-        let pass = |w: [u32; 11]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11;
-        let mut k = pass([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-        if k == 10 {
-            k = pass([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]);
-        }
-        if k < 10 {
-            return format!("{prefix}{k}");
+        if let Some(b) = kvota::domain::Bin::complete(&format!("05{n:09}")) {
+            return b.as_str().to_owned();
         }
         n += 500_000_000; // another prefix, never one another n reaches
     }

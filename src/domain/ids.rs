@@ -34,6 +34,17 @@ impl Bin {
         Ok(Self(s.to_owned()))
     }
 
+    /// The number whose first 11 digits are `prefix`, with its check digit; `None` if
+    /// `prefix` is not 11 digits or no number with them is issued. For test and
+    /// benchmark data.
+    pub fn complete(prefix: &str) -> Option<Self> {
+        let digits: Vec<u32> = prefix.chars().filter_map(|c| c.to_digit(10)).collect();
+        if prefix.len() != 11 || digits.len() != 11 {
+            return None;
+        }
+        check_digit(&digits).map(|k| Self(format!("{prefix}{k}")))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -68,6 +79,15 @@ impl fmt::Display for Bin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn complete_adds_the_check_digit_parse_expects() {
+        let b = Bin::complete("04014000123").unwrap();
+        assert_eq!(b.as_str(), "040140001236");
+        assert_eq!(Bin::parse(b.as_str()).unwrap(), b);
+        assert!(Bin::complete("0401400012").is_none());
+        assert!(Bin::complete("0401400012x").is_none());
+    }
 
     #[test]
     fn reference_numbers_parse() {

@@ -20,14 +20,10 @@ use crate::helpers::*;
 
 /// A 12-digit IIN/BIN: `prefix` (11 digits) and its check digit.
 fn id(prefix: &str) -> String {
-    let d: Vec<u32> = prefix.chars().map(|c| c.to_digit(10).unwrap()).collect();
-    let pass = |w: [u32; 11]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11;
-    let mut k = pass([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    if k == 10 {
-        k = pass([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]);
-    }
-    assert!(k < 10, "{prefix} has no check digit; pick another");
-    format!("{prefix}{k}")
+    kvota::domain::Bin::complete(prefix)
+        .unwrap_or_else(|| panic!("{prefix} has no check digit; pick another"))
+        .as_str()
+        .to_owned()
 }
 
 /// An authentication certificate as the national CA issues them: IIN in serialNumber,
