@@ -279,6 +279,26 @@ async fn filing_inputs(
     Ok(hex::encode(h.finalize()))
 }
 
+/// Audits a change of an application's decision, filed under the application's region.
+async fn audit_decision(
+    conn: &mut SqliteConnection,
+    application_id: &str,
+    after: &impl std::fmt::Debug,
+) -> Result<()> {
+    let region: String = sqlx::query_scalar("SELECT region_code FROM applications WHERE id = ?")
+        .bind(application_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    super::audit::record(
+        conn,
+        &format!("applications/{application_id}/decision"),
+        Some(&region),
+        None::<&()>,
+        Some(after),
+    )
+    .await
+}
+
 async fn insert_documents(tx: &mut SqliteConnection, docs: &[&NewDocument]) -> Result<()> {
     for d in docs {
         documents::insert(tx, d).await?;
@@ -502,19 +522,7 @@ impl Store {
         let row = fetch_decision(&mut tx, application_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("decision vanished".into()))?;
-        let region: String =
-            sqlx::query_scalar("SELECT region_code FROM applications WHERE id = ?")
-                .bind(application_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        super::audit::record(
-            &mut tx,
-            &format!("applications/{application_id}/decision"),
-            Some(&region),
-            None::<&()>,
-            Some(&row),
-        )
-        .await?;
+        audit_decision(&mut tx, application_id, &row).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -581,19 +589,7 @@ impl Store {
         let row = fetch_decision(&mut tx, application_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("decision vanished".into()))?;
-        let region: String =
-            sqlx::query_scalar("SELECT region_code FROM applications WHERE id = ?")
-                .bind(application_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        super::audit::record(
-            &mut tx,
-            &format!("applications/{application_id}/decision"),
-            Some(&region),
-            None::<&()>,
-            Some(&(&row, &doc.sha256)),
-        )
-        .await?;
+        audit_decision(&mut tx, application_id, &(&row, &doc.sha256)).await?;
         tx.commit().await?;
         Ok(row)
     }
