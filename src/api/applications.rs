@@ -305,11 +305,10 @@ impl EmployerApplicationService for Applications {
         let sealer = self.0.sealer.clone();
         let stored_etag = app.etag.clone();
         let started = std::time::Instant::now();
-        let document =
-            tokio::task::spawn_blocking(move || sealer.issue_appendix1(&app, &region, now))
-                .await
-                .map_err(|e| error::internal("sealing task", e))?
-                .map_err(|e| error::internal("rendering and sealing Appendix 1", e))?;
+        let document = crate::sealing::on_core(move || sealer.issue_appendix1(&app, &region, now))
+            .await
+            .map_err(|e| error::internal("sealing task", e))?
+            .map_err(|e| error::internal("rendering and sealing Appendix 1", e))?;
         tracing::info!(
             application = %id,
             document = %document.id,

@@ -247,7 +247,7 @@ impl DocumentService for Documents {
         let sealer = self.0.sealer.clone();
         let now = self.0.now();
         let (pdf, cms) = (req.pdf, req.cms);
-        let signatures = tokio::task::spawn_blocking(move || {
+        let signatures = crate::sealing::on_core(move || {
             // Certificates are checked at the service's time unless a timestamp proves an
             // earlier one.
             let trust = &sealer.trust_at(now);

@@ -406,7 +406,7 @@ impl QuotaApi {
         let title = format!("Решение о квоте на {years_text}, редакция {version}");
         let sealer = self.0.sealer.clone();
         let subject = format!("quotas/{}", q.id);
-        let doc = tokio::task::spawn_blocking(move || {
+        let doc = crate::sealing::on_core(move || {
             sealer.issue(
                 &id,
                 "decision.typ",

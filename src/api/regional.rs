@@ -218,7 +218,7 @@ impl Regional {
         let id = uuid::Uuid::new_v4().to_string();
         let data = build(&format!("documents/{id}"));
         let sealer = self.0.sealer.clone();
-        tokio::task::spawn_blocking(move || {
+        crate::sealing::on_core(move || {
             sealer.issue(&id, template, &data, kind, &title, &subject, now)
         })
         .await

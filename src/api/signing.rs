@@ -220,7 +220,7 @@ impl SigningService for Signing {
         let mut options =
             PadesOptions::new(format!("Signature{position}"), now.with_timezone(&almaty()));
         options.reason = Some(format!("Подпись стороны ({})", doc.title));
-        let prepared = tokio::task::spawn_blocking(move || prepare_pdf(&pdf, &options))
+        let prepared = crate::sealing::on_core(move || prepare_pdf(&pdf, &options))
             .await
             .map_err(|e| error::internal("preparing task", e))?
             .map_err(|e| error::internal("preparing the signature", e))?;
@@ -289,7 +289,7 @@ impl SigningService for Signing {
         let content = prepared.signed_content();
         let sealer = self.0.sealer.clone();
         let cms_der = der.clone();
-        let report = tokio::task::spawn_blocking(move || {
+        let report = crate::sealing::on_core(move || {
             verify::verify_detached_with(&content, &cms_der, &sealer.trust_at(now))
         })
         .await
