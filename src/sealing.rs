@@ -317,6 +317,27 @@ pub fn load_trust_dir(dir: &Path) -> Result<Vec<X509>> {
     load_trust_anchors(&paths)
 }
 
+/// Runs CPU-bound work (rendering, sealing, verifying) on the blocking pool, at most one
+/// task per core at a time; the rest wait in arrival order. Without the limit 64 clients
+/// meant 64 Typst compilations sharing two cores: each slower, memory larger, and fewer
+/// documents per second than with 8.
+pub async fn on_core<T, F>(f: F) -> Result<T, tokio::task::JoinError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    });
+    let _slot = slots
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(f).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,25 +359,4 @@ mod tests {
                 .is_empty()
         );
     }
-}
-
-/// Runs CPU-bound work (rendering, sealing, verifying) on the blocking pool, at most one
-/// task per core at a time; the rest wait in arrival order. Without the limit 64 clients
-/// meant 64 Typst compilations sharing two cores: each slower, memory larger, and fewer
-/// documents per second than with 8.
-pub async fn on_core<T, F>(f: F) -> Result<T, tokio::task::JoinError>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let slots = SLOTS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        tokio::sync::Semaphore::new(cores)
-    });
-    let _slot = slots
-        .acquire()
-        .await
-        .expect("the semaphore is never closed");
-    tokio::task::spawn_blocking(f).await
 }

@@ -2,6 +2,7 @@
 //! templates and embedded fonts, producing PDF/A-2b bytes.
 
 pub mod appendix1;
+mod parts;
 mod world;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("protocol.typ", include_str!("../../templates/protocol.typ")),
     ("notice.typ", include_str!("../../templates/notice.typ")),
     ("decision.typ", include_str!("../../templates/decision.typ")),
+    ("parts.typ", include_str!("../../templates/parts.typ")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +89,9 @@ impl Renderer {
     }
 
     /// Compiles `template` with `data` as `/data.json` and a QR code of `qr_payload` as
-    /// `/qr.svg`, and exports PDF/A-2b. The same inputs give the same bytes.
+    /// `/qr.svg`, and exports PDF/A-2b. The same inputs give the same bytes. A long
+    /// table form (Appendix 2 of more than a few hundred rows) is laid out in parts on
+    /// every core and joined (see `parts`).
     pub fn render(
         &self,
         template: &str,
@@ -95,15 +99,29 @@ impl Renderer {
         qr_payload: &str,
         meta: &PdfMeta,
     ) -> Result<Vec<u8>, RenderError> {
-        let data = serde_json::to_vec(data).map_err(|e| RenderError::Data {
-            template: template.into(),
-            message: e.to_string(),
-        })?;
         let qr = qr_svg(qr_payload).map_err(|message| RenderError::Data {
             template: template.into(),
             message,
         })?;
-        let world = FormWorld::new(&self.shared, template, data, qr.into_bytes(), meta.created)?;
+        if let Some(layout) = parts::parted(template, data) {
+            return parts::render(self, template, layout, data, qr.as_bytes(), meta);
+        }
+        let data = to_json(template, data)?;
+        self.compile(template, data, qr.into_bytes(), meta, false)
+            .map(|(pdf, _)| pdf)
+    }
+
+    /// One compilation and export: the PDF and its number of pages. A `part` (of a form
+    /// laid out in parts) has no structure tree, which joining would not keep.
+    fn compile(
+        &self,
+        template: &str,
+        data: Vec<u8>,
+        qr: Vec<u8>,
+        meta: &PdfMeta,
+        part: bool,
+    ) -> Result<(Vec<u8>, usize), RenderError> {
+        let world = FormWorld::new(&self.shared, template, data, qr, meta.created)?;
         let compiled = typst::compile::<PagedDocument>(&world).output;
         // Typst memoises every compilation; each document's data is new, so without
         // eviction the cache grows with every form the service renders. Entries unused
@@ -112,7 +130,15 @@ impl Renderer {
         let long = compiled
             .as_ref()
             .is_ok_and(|d| d.pages().len() > LONG_DOCUMENT_PAGES);
-        comemo::evict(if long { 0 } else { EVICT_AFTER });
+        // A part's layout goes after the next compilation: not at once, as the part
+        // laid out on the other core meanwhile still uses its own.
+        comemo::evict(if part {
+            EVICT_AFTER_PART
+        } else if long {
+            0
+        } else {
+            EVICT_AFTER
+        });
         let document = compiled.map_err(|errors| RenderError::Template {
             template: template.into(),
             message: describe(&world, &errors),
@@ -125,17 +151,29 @@ impl Renderer {
                 template: template.into(),
                 message: e.message().to_string(),
             })?,
+            tagged: !part,
             ..PdfOptions::default()
         };
-        typst_pdf::pdf(&document, &options).map_err(|errors| RenderError::Pdf {
+        let pdf = typst_pdf::pdf(&document, &options).map_err(|errors| RenderError::Pdf {
             template: template.into(),
             message: describe(&world, &errors),
-        })
+        })?;
+        Ok((pdf, document.pages().len()))
     }
+}
+
+fn to_json(template: &str, data: &serde_json::Value) -> Result<Vec<u8>, RenderError> {
+    serde_json::to_vec(data).map_err(|e| RenderError::Data {
+        template: template.into(),
+        message: e.to_string(),
+    })
 }
 
 /// Compilations a memoised result may go unused before it is evicted.
 const EVICT_AFTER: usize = 4;
+
+/// The same for a part of a form laid out in parts: parts have little in common.
+const EVICT_AFTER_PART: usize = 1;
 
 /// Pages beyond which a document's memoised layout is dropped right after it is made.
 const LONG_DOCUMENT_PAGES: usize = 20;
