@@ -42,6 +42,11 @@ def model(case):
         r = json.loads(json.dumps(sample))
         r["number"] = i + 1
         r["organisation"]["name"] = f"ТОО «Құрылыс-{i + 1}»"
+        r["current_count"] = i % 37
+        for j, line in enumerate(r["lines"]):
+            line["count"] = (i * 7 + j) % 29 + 1
+        r["justification"] = (f"Заявка работодателя № {i + 1} от {1 + i % 28:02d}.09.2026. "
+                              + r["justification"])
         many.append(r)
     v["rows"] = many
     return "appendix2.typ", v

@@ -34,7 +34,7 @@ fn time(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
 }
 
 /// The filled form of a case: the sample Appendix 1, or Appendix 2 with `rows`
-/// employers of two demand lines each.
+/// employers of four demand lines each.
 pub fn model(case: &str) -> (&'static str, Value) {
     if case == "a1" {
         let v = serde_json::from_str(include_str!("../templates/sample/appendix1.json")).unwrap();
@@ -46,9 +46,21 @@ pub fn model(case: &str) -> (&'static str, Value) {
     let sample = v["rows"][0].clone();
     let many: Vec<Value> = (0..rows)
         .map(|i| {
+            // Every row its own (name, counts, justification), as in a real region's
+            // list: identical rows would let Typst's memoisation replay their layout.
             let mut r = sample.clone();
             r["number"] = json!(i + 1);
             r["organisation"]["name"] = json!(format!("ТОО «Құрылыс-{}»", i + 1));
+            r["current_count"] = json!(i % 37);
+            for (j, line) in r["lines"].as_array_mut().unwrap().iter_mut().enumerate() {
+                line["count"] = json!((i * 7 + j) % 29 + 1);
+            }
+            let why = r["justification"].as_str().unwrap().to_owned();
+            r["justification"] = json!(format!(
+                "Заявка работодателя № {} от {:02}.09.2026. {why}",
+                i + 1,
+                1 + i % 28
+            ));
             r
         })
         .collect();
