@@ -7,7 +7,7 @@
 //!
 //! The first part carries the heading and the last the totals and the signature; the
 //! table's header repeats on every page as in one piece. What differs: each part
-//! starts on a new page, so the page before a part may end early (one in every ~35).
+//! starts on a new page, so the page before a part may end early (one in every ~27).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,10 +17,10 @@ use serde_json::{Map, Value, json};
 
 use super::{PdfMeta, RenderError, Renderer, to_json};
 
-/// Rows per part: about 35 landscape pages of Appendix 2, small enough that two parts
+/// Rows per part: about 27 landscape pages of Appendix 2, small enough that two parts
 /// in flight stay within a few hundred MiB, large enough that the pages left short at
 /// the parts' ends are few.
-pub(super) const PART_ROWS: usize = 100;
+pub(super) const PART_ROWS: usize = 70;
 
 /// How a template that may be laid out in parts is laid out.
 #[derive(Debug, Clone, Copy)]
@@ -81,6 +81,8 @@ pub(super) fn render(
         renderer.compile(template, part_data(i)?, qr.to_vec(), meta, true)
     })?;
 
+    // The parts' layout is of no use to the footers or any later document.
+    comemo::evict(0);
     // The footers, numbered across the whole form, also in parts.
     let total: usize = parts.iter().map(|(_, n)| n).sum();
     let note = data.get("signature").cloned().unwrap_or(Value::Null);
@@ -160,122 +162,317 @@ fn on_every_core<T: Send>(
 /// The name under which a page's footer is drawn.
 const FOOTER: &[u8] = b"KvotaFooter";
 
-/// Joins the parts' pages into the first part's document (its catalogue, metadata and
-/// output intent) and draws page `i` of the footers over page `i` as a form XObject.
+/// Joins the parts' pages under one page tree, with the first part's catalogue,
+/// metadata and output intent, and draws page `i` of the footers over page `i` as a form
+/// XObject. The output is written as it goes: one part and one footer document are in
+/// memory at a time, never the whole form.
 fn join(
     parts: impl Iterator<Item = Vec<u8>>,
     footers: impl Iterator<Item = Vec<u8>>,
     pages: usize,
 ) -> Result<Vec<u8>, lopdf::Error> {
-    let mut parts = parts;
-    let first = parts.next().expect("at least one part");
-    let mut base = Document::load_mem(&first)?;
-    drop(first);
-    let root_pages = base.catalog()?.get(b"Pages")?.as_reference()?;
-    let mut kids: Vec<ObjectId> = base.get_pages().into_values().collect();
-    for part in parts {
+    let (parts, footers): (Vec<Vec<u8>>, Vec<Vec<u8>>) = (parts.collect(), footers.collect());
+    let size = parts.iter().chain(&footers).map(Vec::len).sum::<usize>();
+    let mut out = Writer::new(size + size / 8);
+    let root_pages = out.reserve();
+    let open = out.reserve();
+    let close = out.reserve();
+    let mut footers = FooterPages::new(footers.into_iter());
+    let mut kids = Vec::with_capacity(pages);
+    let mut first = None;
+    for (k, part) in parts.into_iter().enumerate() {
         let mut doc = Document::load_mem(&part)?;
         drop(part);
-        let doc_pages = adopt(&mut base, &mut doc);
-        for &page in &doc_pages {
-            doc.get_object_mut(page)?
-                .as_dict_mut()?
-                .set("Parent", root_pages);
+        let page_ids: Vec<ObjectId> = doc.get_pages().into_values().collect();
+        let mut map = IdMap::default();
+        for &page in &page_ids {
+            kids.push(map.new_id(&mut out, page));
+            let footer = footers.next(&mut out)?;
+            // The page's resources, inlined, with the footer added.
+            let mut resources = match doc.get_dictionary(page)?.get(b"Resources")? {
+                Object::Reference(id) => doc.get_dictionary(*id)?.clone(),
+                Object::Dictionary(d) => d.clone(),
+                _ => Dictionary::new(),
+            };
+            let mut xobjects = match resources.get(b"XObject") {
+                Ok(Object::Reference(id)) => doc.get_dictionary(*id)?.clone(),
+                Ok(Object::Dictionary(d)) => d.clone(),
+                _ => Dictionary::new(),
+            };
+            xobjects.set(FOOTER, output_ref(footer));
+            resources.set("XObject", xobjects);
+            let dict = doc.get_object_mut(page)?.as_dict_mut()?;
+            dict.set("Parent", output_ref(root_pages));
+            dict.set("Resources", resources);
+            // The part's content goes inside q … Q, so that its graphics state does not
+            // leak into the footer drawn after it.
+            let mut contents = vec![output_ref(open)];
+            match dict.get(b"Contents")? {
+                Object::Array(a) => contents.extend(a.iter().cloned()),
+                other => contents.push(other.clone()),
+            }
+            contents.push(output_ref(close));
+            dict.set("Contents", contents);
         }
-        kids.extend(doc_pages);
-        base.objects.append(&mut doc.objects);
+        let mut roots = page_ids.clone();
+        if k == 0 {
+            // The first part's catalogue, document information and metadata become the
+            // whole form's.
+            let catalog_id = doc.trailer.get(b"Root")?.as_reference()?;
+            let mut catalog = doc.get_dictionary(catalog_id)?.clone();
+            catalog.set("Pages", output_ref(root_pages));
+            // Nothing in a part's structure or page labels describes the whole form.
+            catalog.remove(b"StructTreeRoot");
+            catalog.remove(b"PageLabels");
+            if let Ok(meta) = catalog.get(b"Metadata").and_then(Object::as_reference) {
+                set_xmp_pages(doc.get_object_mut(meta)?.as_stream_mut()?, pages);
+            }
+            *doc.get_object_mut(catalog_id)? = Object::Dictionary(catalog);
+            roots.push(catalog_id);
+            let info = doc.trailer.get(b"Info").and_then(Object::as_reference).ok();
+            roots.extend(info);
+            first = Some((
+                map.new_id(&mut out, catalog_id),
+                info.map(|i| map.new_id(&mut out, i)),
+                doc.trailer.get(b"ID").ok().cloned(),
+            ));
+        }
+        map.write_reachable(&mut out, &doc, &roots)?;
     }
-    if kids.len() != pages {
+    if kids.len() != pages || !footers.done() {
         return Err(lopdf::Error::PageNumberNotFound(kids.len() as u32));
     }
-
-    // Each footer page becomes a form XObject with that page's resources.
-    let mut forms = Vec::with_capacity(kids.len());
-    for pdf in footers {
-        let mut footers = Document::load_mem(&pdf)?;
-        drop(pdf);
-        for fp in adopt(&mut base, &mut footers) {
-            let page = footers.get_dictionary(fp)?;
-            let form = Dictionary::from_iter([
-                ("Type", Object::Name(b"XObject".to_vec())),
-                ("Subtype", Object::Name(b"Form".to_vec())),
-                ("BBox", page.get(b"MediaBox")?.clone()),
-                ("Resources", page.get(b"Resources")?.clone()),
-            ]);
-            let mut stream = Stream::new(form, footers.get_page_content_with_limit(fp, 1 << 24)?);
-            stream.compress()?;
-            forms.push(stream);
-        }
-        base.objects.append(&mut footers.objects);
-    }
-    if forms.len() != pages {
-        return Err(lopdf::Error::PageNumberNotFound(forms.len() as u32));
-    }
-    // The part's content is wrapped in q … Q so that its graphics state does not leak
-    // into the footer.
-    let open = base.add_object(Stream::new(Dictionary::new(), b"q\n".to_vec()));
-    let close = base.add_object(Stream::new(
-        Dictionary::new(),
-        b"\nQ\nq /KvotaFooter Do Q\n".to_vec(),
-    ));
-    for (&page, form) in kids.iter().zip(forms) {
-        let form = base.add_object(form);
-        let mut resources = match base.get_dictionary(page)?.get(b"Resources")? {
-            Object::Reference(id) => base.get_dictionary(*id)?.clone(),
-            Object::Dictionary(d) => d.clone(),
-            _ => Dictionary::new(),
-        };
-        let mut xobjects = match resources.get(b"XObject") {
-            Ok(Object::Reference(id)) => base.get_dictionary(*id)?.clone(),
-            Ok(Object::Dictionary(d)) => d.clone(),
-            _ => Dictionary::new(),
-        };
-        xobjects.set(FOOTER, form);
-        resources.set("XObject", xobjects);
-        let dict = base.get_object_mut(page)?.as_dict_mut()?;
-        let mut contents = vec![Object::Reference(open)];
-        match dict.get(b"Contents")? {
-            Object::Array(a) => contents.extend(a.iter().cloned()),
-            other => contents.push(other.clone()),
-        }
-        contents.push(Object::Reference(close));
-        dict.set("Contents", contents);
-        dict.set("Resources", resources);
-    }
-
-    let root = base.get_object_mut(root_pages)?.as_dict_mut()?;
-    root.set("Count", kids.len() as i64);
-    root.set(
-        "Kids",
-        kids.iter()
-            .map(|&id| Object::Reference(id))
-            .collect::<Vec<_>>(),
-    );
-    set_xmp_pages(&mut base, kids.len())?;
-    base.prune_objects();
-    let mut out = Vec::new();
-    base.save_to(&mut out)?;
-    Ok(out)
+    out.write(
+        open,
+        &Object::Stream(Stream::new(Dictionary::new(), b"q\n".to_vec())),
+    )?;
+    out.write(
+        close,
+        &Object::Stream(Stream::new(
+            Dictionary::new(),
+            b"\nQ\nq /KvotaFooter Do Q\n".to_vec(),
+        )),
+    )?;
+    let count = kids.len() as i64;
+    let tree = Dictionary::from_iter([
+        ("Type", Object::Name(b"Pages".to_vec())),
+        ("Count", Object::Integer(count)),
+        (
+            "Kids",
+            Object::Array(kids.into_iter().map(Object::Reference).collect()),
+        ),
+    ]);
+    out.write(root_pages, &Object::Dictionary(tree))?;
+    let (catalog, info, id) = first.expect("at least one part");
+    out.finish(catalog, info, id)
 }
 
-/// Renumbers `doc` after `base`'s objects; `doc`'s pages in order.
-fn adopt(base: &mut Document, doc: &mut Document) -> Vec<ObjectId> {
-    doc.renumber_objects_with(base.max_id + 1);
-    base.max_id = doc.objects.keys().map(|k| k.0).max().unwrap_or(base.max_id);
-    doc.get_pages().into_values().collect()
+/// The output PDF, written object by object, and the offsets for its xref table.
+struct Writer {
+    buf: Vec<u8>,
+    offsets: Vec<Option<usize>>,
 }
 
-/// The XMP metadata's page count (`xmpTPg:NPages`) is the first part's; it becomes the
-/// whole document's.
-fn set_xmp_pages(doc: &mut Document, pages: usize) -> Result<(), lopdf::Error> {
-    let Ok(id) = doc
-        .catalog()?
-        .get(b"Metadata")
-        .and_then(Object::as_reference)
-    else {
-        return Ok(());
-    };
-    let stream = doc.get_object_mut(id)?.as_stream_mut()?;
+impl Writer {
+    /// A writer for about `size` bytes.
+    fn new(size: usize) -> Self {
+        let mut buf = Vec::with_capacity(size);
+        // The binary comment marks the file as binary, as PDF/A asks.
+        buf.extend_from_slice(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
+        Self {
+            buf,
+            offsets: vec![None],
+        }
+    }
+
+    /// A new object number, its object to be written later.
+    fn reserve(&mut self) -> ObjectId {
+        self.offsets.push(None);
+        ((self.offsets.len() - 1) as u32, 0)
+    }
+
+    fn write(&mut self, id: ObjectId, object: &Object) -> Result<(), lopdf::Error> {
+        use std::io::Write as _;
+        self.offsets[id.0 as usize] = Some(self.buf.len());
+        writeln!(self.buf, "{} 0 obj", id.0)?;
+        lopdf::Writer::write_object(&mut self.buf, object)?;
+        self.buf.extend_from_slice(b"\nendobj\n");
+        Ok(())
+    }
+
+    fn finish(
+        mut self,
+        catalog: ObjectId,
+        info: Option<ObjectId>,
+        id: Option<Object>,
+    ) -> Result<Vec<u8>, lopdf::Error> {
+        use std::io::Write as _;
+        let xref = self.buf.len();
+        write!(
+            self.buf,
+            "xref\n0 {}\n0000000000 65535 f\r\n",
+            self.offsets.len()
+        )?;
+        for (n, offset) in self.offsets.iter().enumerate().skip(1) {
+            let offset = offset.ok_or(lopdf::Error::ObjectNotFound((n as u32, 0)))?;
+            write!(self.buf, "{offset:010} 00000 n\r\n")?;
+        }
+        let mut trailer = Dictionary::from_iter([
+            ("Size", Object::Integer(self.offsets.len() as i64)),
+            ("Root", Object::Reference(catalog)),
+        ]);
+        if let Some(info) = info {
+            trailer.set("Info", Object::Reference(info));
+        }
+        if let Some(id) = id {
+            trailer.set("ID", id);
+        }
+        self.buf.extend_from_slice(b"trailer\n");
+        lopdf::Writer::write_object(&mut self.buf, &Object::Dictionary(trailer))?;
+        write!(self.buf, "\nstartxref\n{xref}\n%%EOF\n")?;
+        Ok(self.buf)
+    }
+}
+
+/// A generation no input object has: marks a reference already in the output's
+/// numbering inside an input object (the new page tree, the footer forms).
+const OUTPUT_GENERATION: u16 = u16::MAX;
+
+fn output_ref(id: ObjectId) -> Object {
+    Object::Reference((id.0, OUTPUT_GENERATION))
+}
+
+/// One input document's object numbers in the output's numbering, and which of its
+/// objects are written.
+#[derive(Default)]
+struct IdMap {
+    ids: std::collections::HashMap<ObjectId, ObjectId>,
+    written: std::collections::HashSet<ObjectId>,
+}
+
+impl IdMap {
+    fn new_id(&mut self, out: &mut Writer, old: ObjectId) -> ObjectId {
+        *self.ids.entry(old).or_insert_with(|| out.reserve())
+    }
+
+    /// Writes, renumbered, every object reachable from `roots` not written before.
+    fn write_reachable(
+        &mut self,
+        out: &mut Writer,
+        doc: &Document,
+        roots: &[ObjectId],
+    ) -> Result<(), lopdf::Error> {
+        let mut queue: Vec<ObjectId> = roots
+            .iter()
+            .copied()
+            .filter(|id| self.written.insert(*id))
+            .collect();
+        while let Some(old) = queue.pop() {
+            let mut object = doc.get_object(old)?.clone();
+            let mut found = Vec::new();
+            self.renumber(out, &mut object, &mut found);
+            for id in found {
+                if self.written.insert(id) {
+                    queue.push(id);
+                }
+            }
+            let new = self.new_id(out, old);
+            out.write(new, &object)?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites the references in `object`; `found` gets each input object referred to.
+    fn renumber(&mut self, out: &mut Writer, object: &mut Object, found: &mut Vec<ObjectId>) {
+        match object {
+            Object::Reference(id) if id.1 == OUTPUT_GENERATION => id.1 = 0,
+            Object::Reference(id) => {
+                found.push(*id);
+                *id = self.new_id(out, *id);
+            }
+            Object::Array(items) => {
+                for item in items {
+                    self.renumber(out, item, found);
+                }
+            }
+            Object::Dictionary(dict) => {
+                for (_, value) in dict.iter_mut() {
+                    self.renumber(out, value, found);
+                }
+            }
+            Object::Stream(stream) => {
+                for (_, value) in stream.dict.iter_mut() {
+                    self.renumber(out, value, found);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The footer pages, taken one by one from the footers' documents as form XObjects
+/// written to the output; one footer document is loaded at a time.
+struct FooterPages<I: Iterator<Item = Vec<u8>>> {
+    docs: I,
+    current: Option<(Document, std::vec::IntoIter<ObjectId>, IdMap)>,
+    exhausted: bool,
+}
+
+impl<I: Iterator<Item = Vec<u8>>> FooterPages<I> {
+    fn new(docs: I) -> Self {
+        Self {
+            docs,
+            current: None,
+            exhausted: false,
+        }
+    }
+
+    /// The next footer page, written as a form XObject; its id in the output.
+    fn next(&mut self, out: &mut Writer) -> Result<ObjectId, lopdf::Error> {
+        loop {
+            if let Some((doc, pages, map)) = &mut self.current
+                && let Some(page) = pages.next()
+            {
+                let dict = doc.get_dictionary(page)?;
+                let form = Dictionary::from_iter([
+                    ("Type", Object::Name(b"XObject".to_vec())),
+                    ("Subtype", Object::Name(b"Form".to_vec())),
+                    ("BBox", dict.get(b"MediaBox")?.clone()),
+                    ("Resources", dict.get(b"Resources")?.clone()),
+                ]);
+                let mut stream = Stream::new(form, doc.get_page_content_with_limit(page, 1 << 24)?);
+                stream.compress()?;
+                let mut form = Object::Stream(stream);
+                let mut found = Vec::new();
+                map.renumber(out, &mut form, &mut found);
+                // The form's resources (fonts), each written once per footer document.
+                map.write_reachable(out, doc, &found)?;
+                let id = out.reserve();
+                out.write(id, &form)?;
+                return Ok(id);
+            }
+            let Some(pdf) = self.docs.next() else {
+                self.exhausted = true;
+                return Err(lopdf::Error::PageNumberNotFound(0));
+            };
+            let doc = Document::load_mem(&pdf)?;
+            let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
+            self.current = Some((doc, pages.into_iter(), IdMap::default()));
+        }
+    }
+
+    /// Whether every footer page was used.
+    fn done(&mut self) -> bool {
+        let rest = self
+            .current
+            .as_mut()
+            .is_some_and(|(_, pages, _)| pages.len() > 0);
+        !rest && (self.exhausted || self.docs.next().is_none())
+    }
+}
+
+/// The XMP metadata's page count (`xmpTPg:NPages`) becomes the whole form's.
+fn set_xmp_pages(stream: &mut Stream, pages: usize) {
     let xmp = stream
         .decompressed_content()
         .unwrap_or_else(|_| stream.content.clone());
@@ -288,5 +485,4 @@ fn set_xmp_pages(doc: &mut Document, pages: usize) -> Result<(), lopdf::Error> {
         stream.dict.remove(b"DecodeParms");
         stream.set_content(xmp.into_bytes());
     }
-    Ok(())
 }

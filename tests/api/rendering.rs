@@ -137,7 +137,7 @@ fn long_appendix2(rows: usize) -> serde_json::Value {
 /// end, pages numbered across the parts — and is valid, searchable and signable.
 #[test]
 fn a_long_appendix_2_is_laid_out_in_parts_and_reads_as_one_document() {
-    let rows = 230; // three parts
+    let rows = 230; // four parts
     let data = long_appendix2(rows);
     let r = Renderer::new(None, None).unwrap();
     let pdf = r
