@@ -187,8 +187,8 @@ def ratio(a, b):
 def render_report(r):
     m = r["machine"]
     lines = [f"Machine: {m['cpu']}, {m['cpus']} CPUs, {m['platform']}", "",
-             "| form | Kvota render p50 / p99 | Kvota render+seal p50 / p99 | Kvota peak RSS "
-             "| `kvota render` process p50 | typst CLI p50 / p99, RSS | Chromium p50 / p99, RSS "
+             "| form | Kvota render p50 / p99 | Kvota render+seal p50 / p99 | Kvota peak RSS (all runs) "
+             "| `kvota render` process p50, RSS | typst CLI p50 / p99, RSS | Chromium p50 / p99, RSS "
              "| typst CLI ÷ Kvota (render+seal) | Chromium ÷ Kvota (render+seal) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for case in CASES:
@@ -204,7 +204,7 @@ def render_report(r):
         lines.append(
             f"| {case} | {k['render_ms']['p50']:.1f} / {k['render_ms']['p99']:.1f} ms "
             f"| {seal:.1f} / {k['render_seal_ms']['p99']:.1f} ms | {k['peak_rss_mib']:.0f} MiB "
-            f"| {kp['p50_ms']:.0f} ms | {fmt(t)} | {fmt(c)} "
+            f"| {kp['p50_ms']:.0f} ms, {kp['peak_rss_mib']:.0f} MiB | {fmt(t)} | {fmt(c)} "
             f"| {ratio(seal, t and t['p50_ms'])} | {ratio(seal, c and c['p50_ms'])} |")
     if r["signing"]:
         lines += ["", "| key | PAdES seals/s | detached CMS/s |", "|---|---|---|"]
