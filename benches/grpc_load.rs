@@ -4,7 +4,8 @@
 //! `DownloadDocument`, from 1, 8 and 64 concurrent clients: throughput and p50/p99.
 //!
 //! `cargo bench --bench grpc_load` (add `-- --json` for JSON lines). KVOTA_LOAD_SECONDS
-//! sets the seconds per step (default 10); KVOTA_LOAD_CLIENTS the client counts ("1,8,64").
+//! sets the seconds per step (default 10); KVOTA_LOAD_CLIENTS the client counts ("1,8,64");
+//! KVOTA_LOAD_DOWNLOADS=0 leaves the download steps out (to profile submitting alone).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -171,6 +172,7 @@ fn main() {
         .split(',')
         .map(|c| c.trim().parse().unwrap())
         .collect();
+    let downloads = std::env::var("KVOTA_LOAD_DOWNLOADS").map_or(true, |v| v != "0");
     // RUST_LOG=info shows the service's own log (e.g. render + seal millis per document).
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()
@@ -205,7 +207,11 @@ fn main() {
         for &n in &clients {
             let (s, docs) = submit_step(&channel, n, secs, next.clone()).await;
             all_docs.extend(docs);
-            let d = download_step(&channel, n, secs, Arc::new(all_docs.clone())).await;
+            let d = if downloads {
+                download_step(&channel, n, secs, Arc::new(all_docs.clone())).await
+            } else {
+                json!({"ops": 0, "per_s": 0.0, "p50_ms": 0.0, "p99_ms": 0.0})
+            };
             if as_json {
                 println!("{}", json!({"clients": n, "submit": s, "download": d}));
             } else {
