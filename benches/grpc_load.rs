@@ -57,13 +57,30 @@ fn application(employer_bin: String) -> pb::Application {
     }
 }
 
-fn stats(mut t: Vec<Duration>, elapsed: Duration) -> serde_json::Value {
+/// CPU time (user + system, all threads) this process has used: service and load
+/// generator together. On a shared machine the CPU per operation varies far less than
+/// the wall time.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime and stime are the
+    // 12th and 13th, in clock ticks (USER_HZ, 100 on Linux).
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+fn stats(mut t: Vec<Duration>, elapsed: Duration, cpu: Duration) -> serde_json::Value {
     t.sort();
     let p = |q: f64| t[((t.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1e3;
     json!({
         "ops": t.len(),
         "per_s": t.len() as f64 / elapsed.as_secs_f64(),
         "p50_ms": p(0.5), "p99_ms": p(0.99),
+        "cpu_ms_per_op": cpu.as_secs_f64() * 1e3 / t.len().max(1) as f64,
     })
 }
 
@@ -74,6 +91,7 @@ async fn submit_step(
     next: Arc<AtomicU32>,
 ) -> (serde_json::Value, Vec<String>) {
     let start = Instant::now();
+    let cpu = cpu_time();
     let deadline = start + Duration::from_secs(secs);
     let mut tasks = vec![];
     for _ in 0..clients {
@@ -114,7 +132,7 @@ async fn submit_step(
         lat.extend(l);
         docs.extend(d);
     }
-    (stats(lat, start.elapsed()), docs)
+    (stats(lat, start.elapsed(), cpu_time() - cpu), docs)
 }
 
 async fn download_step(
@@ -124,6 +142,7 @@ async fn download_step(
     docs: Arc<Vec<String>>,
 ) -> serde_json::Value {
     let start = Instant::now();
+    let cpu = cpu_time();
     let deadline = start + Duration::from_secs(secs);
     let mut tasks = vec![];
     for k in 0..clients {
@@ -157,7 +176,7 @@ async fn download_step(
     for t in tasks {
         lat.extend(t.await.unwrap());
     }
-    stats(lat, start.elapsed())
+    stats(lat, start.elapsed(), cpu_time() - cpu)
 }
 
 fn main() {
@@ -210,16 +229,17 @@ fn main() {
             let d = if downloads {
                 download_step(&channel, n, secs, Arc::new(all_docs.clone())).await
             } else {
-                json!({"ops": 0, "per_s": 0.0, "p50_ms": 0.0, "p99_ms": 0.0})
+                json!({"ops": 0, "per_s": 0.0, "p50_ms": 0.0, "p99_ms": 0.0, "cpu_ms_per_op": 0.0})
             };
             if as_json {
                 println!("{}", json!({"clients": n, "submit": s, "download": d}));
             } else {
                 println!(
-                    "{n:>3} clients  SubmitApplication {:>7.1}/s p50 {:>7.2} ms p99 {:>7.2} ms | DownloadDocument {:>7.1}/s p50 {:>6.2} ms p99 {:>6.2} ms",
+                    "{n:>3} clients  SubmitApplication {:>7.1}/s p50 {:>7.2} ms p99 {:>7.2} ms cpu {:>5.2} ms/op | DownloadDocument {:>7.1}/s p50 {:>6.2} ms p99 {:>6.2} ms",
                     s["per_s"].as_f64().unwrap(),
                     s["p50_ms"].as_f64().unwrap(),
                     s["p99_ms"].as_f64().unwrap(),
+                    s["cpu_ms_per_op"].as_f64().unwrap(),
                     d["per_s"].as_f64().unwrap(),
                     d["p50_ms"].as_f64().unwrap(),
                     d["p99_ms"].as_f64().unwrap(),

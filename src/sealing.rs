@@ -230,6 +230,7 @@ impl Sealer {
     ) -> Result<NewDocument> {
         let name = format!("documents/{id}");
         let created = now.with_timezone(&almaty());
+        let started = std::time::Instant::now();
         let pdf = self.renderer.render(
             template,
             data,
@@ -239,6 +240,7 @@ impl Sealer {
                 created,
             },
         )?;
+        let rendered = started.elapsed();
         let mut options = sign::pades::PadesOptions::new("KvotaSeal", created);
         options.reason = Some(format!("{title} ({name})"));
         options.location = Some("Республика Казахстан".into());
@@ -255,6 +257,12 @@ impl Sealer {
         let cms = sign::cms::sign_detached(&self.signer, &sealed)
             .with_context(|| format!("detached CMS of {name}"))?;
         let cms = self.timestamp(cms)?;
+        tracing::debug!(
+            document = %name,
+            render_micros = rendered.as_micros() as u64,
+            seal_micros = (started.elapsed() - rendered).as_micros() as u64,
+            "issued"
+        );
         let who = self.signer.subject_summary();
         Ok(NewDocument {
             id: id.to_owned(),
