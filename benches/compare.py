@@ -9,8 +9,15 @@ Reads Kvota's own figures (JSON lines from `cargo bench --bench render -- --json
 and prints a Markdown report with ratios (Kvota / peer); writes it and the raw figures
 under benches/results/.
 
+With --instructions (and --render-bench, the render bench's binary) it also counts the
+instructions per document under valgrind's callgrind: Kvota in service (the difference
+between two runs of the render bench that render different numbers of documents, over that
+difference), `kvota render` and the typst CLI as a process per document. Instruction counts
+do not depend on what else the machine is doing, so their ratios hold on a shared machine.
+
 Usage: benches/compare.py --render results/render.jsonl --load results/load.jsonl
                         --kvota target/release/kvota [--runs-scale 1.0]
+                        [--instructions --render-bench target/release/deps/render-…]
 """
 
 import argparse
@@ -28,6 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ["a1", "a2-100", "a2-1000", "a2-10000"]
 RUNS = {"a1": 20, "a2-100": 10, "a2-1000": 5, "a2-10000": 2}
+# Cases counted under callgrind (~50× slower than native), and the two document counts
+# of the render bench whose difference is measured.
+INSTRUCTION_CASES = {"a1": (2, 8), "a2-100": (1, 3)}
 
 
 def model(case):
@@ -68,6 +78,42 @@ def timed(cmd, runs, cwd=None):
     times.sort()
     p99 = times[min(len(times) - 1, round((len(times) - 1) * 0.99))]
     return {"p50_ms": statistics.median(times), "p99_ms": p99, "runs": runs, "peak_rss_mib": rss}
+
+
+def callgrind(cmd, env=None):
+    """Instructions executed by `cmd` (all threads), as callgrind counts them."""
+    with tempfile.TemporaryDirectory(prefix="callgrind-") as d:
+        out = Path(d) / "callgrind.out"
+        p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           env={**os.environ, **(env or {})})
+        if p.returncode != 0:
+            raise SystemExit(f"callgrind of {cmd[0]} failed: {p.stderr.decode(errors='replace')[-2000:]}")
+        for line in out.read_text(errors="replace").splitlines():
+            if line.startswith(("totals:", "summary:")):
+                return int(line.split()[1])
+    raise SystemExit(f"no instruction total from callgrind for {cmd[0]}")
+
+
+def instructions(a, tmp, typst):
+    """Instructions per document: Kvota in service, as a process, and the typst CLI."""
+    out = {}
+    for case, (few, many) in INSTRUCTION_CASES.items():
+        template, data = model(case)
+        bench = [a.render_bench, "--bench", "--case", case, "--renders"]
+        per_doc = (callgrind(bench + [str(many)]) - callgrind(bench + [str(few)])) / (many - few)
+        (tmp / f"{case}.json").write_text(json.dumps(data, ensure_ascii=False))
+        process = callgrind([a.kvota, "render", "--template", template, "--data",
+                             str(tmp / f"{case}.json"), "--out", str(tmp / f"{case}-cg.pdf")],
+                            env={"RUST_LOG": "off"})
+        row = {"kvota_in_service": per_doc, "kvota_process": process}
+        if typst:
+            d, template = typst_dir(case)
+            row["typst_cli"] = callgrind([typst, "compile", "--root", str(d), "--pdf-standard",
+                                          "a-2b", str(d / template), str(d / "out.pdf")])
+        out[case] = row
+        print(f"instructions {case}: {row}", flush=True)
+    return out
 
 
 def typst_dir(case):
@@ -127,7 +173,11 @@ def main():
     ap.add_argument("--load")
     ap.add_argument("--kvota", required=True)
     ap.add_argument("--runs-scale", type=float, default=1.0)
+    ap.add_argument("--instructions", action="store_true")
+    ap.add_argument("--render-bench")
     a = ap.parse_args()
+    if a.instructions and not (a.render_bench and shutil.which("valgrind")):
+        raise SystemExit("--instructions needs --render-bench and valgrind")
     runs = {k: max(1, round(v * a.runs_scale)) for k, v in RUNS.items()}
 
     kv, signing = {}, []
@@ -172,6 +222,9 @@ def main():
             subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm
             peers["chromium"] = timed(cmd, runs[case])
 
+    if a.instructions:
+        results["instructions"] = instructions(a, tmp, typst)
+
     out = ROOT / "benches/results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
@@ -211,13 +264,26 @@ def render_report(r):
         lines += [f"| {s['key']} | {s['pades_per_s']:.0f} | {s['cms_per_s']:.0f} |"
                   for s in r["signing"]]
     if r["load"]:
-        lines += ["", "| clients | SubmitApplication /s | p50 | p99 | DownloadDocument /s | p50 | p99 |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["", "| clients | SubmitApplication /s | p50 | p99 | CPU per create + submit "
+                  "| DownloadDocument /s | p50 | p99 | CPU per download |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        cpu = lambda x: f"{x['cpu_ms_per_op']:.1f} ms" if "cpu_ms_per_op" in x else "–"
         for l in r["load"]:
             s, d = l["submit"], l["download"]
             lines.append(f"| {l['clients']} | {s['per_s']:.0f} | {s['p50_ms']:.1f} ms "
-                         f"| {s['p99_ms']:.1f} ms | {d['per_s']:.0f} | {d['p50_ms']:.1f} ms "
-                         f"| {d['p99_ms']:.1f} ms |")
+                         f"| {s['p99_ms']:.1f} ms | {cpu(s)} | {d['per_s']:.0f} "
+                         f"| {d['p50_ms']:.1f} ms | {d['p99_ms']:.1f} ms | {cpu(d)} |")
+    if r.get("instructions"):
+        g = lambda n: f"{n / 1e6:,.0f} M" if n else "–"
+        lines += ["", "Instructions per document (callgrind; all threads):", "",
+                  "| form | Kvota in service | `kvota render` process | typst CLI process "
+                  "| typst CLI ÷ Kvota in service | typst CLI ÷ `kvota render` |",
+                  "|---|---|---|---|---|---|"]
+        for case, i in r["instructions"].items():
+            t = i.get("typst_cli")
+            lines.append(f"| {case} | {g(i['kvota_in_service'])} | {g(i['kvota_process'])} "
+                         f"| {g(t)} | {ratio(i['kvota_in_service'], t)} "
+                         f"| {ratio(i['kvota_process'], t)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -4,7 +4,8 @@
 //! Then signing alone (RSA-2048, RSA-3072, ECDSA P-256 seals per second).
 //!
 //! `cargo bench --bench render` prints a table; `-- --json` prints one JSON object per line
-//! (what `bench/compare.py` reads); `-- --case a2-10000` runs one case in this process.
+//! (what `bench/compare.py` reads); `-- --case a2-10000` runs one case in this process;
+//! `-- --case a1 --renders 10` only renders 10 documents (for instruction counts).
 //! KVOTA_BENCH_RUNS sets the runs per case (default 30; the 10,000-row case does a tenth).
 
 use std::time::{Duration, Instant};
@@ -119,6 +120,46 @@ fn meta() -> PdfMeta {
     }
 }
 
+/// The `n`th document of a case. Every document differs from the last as the service's
+/// do within a season: another employer (Appendix 1) or region's list (every row of
+/// Appendix 2), head, document identifier, signing time and QR code; the template and
+/// the year stay. Typst reuses the layout of what did not change (the form's fixed
+/// text), as it does in service.
+fn varied(case: &str, data: &Value, n: usize) -> (Value, String) {
+    let mut d = data.clone();
+    d["head_full_name"] = json!(format!("Сейтқали Әлихан Нұрланұлы {n}"));
+    d["signature"]["document_id"] = json!(format!("documents/bench-{n}"));
+    d["signature"]["signing_time"] = json!(format!(
+        "15.09.2026 10:{:02}:{:02} (UTC+5)",
+        n / 60 % 60,
+        n % 60
+    ));
+    if let Some(name) = d.pointer_mut("/employer/name") {
+        *name = json!(format!("ТОО «Ақжол Құрылыс-{n}»"));
+    }
+    if let Some(rows) = d["rows"].as_array_mut().filter(|_| case != "a1") {
+        for r in rows {
+            let name = r["organisation"]["name"].as_str().unwrap().to_owned();
+            r["organisation"]["name"] = json!(format!("{name}/{n}"));
+        }
+    }
+    (d, format!("documents/bench-{n}"))
+}
+
+/// Renders `count` documents of a case after one warm-up, and nothing else: no keys, no
+/// timing. Run under `valgrind --tool=callgrind` with two counts, the difference of the
+/// instruction totals over the difference of the counts is the instructions per
+/// document, repeatable on a busy machine (benches/compare.py --instructions).
+fn render_only(case: &str, count: usize) {
+    let renderer = Renderer::new(None, None).unwrap();
+    let (template, data) = model(case);
+    let meta = meta();
+    for n in 0..=count {
+        let (d, qr) = varied(case, &data, n);
+        renderer.render(template, &d, &qr, &meta).unwrap();
+    }
+}
+
 /// One case in this process: timings and this process's peak memory.
 fn run_case(case: &str, runs: usize) -> Value {
     let runs = if case == "a2-10000" {
@@ -133,31 +174,10 @@ fn run_case(case: &str, runs: usize) -> Value {
     let pdf = renderer
         .render(template, &data, "documents/bench", &meta)
         .unwrap();
-    // Every document differs from the last as the service's do within a season: another
-    // employer (Appendix 1) or region's list (every row of Appendix 2), head, document
-    // identifier, signing time and QR code; the template and the year stay. Typst reuses
-    // the layout of what did not change (the form's fixed text), as it does in service.
     let mut n = 0;
     let mut next = || {
         n += 1;
-        let mut d = data.clone();
-        d["head_full_name"] = json!(format!("Сейтқали Әлихан Нұрланұлы {n}"));
-        d["signature"]["document_id"] = json!(format!("documents/bench-{n}"));
-        d["signature"]["signing_time"] = json!(format!(
-            "15.09.2026 10:{:02}:{:02} (UTC+5)",
-            n / 60 % 60,
-            n % 60
-        ));
-        if let Some(name) = d.pointer_mut("/employer/name") {
-            *name = json!(format!("ТОО «Ақжол Құрылыс-{n}»"));
-        }
-        if let Some(rows) = d["rows"].as_array_mut().filter(|_| case != "a1") {
-            for r in rows {
-                let name = r["organisation"]["name"].as_str().unwrap().to_owned();
-                r["organisation"]["name"] = json!(format!("{name}/{n}"));
-            }
-        }
-        (d, format!("documents/bench-{n}"))
+        varied(case, &data, n)
     };
     let (render_p50, render_p99) = time(runs, || {
         let (d, qr) = next();
@@ -228,7 +248,11 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(30);
     if let Some(i) = args.iter().position(|a| a == "--case") {
-        println!("{}", run_case(&args[i + 1], runs));
+        if let Some(j) = args.iter().position(|a| a == "--renders") {
+            render_only(&args[i + 1], args[j + 1].parse().unwrap());
+        } else {
+            println!("{}", run_case(&args[i + 1], runs));
+        }
         return;
     }
     let as_json = args.iter().any(|a| a == "--json");
