@@ -99,10 +99,10 @@ def instructions(a, tmp, typst):
     """Instructions per document: Kvota in service, as a process, and the typst CLI."""
     out = {}
     for case, (few, many) in INSTRUCTION_CASES.items():
-        template, data = model(case)
+        template, _ = model(case)
         bench = [a.render_bench, "--bench", "--case", case, "--renders"]
         per_doc = (callgrind(bench + [str(many)]) - callgrind(bench + [str(few)])) / (many - few)
-        (tmp / f"{case}.json").write_text(json.dumps(data, ensure_ascii=False))
+        # The data file of the case, as main() wrote it for the `kvota render` runs.
         process = callgrind([a.kvota, "render", "--template", template, "--data",
                              str(tmp / f"{case}.json"), "--out", str(tmp / f"{case}-cg.pdf")],
                             env={"RUST_LOG": "off"})
