@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
         "application.proto",
         "audit.proto",
+        "body.proto",
         "calendar.proto",
         "document.proto",
         "quota.proto",

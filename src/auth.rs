@@ -90,6 +90,8 @@ pub struct Caller {
     pub bin: Option<String>,
     /// KATO code of the region, for REGIONAL_BODY and COMMISSION.
     pub region: Option<String>,
+    /// The certificate's organisation (O), if any.
+    pub organisation: Option<String>,
     /// The certificate subject, for logs and the audit trail.
     pub subject: String,
 }
@@ -101,6 +103,7 @@ impl Caller {
             iin: None,
             bin: None,
             region: None,
+            organisation: None,
             subject: String::new(),
         }
     }
@@ -133,6 +136,17 @@ impl Caller {
     }
 
     /// The caller of a request; PUBLIC when the layer did not run (never in the service).
+    /// The caller's organisation as a document names it: "{O} (БИН …)", or the BIN
+    /// alone when the certificate names no organisation.
+    pub fn organisation_label(&self) -> String {
+        match (self.organisation.as_deref(), self.bin.as_deref()) {
+            (Some(o), Some(b)) => format!("{o} (БИН {b})"),
+            (Some(o), None) => o.to_owned(),
+            (None, Some(b)) => format!("БИН {b}"),
+            (None, None) => self.identity(),
+        }
+    }
+
     pub fn of<T>(req: &tonic::Request<T>) -> Caller {
         req.extensions()
             .get::<Caller>()
@@ -248,6 +262,11 @@ pub const TABLE: &[(&str, &[Role])] = &[
     // Reference data.
     ("kvota.v1.RegionService/ListRegions", ALL),
     ("kvota.v1.RegionService/GetRegion", ALL),
+    // The state bodies' profiles: read by anyone, edited by the ministry (any) and a
+    // regional body (its own region's, checked in the handler).
+    ("kvota.v1.BodyService/GetBody", ALL),
+    ("kvota.v1.BodyService/ListBodies", ALL),
+    ("kvota.v1.BodyService/UpdateBody", &[RegionalBody, Ministry]),
     ("kvota.v1.CalendarService/AddWorkingDays", ALL),
     ("kvota.v1.CalendarService/ListNonWorkingDays", ALL),
     ("kvota.v1.CalendarService/GetDeadlines", ALL),
@@ -284,7 +303,11 @@ pub const TABLE: &[(&str, &[Role])] = &[
     ("kvota.v1.RegionalService/ListTreatyCountries", ALL),
     ("kvota.v1.RegionalService/FileWithMinistry", &[RegionalBody]),
     ("kvota.v1.CentralBodyService/SubmitProposal", &[CentralBody]),
-    ("kvota.v1.CentralBodyService/AgreeProposal", &[RegionalBody]),
+    // p. 13: the region's body records its agreement (the ministry may too).
+    (
+        "kvota.v1.CentralBodyService/AgreeProposal",
+        &[RegionalBody, Ministry],
+    ),
     (
         "kvota.v1.CentralBodyService/ListProposals",
         &[CentralBody, RegionalBody, Ministry],
@@ -371,6 +394,7 @@ pub struct PeerIdentity {
 pub struct CertIdentity {
     pub iin: Option<String>,
     pub bin: Option<String>,
+    pub organisation: Option<String>,
     pub subject: String,
 }
 
@@ -422,6 +446,7 @@ impl Resolver {
                 iin: cert.iin.clone(),
                 bin: cert.bin.clone(),
                 region: p.region,
+                organisation: cert.organisation.clone(),
                 subject: cert.subject.clone(),
             },
             None if cert.bin.is_some() || cert.iin.is_some() => Caller {
@@ -429,6 +454,7 @@ impl Resolver {
                 iin: cert.iin.clone(),
                 bin: cert.bin.clone(),
                 region: None,
+                organisation: cert.organisation.clone(),
                 subject: cert.subject.clone(),
             },
             None => {

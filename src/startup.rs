@@ -10,8 +10,10 @@ use tokio::net::TcpListener;
 use tonic::transport::Server;
 
 use crate::api::audit::Audit;
+use crate::api::bodies::Bodies;
 use crate::api::calendar::CalendarApi;
 use crate::api::pb::audit_service_server::AuditServiceServer;
+use crate::api::pb::body_service_server::BodyServiceServer;
 use crate::api::pb::calendar_service_server::CalendarServiceServer;
 use crate::api::pb::central_body_service_server::CentralBodyServiceServer;
 use crate::api::pb::document_service_server::DocumentServiceServer;
@@ -225,6 +227,7 @@ impl Application {
         health.set_serving::<QuotaServiceServer<QuotaApi>>().await;
         health.set_serving::<SigningServiceServer<Signing>>().await;
         health.set_serving::<AuditServiceServer<Audit>>().await;
+        health.set_serving::<BodyServiceServer<Bodies>>().await;
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -254,6 +257,7 @@ impl Application {
             .add_service(RegionalServiceServer::new(Regional(s.clone())))
             .add_service(CentralBodyServiceServer::new(CentralBodies(s.clone())))
             .add_service(AuditServiceServer::new(Audit(s.clone())))
+            .add_service(BodyServiceServer::new(Bodies(s.clone())))
             .add_service(RegionServiceServer::new(Regions(s)))
             .serve_with_incoming_shutdown(
                 crate::tls::incoming(self.listener, self.accept),

@@ -77,6 +77,7 @@ pub fn identity_of(cert: &X509) -> CertIdentity {
     CertIdentity {
         iin: s.iin(),
         bin: s.bin(),
+        organisation: s.organization.clone(),
         subject: s.to_string(),
     }
 }

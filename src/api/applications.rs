@@ -301,7 +301,9 @@ impl EmployerApplicationService for Applications {
         let app = self.0.store.check_submittable(id, &req.etag).await?;
         caller.require_employer("name", &app.employer_bin)?;
         check_deadline(&app, now)?;
-        let region = self.0.store.get_region(&app.region_code).await?;
+        let mut region = self.0.store.get_region(&app.region_code).await?;
+        // The application is addressed to the region's body by its legal name (its profile).
+        region.body_name_ru = self.0.store.get_body(&app.region_code).await?.legal_name_ru;
         let sealer = self.0.sealer.clone();
         let stored_etag = app.etag.clone();
         let started = std::time::Instant::now();

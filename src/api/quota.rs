@@ -19,7 +19,6 @@ use crate::store::quota::{CellRow, MoveRow, NewVersion, Part, QuotaRow, QuotaSta
 pub struct QuotaApi(pub AppState);
 
 const CATEGORIES: [&str; 5] = ["1", "2", "3", "4", "seasonal"];
-const MINISTRY: &str = "Министерство труда и социальной защиты населения Республики Казахстан";
 
 fn part_from_pb(v: i32) -> Option<Part> {
     match pb::QuotaPart::try_from(v).ok()? {
@@ -280,6 +279,8 @@ impl QuotaApi {
         moves: Vec<MoveRow>,
         version: u32,
     ) -> Result<pb::PublishedDecision, Status> {
+        // The decision ends with the minister's position and name (the ministry's profile).
+        let minister = super::bodies::issuing_body(&self.0, crate::store::bodies::MINISTRY).await?;
         let now = self.0.now();
         // p. 19's three working days bind the first publication; p. 21 sets no deadline
         // for redistributions.
@@ -380,7 +381,7 @@ impl QuotaApi {
         let id = uuid::Uuid::new_v4().to_string();
         let name = format!("documents/{id}");
         let data = json!({
-            "body": MINISTRY,
+            "body": minister.legal_name_ru,
             "kind_ru": "ПРИКАЗ",
             "number": q.number,
             "date": establish,
@@ -402,6 +403,8 @@ impl QuotaApi {
                        "immigrants": immigrants_total + reserve(Part::Immigrants)},
             "redistributions": redistributions,
             "signature": serde_json::to_value(self.0.sealer.visible_signature(&name, now)).expect("serialisable"),
+            "head_position": minister.head_position_ru,
+            "head_full_name": minister.head_full_name,
         });
         let title = format!("Решение о квоте на {years_text}, редакция {version}");
         let sealer = self.0.sealer.clone();

@@ -560,6 +560,7 @@ impl RegionalService for Regional {
                 ),
             ));
         }
+        let body = super::bodies::issuing_body(&self.0, region).await?;
         let members = self.0.store.commission_members(region, year).await?;
         let region_row = self.0.store.get_region(region).await?;
         let mut rows = Vec::new();
@@ -619,6 +620,7 @@ impl RegionalService for Regional {
                 |name| {
                     json!({
                         "quota_year": year,
+                        "issuer": body.legal_name_ru,
                         "protocol_number": number,
                         "commission_title": format!(
                             "заседания Комиссии по формированию квоты на привлечение иностранной рабочей силы {}",
@@ -670,7 +672,7 @@ impl RegionalService for Regional {
                 format!("the employer was already notified: documents/{doc}"),
             ));
         }
-        let region = self.0.store.get_region(&app.region_code).await?;
+        let body = super::bodies::issuing_body(&self.0, &app.region_code).await?;
         let now = self.0.now();
         // p. 11: within five working days of the decision; a late notice is still issued.
         let late = today(now) > d.notice_due_date;
@@ -701,7 +703,8 @@ impl RegionalService for Regional {
                 |name| {
                     json!({
                         "quota_year": app.quota_year,
-                        "sender": region.body_name_ru,
+                        "sender": body.legal_name_ru,
+                        "sender_address": body.address_ru,
                         "date": date_ru(today(now)),
                         "outgoing_number": format!("{}-{}", d.decision.protocol_number, &app.id[..8]),
                         "employer": {"name": app.employer_name, "legal_address": app.employer_address,
@@ -712,8 +715,8 @@ impl RegionalService for Regional {
                         "outcome_ru": d.decision.outcome.text_ru(),
                         "lines": lines,
                         "grounds": d.decision.grounds.iter().map(|g| g.text_ru()).collect::<Vec<_>>(),
-                        "head_position": format!("Руководитель {}", region.body_name_ru),
-                        "head_full_name": "",
+                        "head_position": body.head_position_ru,
+                        "head_full_name": body.head_full_name,
                         "signature": self.sealer_json(name, now),
                     })
                 },
@@ -891,12 +894,42 @@ impl RegionalService for Regional {
                 ),
             ));
         }
-        let assessment = self
-            .0
+        // p. 12: the filing reports the Commission's decision on every application; one
+        // without a decision would silently drop out of Appendix 2, its employer never told.
+        let undecided = self.0.store.undecided_applications(&region, y).await?;
+        if !undecided.is_empty() {
+            let names: Vec<String> = undecided
+                .iter()
+                .map(|id| format!("applications/{id}"))
+                .collect();
+            let mut details = tonic_types::ErrorDetails::new();
+            details.set_error_info(
+                "UNDECIDED_APPLICATIONS",
+                error::ERROR_DOMAIN,
+                std::collections::HashMap::from([("applications".to_string(), names.join(","))]),
+            );
+            for n in &names {
+                details.add_precondition_failure_violation(
+                    "UNDECIDED",
+                    n.clone(),
+                    "submitted, with no decision of the Commission (p. 8–10)",
+                );
+            }
+            return Err(<Status as tonic_types::StatusExt>::with_error_details(
+                Code::FailedPrecondition,
+                format!(
+                    "region {region} cannot file for {y}: the Commission has not decided on {} submitted application(s) (p. 12): {}",
+                    names.len(),
+                    names.join(", ")
+                ),
+                details,
+            ));
+        }
+        self.0
             .store
             .get_assessment(&region, y)
             .await?
-            .ok_or_else(|| missing("the assessment of p. 7 (column 9 of Appendix 2) is not set"))?;
+            .ok_or_else(|| missing("the assessment of p. 7 is not set"))?;
         let need = self
             .0
             .store
@@ -906,7 +939,12 @@ impl RegionalService for Regional {
                 missing("the labour-immigrant need of p. 14–16 (Appendix 3) is not set")
             })?;
         let countries = self.0.store.origin_quota(&region, y).await?;
-        let region_row = self.0.store.get_region(&region).await?;
+        let body = super::bodies::issuing_body(&self.0, &region).await?;
+        let ministry = self
+            .0
+            .store
+            .get_body(crate::store::bodies::MINISTRY)
+            .await?;
         let now = self.0.now();
         let late = late(now, year, Step::RegionalFiling);
 
@@ -952,13 +990,21 @@ impl RegionalService for Regional {
                 "current_count": current,
                 "lines": lines,
                 "totals": {"1": per[0], "2": per[1], "3": per[2], "4": per[3], "seasonal": per[4]},
-                "justification": assessment.justification,
+                // p. 7 / column 9: each organisation's own justification, with the
+                // Commission's decision on it.
+                "justification": format!(
+                    "{}\nРешение Комиссии: {} (протокол № {} от {}).",
+                    app.justification.trim(),
+                    d.decision.outcome.text_ru(),
+                    d.decision.protocol_number,
+                    date_ru(d.decision.decided_on),
+                ),
             }));
         }
-        let head_position = format!("Руководитель {}", region_row.body_name_ru);
+        let (head_position, head_full_name) = (&body.head_position_ru, &body.head_full_name);
         let subject = format!("regions/{region}/quotaYears/{y}");
-        let addressee = "Министерство труда и социальной защиты населения Республики Казахстан";
-        let sender = region_row.body_name_ru.clone();
+        let addressee = &ministry.legal_name_ru;
+        let sender = &body.legal_name_ru;
         let app2 = self
             .seal(
                 "appendix2.typ",
@@ -967,7 +1013,7 @@ impl RegionalService for Regional {
                         "quota_year": y, "addressee": addressee, "sender": sender, "rows": rows,
                         "totals": {"current_count": totals[0], "1": totals[1], "2": totals[2], "3": totals[3],
                                    "4": totals[4], "seasonal": totals[5]},
-                        "head_position": head_position, "head_full_name": "",
+                        "head_position": head_position, "head_full_name": head_full_name,
                         "signature": self.sealer_json(name, now),
                     })
                 },
@@ -985,7 +1031,7 @@ impl RegionalService for Regional {
                         "quota_year": y, "addressee": addressee, "sender": sender,
                         "current_count": need.current_count, "need": need.need,
                         "justification": need.justification,
-                        "head_position": head_position, "head_full_name": "",
+                        "head_position": head_position, "head_full_name": head_full_name,
                         "signature": self.sealer_json(name, now),
                     })
                 },
@@ -1021,7 +1067,7 @@ impl RegionalService for Regional {
                         "countries": countries_json,
                         "totals": {"total": ctotals[0], "1": ctotals[1], "2": ctotals[2], "3": ctotals[3],
                                    "4": ctotals[4], "seasonal": ctotals[5]},
-                        "head_position": head_position, "head_full_name": "",
+                        "head_position": head_position, "head_full_name": head_full_name,
                         "signature": self.sealer_json(name, now),
                     })
                 },
@@ -1078,9 +1124,28 @@ impl CentralBodyService for CentralBodies {
         &self,
         request: Request<pb::SubmitProposalRequest>,
     ) -> Result<Response<pb::Proposal>, Status> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
+        // p. 13: the proposal is counted once the region agrees, and only the region's body
+        // (or the ministry) records that agreement, with AgreeProposal.
+        if r.agreed_by_region && caller.role != crate::auth::Role::Developer {
+            return Err(error::status_with(
+                Code::PermissionDenied,
+                "AGREEMENT_NOT_PERMITTED",
+                "agreed_by_region: only the region's local executive body (or the ministry) records its agreement, with AgreeProposal (p. 13)",
+                std::collections::HashMap::from([(
+                    "field".to_string(),
+                    "agreed_by_region".to_string(),
+                )]),
+            ));
+        }
         let mut v = Violations::new();
-        let body = v.text("body", &r.body, "the central body's name", 500);
+        // The proposing body is the caller's organisation, from its certificate; only the
+        // development transport, which has no certificate, names it in the request.
+        let body = match caller.role {
+            crate::auth::Role::Developer => v.text("body", &r.body, "the central body's name", 500),
+            _ => Some(caller.organisation_label()),
+        };
         let ry = self.0.region_year(&r.region_code, r.quota_year, &mut v);
         let justification = v.text("justification", &r.justification, "justification", MAX_TEXT);
         let mut lines = Vec::new();

@@ -110,19 +110,12 @@ impl Signing {
         }
         // The state bodies' documents: the region's body (Appendices 2–4, protocols,
         // notices) or the ministry (the decision), by the BIN configured for it.
-        let (party, expected) = match doc.kind.as_str() {
-            "QUOTA_DECISION" => ("MINISTRY", self.0.parties.ministry_bin.clone()),
+        let (party, body_id) = match doc.kind.as_str() {
+            "QUOTA_DECISION" => ("MINISTRY", crate::store::bodies::MINISTRY.to_owned()),
             "EMPLOYER_NOTICE" => {
                 let app_id = doc.subject.trim_start_matches("applications/");
                 let app = self.0.store.get_application(app_id).await?;
-                (
-                    "REGIONAL_BODY",
-                    self.0
-                        .parties
-                        .regional_body_bins
-                        .get(&app.region_code)
-                        .cloned(),
-                )
+                ("REGIONAL_BODY", app.region_code)
             }
             _ => {
                 let region = doc
@@ -130,18 +123,28 @@ impl Signing {
                     .strip_prefix("regions/")
                     .and_then(|r| r.split('/').next())
                     .unwrap_or_default();
-                (
-                    "REGIONAL_BODY",
-                    self.0.parties.regional_body_bins.get(region).cloned(),
-                )
+                ("REGIONAL_BODY", region.to_owned())
             }
         };
+        // The body's profile names its BIN; the configuration is the default.
+        let stored = match self.0.store.get_body(&body_id).await {
+            Ok(b) => Some(b.bin).filter(|b| !b.is_empty()),
+            Err(crate::store::StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let expected = stored.or_else(|| {
+            if body_id == crate::store::bodies::MINISTRY {
+                self.0.parties.ministry_bin.clone()
+            } else {
+                self.0.parties.regional_body_bins.get(&body_id).cloned()
+            }
+        });
         let Some(expected) = expected else {
             return Err(error::status(
                 Code::FailedPrecondition,
                 "PARTY_NOT_REGISTERED",
                 format!(
-                    "no BIN is configured for the body that signs {} documents ({}): set signing.ministry_bin or signing.regional_body_bins",
+                    "no BIN is known for the body that signs {} documents ({}): set it with BodyService.UpdateBody (or signing.ministry_bin / signing.regional_body_bins)",
                     doc.kind, doc.subject
                 ),
             ));

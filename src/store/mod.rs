@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod bodies;
 pub mod calendar;
 pub mod documents;
 pub mod principals;

@@ -533,6 +533,22 @@ impl Store {
     }
 
     /// Decisions on the region's applications for the year, in application order.
+    /// Submitted applications of a region and year that the Commission has not decided
+    /// on (p. 12: the filing covers every application), oldest first.
+    pub async fn undecided_applications(&self, region: &str, year: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT a.id FROM applications a
+             LEFT JOIN commission_decisions d ON d.application_id = a.id
+             WHERE a.region_code = ? AND a.quota_year = ? AND a.state = 'SUBMITTED'
+               AND d.application_id IS NULL
+             ORDER BY a.submit_time, a.id",
+        )
+        .bind(region)
+        .bind(year)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     pub async fn region_decisions(&self, region: &str, year: i64) -> Result<Vec<DecisionRow>> {
         let mut conn = self.pool().acquire().await?;
         let ids: Vec<String> = sqlx::query_scalar(
@@ -822,8 +838,9 @@ impl Store {
     }
 
     pub async fn submit_proposal(&self, p: &ProposalRow) -> Result<ProposalRow> {
+        // p. 13: a central body's proposal is accepted even after the region filed (the
+        // ministry counts it when it forms the quota); after 1 November it is flagged late.
         let mut tx = self.write_tx().await?;
-        ensure_open(&mut tx, &p.region_code, p.quota_year).await?;
         sqlx::query(
             "INSERT INTO central_proposals (id, seq, body, region_code, quota_year, justification,
                  agreed_by_region, submit_time, agree_time, late)
@@ -870,7 +887,6 @@ impl Store {
     pub async fn agree_proposal(&self, id: &str, now: DateTime<Utc>) -> Result<ProposalRow> {
         let mut tx = self.write_tx().await?;
         let p = fetch_proposal(&mut tx, id).await?;
-        ensure_open(&mut tx, &p.region_code, p.quota_year).await?;
         if p.agreed_by_region {
             return Err(StoreError::FailedPrecondition(format!(
                 "proposals/{id} is already agreed with the region"

@@ -34,10 +34,24 @@ fn client_cert(
     iin: Option<&str>,
     bin: Option<&str>,
 ) -> (Vec<u8>, Vec<u8>) {
+    client_cert_of(ca, cn, None, iin, bin)
+}
+
+/// [`client_cert`] with the organisation's name (O) too.
+fn client_cert_of(
+    ca: &(PKey<Private>, X509),
+    cn: &str,
+    organisation: Option<&str>,
+    iin: Option<&str>,
+    bin: Option<&str>,
+) -> (Vec<u8>, Vec<u8>) {
     let key = kvota::sign::keys::generate_key(KeyAlg::EcP256).unwrap();
     let mut name = X509NameBuilder::new().unwrap();
     name.append_entry_by_text("C", "KZ").unwrap();
     name.append_entry_by_text("CN", cn).unwrap();
+    if let Some(o) = organisation {
+        name.append_entry_by_text("O", o).unwrap();
+    }
     if let Some(i) = iin {
         name.append_entry_by_text("serialNumber", &format!("IIN{i}"))
             .unwrap();
@@ -169,6 +183,7 @@ async fn call(channel: Channel, method: &str) -> Result<(), Status> {
 const EMPLOYER_BIN: &str = "040140001236";
 const REGION: &str = "110000000";
 const OTHER_REGION: &str = "750000000";
+const CENTRAL_BODY_NAME: &str = "Министерство сельского хозяйства Республики Казахстан";
 
 struct People {
     employer: (Vec<u8>, Vec<u8>),
@@ -211,7 +226,13 @@ async fn setup() -> (Secured, People, tempfile::TempDir) {
         regional: client_cert(&ca, "AKIMAT", Some(&reg_iin), Some(&akimat)),
         other_regional: client_cert(&ca, "AKIMAT2", Some(&reg2_iin), Some(&akimat)),
         commission: client_cert(&ca, "COMMISSION", Some(&com_iin), Some(&akimat)),
-        central: client_cert(&ca, "CENTRAL", Some(&id("81010130045")), Some(&central)),
+        central: client_cert_of(
+            &ca,
+            "CENTRAL",
+            Some(CENTRAL_BODY_NAME),
+            Some(&id("81010130045")),
+            Some(&central),
+        ),
         ministry: client_cert(&ca, "MINISTRY", Some(&id("82010130056")), Some(&ministry)),
     };
     for args in [
@@ -394,7 +415,45 @@ async fn each_party_sees_only_its_own_applications_documents_and_region() {
         "{err:?}"
     );
 
-    // A central body's proposal for the region is agreed by that region's body only.
+    // A central body's proposal for the region is agreed by that region's body only
+    // (p. 13): the central body cannot record the agreement itself.
+    let proposal_of = |agreed_by_region| pb::SubmitProposalRequest {
+        body: "Министерство финансов Республики Казахстан".into(),
+        region_code: REGION.into(),
+        quota_year: 2027,
+        lines: vec![pb::ProposalLine {
+            occupation_code: "6111".into(),
+            occupation_name: "Агроном".into(),
+            category: pb::WorkerCategory::Third as i32,
+            count: 15,
+        }],
+        justification: "Программа развития АПК".into(),
+        agreed_by_region,
+    };
+    let err = pb::central_body_service_client::CentralBodyServiceClient::new(
+        s.channel(Some(&p.central)).await,
+    )
+    .submit_proposal(proposal_of(true))
+    .await
+    .unwrap_err();
+    assert_eq!(
+        (err.code(), reason(&err).as_str()),
+        (Code::PermissionDenied, "AGREEMENT_NOT_PERMITTED"),
+        "{err:?}"
+    );
+    // The proposing body is the certificate's organisation, not the request's text.
+    let second = pb::central_body_service_client::CentralBodyServiceClient::new(
+        s.channel(Some(&p.central)).await,
+    )
+    .submit_proposal(proposal_of(false))
+    .await
+    .unwrap()
+    .into_inner();
+    assert!(
+        second.body.starts_with(CENTRAL_BODY_NAME) && second.body.contains("БИН"),
+        "{second:?}"
+    );
+    assert!(!second.agreed_by_region);
     let proposal = pb::central_body_service_client::CentralBodyServiceClient::new(
         s.channel(Some(&p.central)).await,
     )
@@ -432,6 +491,17 @@ async fn each_party_sees_only_its_own_applications_documents_and_region() {
         .unwrap()
         .into_inner();
     assert!(agreed.agreed_by_region);
+    let err = central_bodies(s.channel(Some(&p.central)).await)
+        .agree_proposal(agree(second.name.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let by_ministry = central_bodies(s.channel(Some(&p.ministry)).await)
+        .agree_proposal(agree(second.name.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(by_ministry.agreed_by_region);
 
     // Appendix 1 downloads for its employer, not for another or the public.
     let docs = |ch: Channel| pb::document_service_client::DocumentServiceClient::new(ch);
@@ -627,4 +697,53 @@ async fn a_certificate_from_an_unknown_ca_is_refused_and_plaintext_callers_are_p
         .unwrap_err();
     assert_eq!(e.code(), Code::Unauthenticated);
     plain.stop().await;
+}
+
+#[tokio::test]
+async fn a_regional_body_edits_its_own_profile_and_the_ministry_any() {
+    use kvota::api::pb::body_service_client::BodyServiceClient;
+    let (s, p, _pki) = setup().await;
+    let update = |name: String, etag: String| pb::UpdateBodyRequest {
+        body: Some(pb::Body {
+            name,
+            etag,
+            head_position_ru: "Руководитель управления".into(),
+            head_full_name: "Қасымов Әлібек Нұрланұлы".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["head_position_ru".into(), "head_full_name".into()],
+        }),
+    };
+    let own = format!("bodies/{REGION}");
+    let other = format!("bodies/{OTHER_REGION}");
+    let mut regional = BodyServiceClient::new(s.channel(Some(&p.regional)).await);
+    let done = regional
+        .update_body(update(own.clone(), String::new()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(done.profile_complete);
+    for name in [other.clone(), "bodies/ministry".to_string()] {
+        let err = regional
+            .update_body(update(name.clone(), String::new()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied, "{name}: {err:?}");
+    }
+    // Anyone reads them, without a certificate too.
+    let public = BodyServiceClient::new(s.channel(None).await)
+        .get_body(pb::GetBodyRequest { name: own.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(public.head_full_name, "Қасымов Әлібек Нұрланұлы");
+    let mut ministry = BodyServiceClient::new(s.channel(Some(&p.ministry)).await);
+    for name in [other, "bodies/ministry".to_string()] {
+        ministry
+            .update_body(update(name, String::new()))
+            .await
+            .unwrap();
+    }
+    s.stop().await;
 }

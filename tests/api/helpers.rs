@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use kvota::api::pb;
+use kvota::api::pb::body_service_client::BodyServiceClient;
 use kvota::api::pb::calendar_service_client::CalendarServiceClient;
 use kvota::api::pb::central_body_service_client::CentralBodyServiceClient;
 use kvota::api::pb::document_service_client::DocumentServiceClient;
@@ -39,8 +40,15 @@ impl TestApp {
         Self::spawn_at(BEFORE_DEADLINE).await
     }
 
-    /// Spawns the service with its clock fixed at `clock`.
+    /// Spawns the service with its clock fixed at `clock`, the bodies' profiles set.
     pub async fn spawn_at(clock: &str) -> Self {
+        let app = Self::spawn_unprofiled_at(clock).await;
+        app.fill_body_profiles().await;
+        app
+    }
+
+    /// A fresh service as the first start leaves it: the bodies' profiles have no heads.
+    pub async fn spawn_unprofiled_at(clock: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let pki = test_pki(&dir.path().join("pki"));
         let mut config = Config {
@@ -103,6 +111,51 @@ impl TestApp {
 
     pub fn regions(&self) -> RegionServiceClient<Channel> {
         RegionServiceClient::new(self.channel.clone())
+    }
+
+    pub fn bodies(&self) -> BodyServiceClient<Channel> {
+        BodyServiceClient::new(self.channel.clone())
+    }
+
+    /// Sets every body's profile as the bodies do before a season: the region's
+    /// employment department with its head, and the minister.
+    pub async fn fill_body_profiles(&self) {
+        let mut client = self.bodies();
+        let bodies = client
+            .list_bodies(pb::ListBodiesRequest {})
+            .await
+            .expect("ListBodies")
+            .into_inner()
+            .bodies;
+        for b in bodies {
+            let filled = if b.name == "bodies/ministry" {
+                pb::Body {
+                    head_position_ru:
+                        "Министр труда и социальной защиты населения Республики Казахстан".into(),
+                    head_full_name: "Ахметжанов Нұрлан Серікұлы".into(),
+                    address_ru: "010000, г. Астана, ул. Мәңгілік Ел, 8".into(),
+                    ..b
+                }
+            } else {
+                pb::Body {
+                    legal_name_ru: b.legal_name_ru.replace(
+                        "Местный исполнительный орган ",
+                        "Управление занятости и социальных программ ",
+                    ),
+                    head_position_ru: "Руководитель управления".into(),
+                    head_full_name: "Қасымов Әлібек Нұрланұлы".into(),
+                    address_ru: format!("{}, ул. Абая, 89", b.address_ru),
+                    ..b
+                }
+            };
+            client
+                .update_body(pb::UpdateBodyRequest {
+                    body: Some(filled),
+                    update_mask: None,
+                })
+                .await
+                .expect("UpdateBody");
+        }
     }
 
     /// Stops this server and starts another on the same database and PKI with its clock
@@ -331,4 +384,44 @@ impl ServedBinary {
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
+}
+
+/// Empties a body's head's name (as a body that has not set its profile yet); returns
+/// the profile as it was, for [`restore_head`].
+pub async fn clear_head(app: &TestApp, name: &str) -> pb::Body {
+    let mut client = app.bodies();
+    let body = client
+        .get_body(pb::GetBodyRequest { name: name.into() })
+        .await
+        .unwrap()
+        .into_inner();
+    let cleared = client
+        .update_body(pb::UpdateBodyRequest {
+            body: Some(pb::Body {
+                head_full_name: String::new(),
+                ..body.clone()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["head_full_name".into()],
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!cleared.profile_complete);
+    pb::Body {
+        etag: cleared.etag,
+        ..body
+    }
+}
+
+/// Sets a body's profile back to `body` (whose etag is current).
+pub async fn restore_head(app: &TestApp, body: pb::Body) {
+    app.bodies()
+        .update_body(pb::UpdateBodyRequest {
+            body: Some(body),
+            update_mask: None,
+        })
+        .await
+        .unwrap();
 }

@@ -2,6 +2,7 @@
 
 mod access;
 mod applications;
+mod bodies;
 mod calendar;
 mod durability;
 mod helpers;

@@ -153,6 +153,7 @@ async fn app_with_national_ca() -> (TestApp, NationalCa) {
     config.signing.cert_file = Some(pki.seal_cert_pem.clone());
     config.signing.trust_anchors = vec![pki.root_pem.clone(), ca.pem.clone()];
     let app = TestApp::spawn_with(dir, config, pki.root_pem).await;
+    app.fill_body_profiles().await;
     (app, ca)
 }
 

@@ -417,6 +417,18 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
     );
 
     let app = app.restart_at("2026-12-28T09:00:00+05:00").await;
+    // No decision with a blank minister's line: the ministry's profile names its head.
+    let minister = clear_head(&app, "bodies/ministry").await;
+    let err = quota(&app)
+        .publish_decision(pb::PublishDecisionRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert_eq!(reason(&err), "BODY_PROFILE_INCOMPLETE");
+    assert!(err.message().contains("bodies/ministry"), "{err:?}");
+    restore_head(&app, minister).await;
     let v1 = quota(&app)
         .publish_decision(pb::PublishDecisionRequest {
             name: q.name.clone(),
@@ -440,6 +452,9 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         "Резерв уполномоченного органа",
         "область Ұлытау",
         "методом наибольших остатков",
+        // The minister's line ends the decision; the sender is the ministry's profile.
+        "Министр труда и социальной защиты населения Республики Казахстан Ахметжанов Нұрлан Серікұлы",
+        "Электронная печать:",
     ] {
         assert!(text1.contains(phrase), "{phrase:?} missing from:\n{text1}");
     }

@@ -38,7 +38,7 @@ fn employer_application(i: usize) -> pb::Application {
     a
 }
 
-fn members() -> Vec<pb::CommissionMember> {
+pub(crate) fn members() -> Vec<pb::CommissionMember> {
     use pb::CommissionMemberKind as K;
     let m = |name: &str, pos: &str, org: &str, kind: K, role: &str| pb::CommissionMember {
         full_name: name.into(),
@@ -409,8 +409,15 @@ async fn a_regions_season_from_applications_to_the_filing() {
             "Уведомление о результатах рассмотрения заявки на привлечение иностранной рабочей силы на 2027 год",
             "одобрить частично",
             "наличие возможности удовлетворения потребности в рабочей силе за счет трудовых ресурсов",
+            // The body's profile: sender, address, and its head's position and name.
+            "Управление занятости и социальных программ Акмолинской области сообщает",
+            "г. Кокшетау, ул. Абая, 89",
+            "Руководитель управления",
+            "Қасымов Әлібек Нұрланұлы",
+            "Электронная печать:",
         ],
     );
+    assert!(!text.contains("Руководитель Местный"), "{text}");
     let docs = app
         .documents()
         .list_documents(pb::ListDocumentsRequest {
@@ -440,7 +447,7 @@ async fn a_regions_season_from_applications_to_the_filing() {
     assert_has(
         &text,
         &[
-            "ПРОТОКОЛ № 7",
+            "Управление занятости и социальных программ Акмолинской области ПРОТОКОЛ № 7",
             "Жұмабаев Ерлан",
             "(по согласованию)",
             "неустраненных нарушений трудового законодательства Республики Казахстан",
@@ -466,8 +473,10 @@ async fn a_regions_season_from_applications_to_the_filing() {
             "В Министерство труда и социальной защиты населения Республики Казахстан",
             "Заявка на привлечение иностранной рабочей силы на 2027 год",
             "ТОО «Құрылыс-0»",
-            "Местный исполнительный орган Акмолинской области",
+            "Управление занятости и социальных программ Акмолинской области",
             "(полное наименование местного исполнительного органа)",
+            "Руководитель управления",
+            "Қасымов Әлібек Нұрланұлы",
             "Потребность в иностранной рабочей силе по категориям иностранных работников на 2027 год",
             "Организация (полное наименование, юридический адрес)",
             "Количество привлекаемой иностранной рабочей силы в текущем году (единиц)",
@@ -475,7 +484,9 @@ async fn a_regions_season_from_applications_to_the_filing() {
             "1-я категория (в разрезе профессий и специальностей)",
             "4-я категория (в разрезе профессий и специальностей)",
             "Сезонные иностранные работники",
-            "Потребность обоснована дефицитом инженеров-строителей",
+            // Column 9: the organisation's own justification and the decision on it.
+            "по договору № 14-ҚҰ/2026",
+            "Решение Комиссии: одобрить частично",
         ],
     );
     // Rejected employers are not in Appendix 2.
@@ -490,6 +501,8 @@ async fn a_regions_season_from_applications_to_the_filing() {
             "Потребность в привлечении трудовых иммигрантов на 2027 год",
             "Обоснование потребности",
             "1 2 3 1200 1450",
+            "Управление занятости и социальных программ Акмолинской области",
+            "Қасымов Әлібек Нұрланұлы",
         ],
     );
     let a4 = verify_everywhere(&app, &filing.appendix4).await;
@@ -503,8 +516,12 @@ async fn a_regions_season_from_applications_to_the_filing() {
             "По категориям иностранных работников на 2027 год",
             "Количество привлекаемой иностранной рабочей силы",
             "Сезонные иностранные работники 1 2 3 4 5 6 7",
+            "Қасымов Әлібек Нұрланұлы",
         ],
     );
+    for text in [&a2, &a3, &a4] {
+        assert!(!text.contains("Руководитель Местный"), "{text}");
+    }
 
     let err = c
         .file_with_ministry(pb::FileWithMinistryRequest {
@@ -1111,5 +1128,109 @@ async fn a_decided_application_cannot_be_withdrawn_and_a_filed_region_takes_no_n
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_filing_with_undecided_applications_is_refused_and_proposals_still_come_after_it() {
+    let app = TestApp::spawn_at("2026-09-20T11:00:00+05:00").await;
+    let mut apps = Vec::new();
+    for i in 0..2 {
+        let a = app.create(employer_application(i)).await;
+        apps.push(app.submit(&a).await.unwrap());
+    }
+    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
+    let mut c = app.regional();
+    c.set_regional_assessment(pb::SetRegionalAssessmentRequest {
+        assessment: Some(assessment()),
+    })
+    .await
+    .unwrap();
+    c.set_labour_immigrant_need(pb::SetLabourImmigrantNeedRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+        current_count: 5,
+        need: 7,
+        justification: "Спрос домохозяйств.".into(),
+    })
+    .await
+    .unwrap();
+    let app = app.restart_at("2026-10-16T10:00:00+05:00").await;
+    let mut c = app.regional();
+    c.set_commission_members(pb::SetCommissionMembersRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+        members: members(),
+    })
+    .await
+    .unwrap();
+    use pb::DecisionOutcome as O;
+    c.record_commission_decision(decision(&apps[0], O::Approved, &[10, 6], &[], "2026-10-15"))
+        .await
+        .unwrap();
+    let file = || pb::FileWithMinistryRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+    };
+    // p. 12: the second application has no decision; it must not drop out silently.
+    let err = c.file_with_ministry(file()).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert_eq!(reason(&err), "UNDECIDED_APPLICATIONS");
+    assert!(err.message().contains(&apps[1].name), "{err:?}");
+    assert!(!err.message().contains(&apps[0].name), "{err:?}");
+    let details = tonic_types::StatusExt::get_error_details(&err);
+    let failure = details
+        .precondition_failure()
+        .expect("precondition failure");
+    assert_eq!(failure.violations.len(), 1);
+    assert_eq!(failure.violations[0].subject, apps[1].name);
+    // Nothing was filed: the year is still open.
+    c.record_commission_decision(decision(&apps[1], O::Approved, &[10, 6], &[], "2026-10-15"))
+        .await
+        .unwrap();
+    let filing = c.file_with_ministry(file()).await.unwrap().into_inner();
+    assert!(!filing.late);
+    let a2 = verify_everywhere(&app, &filing.appendix2).await;
+    // p. 7 / column 9: each organisation's own justification and the decision on it, not
+    // the region's assessment repeated in every row.
+    assert_has(
+        &a2,
+        &["по договору № 14-ҚҰ/2026", "Решение Комиссии: одобрить"],
+    );
+    assert!(
+        !a2.contains("Потребность обоснована дефицитом инженеров-строителей"),
+        "{a2}"
+    );
+
+    // p. 13: a central body's proposal is accepted until 1 November, after the filing too,
+    // and the region agrees to it.
+    let proposal = app
+        .central()
+        .submit_proposal(pb::SubmitProposalRequest {
+            body: "Министерство сельского хозяйства Республики Казахстан".into(),
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            lines: vec![pb::ProposalLine {
+                occupation_code: "6111".into(),
+                occupation_name: "Агроном".into(),
+                category: C::Third as i32,
+                count: 15,
+            }],
+            justification: "Программа развития АПК.".into(),
+            agreed_by_region: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!proposal.late);
+    let agreed = app
+        .central()
+        .agree_proposal(pb::AgreeProposalRequest {
+            name: proposal.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(agreed.agreed_by_region);
     app.stop().await;
 }
