@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use kvota::clock::Clock;
 use kvota::config::Config;
 use kvota::startup::{Application, shutdown_signal};
 
@@ -137,7 +138,9 @@ async fn main() -> Result<()> {
             let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&data)?)?;
             let meta = kvota::render::PdfMeta {
                 ident: "preview".into(),
-                created: chrono::Utc::now().with_timezone(&kvota::domain::almaty()),
+                created: service_clock(&config)?
+                    .now()
+                    .with_timezone(&kvota::domain::almaty()),
             };
             let pdf = renderer.render(&template, &value, "preview", &meta)?;
             std::fs::write(&out, &pdf)?;
@@ -186,10 +189,16 @@ async fn main() -> Result<()> {
     }
 }
 
+/// The clock the service would run on: the audit trail of a command agrees with it.
+fn service_clock(config: &Config) -> Result<Clock> {
+    Ok(config.fixed_clock()?.map_or(Clock::System, Clock::Fixed))
+}
+
 async fn principals(config: &Config, command: PrincipalsCommand) -> Result<()> {
     use kvota::auth::Role;
     use kvota::store::principals::PrincipalRow;
     let store = kvota::store::Store::open(&config.database_url()).await?;
+    let clock = service_clock(config)?;
     let context = kvota::store::audit::AuditContext {
         caller: kvota::auth::Caller {
             subject: format!(
@@ -199,6 +208,7 @@ async fn principals(config: &Config, command: PrincipalsCommand) -> Result<()> {
             ..kvota::auth::Caller::public()
         },
         method: "cli/principals".into(),
+        clock,
     };
     let show = |p: &PrincipalRow| {
         println!(
@@ -254,7 +264,7 @@ async fn principals(config: &Config, command: PrincipalsCommand) -> Result<()> {
                 note,
             };
             let added = kvota::store::audit::CONTEXT
-                .scope(context, store.add_principal(&row, chrono::Utc::now()))
+                .scope(context, store.add_principal(&row, clock.now()))
                 .await?;
             show(&added);
         }
