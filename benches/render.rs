@@ -188,7 +188,7 @@ fn run_case(case: &str, runs: usize) -> Value {
         let (d, qr) = next();
         let pdf = renderer.render(template, &d, &qr, &meta).unwrap();
         let sealed = sign::sign_pdf(&pdf, &signer, &opts).unwrap();
-        sign::sign_detached(&signer, &sealed).unwrap();
+        sign::sign_detached(&signer, &sealed, chrono::Utc::now()).unwrap();
     });
     json!({
         "case": case, "runs": runs, "pdf_bytes": pdf.len(),
@@ -230,7 +230,7 @@ fn signing(runs: usize) -> Vec<Value> {
         let pades = n as f64 / t.elapsed().as_secs_f64();
         let t = Instant::now();
         for _ in 0..n {
-            sign::sign_detached(&s, &pdf).unwrap();
+            sign::sign_detached(&s, &pdf, chrono::Utc::now()).unwrap();
         }
         let cms = n as f64 / t.elapsed().as_secs_f64();
         out.push(json!({"key": name, "pades_per_s": pades, "cms_per_s": cms}));

@@ -94,14 +94,14 @@ fn main() {
     });
     let sealed = sign::sign_pdf(&pdf, &pki.seal, &opts).unwrap();
     measure("detached CMS over the sealed PDF", runs, || {
-        sign::sign_detached(&pki.seal, &sealed).unwrap();
+        sign::sign_detached(&pki.seal, &sealed, chrono::Utc::now()).unwrap();
     });
     measure("render + seal + CMS (one document)", runs, || {
         let pdf = renderer
             .render("appendix1.typ", &small, "documents/bench", &meta)
             .unwrap();
         let sealed = sign::sign_pdf(&pdf, &pki.seal, &opts).unwrap();
-        sign::sign_detached(&pki.seal, &sealed).unwrap();
+        sign::sign_detached(&pki.seal, &sealed, chrono::Utc::now()).unwrap();
     });
     measure("verify embedded PAdES signature", runs, || {
         let r = sign::verify_pdf(&sealed, &trust).unwrap();

@@ -481,11 +481,13 @@ impl Resolver {
 #[derive(Clone)]
 pub struct AuthLayer {
     resolver: Resolver,
+    clock: crate::clock::Clock,
 }
 
 impl AuthLayer {
-    pub fn new(resolver: Resolver) -> Self {
-        AuthLayer { resolver }
+    /// `clock` is the service clock, handed to the audit trail of every call.
+    pub fn new(resolver: Resolver, clock: crate::clock::Clock) -> Self {
+        AuthLayer { resolver, clock }
     }
 }
 
@@ -495,6 +497,7 @@ impl<S> tower::Layer<S> for AuthLayer {
         AuthService {
             inner,
             resolver: self.resolver.clone(),
+            clock: self.clock,
         }
     }
 }
@@ -503,6 +506,7 @@ impl<S> tower::Layer<S> for AuthLayer {
 pub struct AuthService<S> {
     inner: S,
     resolver: Resolver,
+    clock: crate::clock::Clock,
 }
 
 type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
@@ -529,6 +533,7 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let resolver = self.resolver.clone();
+        let clock = self.clock;
         Box::pin(async move {
             let peer = req.extensions().get::<PeerIdentity>().cloned();
             let path = req.uri().path().to_owned();
@@ -542,6 +547,7 @@ where
                     let context = crate::store::audit::AuditContext {
                         caller: caller.clone(),
                         method: path.trim_start_matches('/').to_owned(),
+                        clock,
                     };
                     req.extensions_mut().insert(caller);
                     let response = crate::store::audit::CONTEXT

@@ -1,11 +1,13 @@
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use kvota::clock::Clock;
 use kvota::config::Config;
 use kvota::startup::{Application, shutdown_signal};
+use kvota::store::Store;
 
 /// Kvota: foreign-labour quota applications, forms and sealed documents over gRPC.
 #[derive(Parser)]
@@ -137,7 +139,9 @@ async fn main() -> Result<()> {
             let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&data)?)?;
             let meta = kvota::render::PdfMeta {
                 ident: "preview".into(),
-                created: chrono::Utc::now().with_timezone(&kvota::domain::almaty()),
+                created: service_clock(&config)?
+                    .now()
+                    .with_timezone(&kvota::domain::almaty()),
             };
             let pdf = renderer.render(&template, &value, "preview", &meta)?;
             std::fs::write(&out, &pdf)?;
@@ -145,7 +149,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Backup { path } => {
-            let store = kvota::store::Store::open(&config.database_url()).await?;
+            let store = existing_store(&config).await?;
             store.backup_to(&path).await?;
             println!("{}", path.display());
             Ok(())
@@ -154,7 +158,7 @@ async fn main() -> Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let store = kvota::store::Store::open(&config.database_url()).await?;
+            let store = existing_store(&config).await?;
             let (held, broken) = store.verify_audit_chain().await?;
             match broken {
                 None => {
@@ -186,10 +190,45 @@ async fn main() -> Result<()> {
     }
 }
 
+/// The clock the service would run on: the audit trail of a command agrees with it.
+fn service_clock(config: &Config) -> Result<Clock> {
+    Ok(config.fixed_clock()?.map_or(Clock::System, Clock::Fixed))
+}
+
+/// The database of a command that only reads one (`backup`, `audit verify`): a missing
+/// one means a wrong data directory, so it is named rather than created empty.
+async fn existing_store(config: &Config) -> Result<Store> {
+    let url = config.database_url();
+    if let Some(file) = Store::database_file(&url)?
+        && !file.exists()
+    {
+        eprintln!(
+            "no database at {} (set data_dir or KVOTA_DATA_DIR, or database_url, to the service's)",
+            file.display()
+        );
+        std::process::exit(1);
+    }
+    Store::open(&url)
+        .await
+        .with_context(|| format!("opening database {url}"))
+}
+
+/// The database of a command that writes (`principals`), created and migrated as `serve`
+/// does: the ministry is registered before the service first starts.
+async fn writable_store(config: &Config) -> Result<Store> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let url = config.database_url();
+    Store::open(&url)
+        .await
+        .with_context(|| format!("opening database {url}"))
+}
+
 async fn principals(config: &Config, command: PrincipalsCommand) -> Result<()> {
     use kvota::auth::Role;
     use kvota::store::principals::PrincipalRow;
-    let store = kvota::store::Store::open(&config.database_url()).await?;
+    let store = writable_store(config).await?;
+    let clock = service_clock(config)?;
     let context = kvota::store::audit::AuditContext {
         caller: kvota::auth::Caller {
             subject: format!(
@@ -199,6 +238,7 @@ async fn principals(config: &Config, command: PrincipalsCommand) -> Result<()> {
             ..kvota::auth::Caller::public()
         },
         method: "cli/principals".into(),
+        clock,
     };
     let show = |p: &PrincipalRow| {
         println!(
@@ -254,7 +294,7 @@ async fn principals(config: &Config, command: PrincipalsCommand) -> Result<()> {
                 note,
             };
             let added = kvota::store::audit::CONTEXT
-                .scope(context, store.add_principal(&row, chrono::Utc::now()))
+                .scope(context, store.add_principal(&row, clock.now()))
                 .await?;
             show(&added);
         }

@@ -254,7 +254,7 @@ impl Sealer {
         let sealed = prepared
             .embed(&self.timestamp(seal)?)
             .with_context(|| format!("sealing {name}"))?;
-        let cms = sign::cms::sign_detached(&self.signer, &sealed)
+        let cms = sign::cms::sign_detached(&self.signer, &sealed, now)
             .with_context(|| format!("detached CMS of {name}"))?;
         let cms = self.timestamp(cms)?;
         tracing::debug!(

@@ -238,7 +238,8 @@ impl Application {
         let s = self.state;
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, "kvota listening");
-        let auth = crate::auth::AuthLayer::new(crate::auth::Resolver::new(s.store.clone()));
+        let auth =
+            crate::auth::AuthLayer::new(crate::auth::Resolver::new(s.store.clone()), s.clock);
         Server::builder()
             .layer(auth)
             .add_service(health_service)

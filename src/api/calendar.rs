@@ -6,9 +6,12 @@ use tonic::{Request, Response, Status};
 use super::error::{self, invalid, invalid_field};
 use super::pb::{self, calendar_service_server::CalendarService};
 use super::{AppState, timestamp};
-use crate::domain::calendar::{Calendar, DatedDayOff, Reason, Transfer, TransferKind};
+use crate::domain::calendar::{
+    Calendar, CalendarError, DatedDayOff, Reason, Transfer, TransferKind,
+};
 use crate::domain::timeline::{self, NOTICE_WORKING_DAYS, PUBLICATION_WORKING_DAYS, Step};
 use crate::domain::{QuotaYear, Violations, almaty};
+use crate::store::calendar::TransferRefused;
 use crate::store::{ApplicationState, ListFilter};
 
 pub struct CalendarApi(pub AppState);
@@ -55,6 +58,33 @@ fn days_to_pb(calendar: &Calendar, year: i32, include_weekends: bool) -> Vec<pb:
             }
         })
         .collect()
+}
+
+/// The status of a refused day transfer. A transfer moves a weekly day off (Labour Code
+/// art. 85 p. 3): a DAY_OFF on a Saturday or Sunday or a WORKING_DAY on a weekday is a
+/// wrong argument whatever is stored; a date that a recorded transfer or a holiday (a
+/// rule or a dated day off in the database) already takes clashes with stored data.
+fn transfer_refused(e: TransferRefused) -> Status {
+    let e = match e {
+        TransferRefused::Store(e) => return e.into(),
+        TransferRefused::Calendar(e) => e,
+    };
+    match &e {
+        CalendarError::DuplicateTransfer { .. } => {
+            error::status(tonic::Code::AlreadyExists, "ALREADY_EXISTS", e.to_string())
+        }
+        CalendarError::TransferOnHoliday { date, name_ru } => error::status_with(
+            tonic::Code::FailedPrecondition,
+            "TRANSFER_ON_HOLIDAY",
+            e.to_string(),
+            std::collections::HashMap::from([
+                ("field".to_string(), "date".to_string()),
+                ("date".to_string(), ds(*date)),
+                ("holiday".to_string(), name_ru.clone()),
+            ]),
+        ),
+        _ => invalid_field("date", e.to_string()),
+    }
 }
 
 fn quota_year(v: u32) -> Result<QuotaYear, Status> {
@@ -385,18 +415,13 @@ impl CalendarService for CalendarApi {
             kind,
             note_ru,
         };
-        let mut data = self.0.store.load_calendar().await?.to_data();
-        if data.day_transfers.iter().any(|t| t.date == date) {
-            return Err(error::status(
-                tonic::Code::AlreadyExists,
-                "ALREADY_EXISTS",
-                format!("a transfer on {date} is already recorded"),
-            ));
-        }
-        // The calendar checks the transfer against the rest (weekday, holiday) first.
-        data.day_transfers.push(transfer.clone());
-        Calendar::from_data(data).map_err(|e| invalid_field("date", e.to_string()))?;
-        self.0.store.add_day_transfer(&transfer).await?;
+        // The store checks the transfer against the calendar in the write's own
+        // transaction (weekday, holiday, another transfer on the date).
+        self.0
+            .store
+            .add_day_transfer(&transfer)
+            .await
+            .map_err(transfer_refused)?;
         let calendar = self.0.store.load_calendar().await?;
         Ok(Response::new(pb::CalendarChange {
             days: days_to_pb(&calendar, chrono::Datelike::year(&date), false),

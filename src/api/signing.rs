@@ -362,7 +362,7 @@ impl SigningService for Signing {
             } else {
                 pdf
             };
-            let c = sealer.timestamp(cms::sign_detached(sealer.signer(), &pdf)?)?;
+            let c = sealer.timestamp(cms::sign_detached(sealer.signer(), &pdf, now)?)?;
             Ok((pdf, c))
         })
         .await

@@ -43,14 +43,15 @@ pub struct CmsSignOptions {
     pub signing_time: Option<DateTime<Utc>>,
 }
 
-/// Detached CAdES B-B style CMS over `data` with signingTime = now.
-/// (Stand-alone CAdES B-B requires signing-time; for PDFs see `pades`.)
-pub fn sign_detached(signer: &Signer, data: &[u8]) -> Result<Vec<u8>> {
+/// Detached CAdES B-B style CMS over `data` with signingTime = `signing_time`, the
+/// service clock's time of the signature (the same the PDF's /M and the stored document
+/// carry). (Stand-alone CAdES B-B requires signing-time; for PDFs see `pades`.)
+pub fn sign_detached(signer: &Signer, data: &[u8], signing_time: DateTime<Utc>) -> Result<Vec<u8>> {
     sign_detached_with(
         signer,
         data,
         &CmsSignOptions {
-            signing_time: Some(Utc::now()),
+            signing_time: Some(signing_time),
         },
     )
 }

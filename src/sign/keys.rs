@@ -454,12 +454,36 @@ pub fn key_usage(cert: &X509Ref) -> Option<u32> {
     (ku != u32::MAX).then_some(ku)
 }
 
-/// Whether a certificate's extended key usage lists `oid` (dotted form), read from its
-/// DER: the OIDs of Kazakhstan's PKI roles are not known to OpenSSL by name.
+/// Whether a certificate's extended key usage extension lists `oid` (dotted form). Only
+/// that extension counts: the same OID in a certificate policy, a name or any other
+/// extension grants no role. A certificate whose extension does not parse, or that
+/// carries it twice, lists nothing.
 pub fn has_extended_key_usage(cert: &X509Ref, oid: &str) -> bool {
-    let Ok(der) = cert.to_der() else { return false };
-    let needle = super::cms::der::oid(oid);
-    der.windows(needle.len()).any(|w| w == needle.as_slice())
+    use foreign_types::{ForeignType, ForeignTypeRef};
+    use openssl::asn1::Asn1Object;
+    use openssl::stack::Stack;
+    let Ok(wanted) = Asn1Object::from_str(oid) else {
+        return false;
+    };
+    // SAFETY: X509_get_ext_d2i returns a newly allocated EXTENDED_KEY_USAGE (a
+    // STACK_OF(ASN1_OBJECT)) or null; the Stack takes ownership and frees it and its
+    // objects (EXTENDED_KEY_USAGE_free does the same: sk_ASN1_OBJECT_pop_free).
+    let usages: Stack<Asn1Object> = unsafe {
+        let p = openssl_sys::X509_get_ext_d2i(
+            cert.as_ptr(),
+            openssl_sys::NID_ext_key_usage,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+        if p.is_null() {
+            return false;
+        }
+        Stack::from_ptr(p.cast())
+    };
+    usages
+        .iter()
+        // SAFETY: both are valid ASN1_OBJECTs; OBJ_cmp only reads them.
+        .any(|u| unsafe { openssl_sys::OBJ_cmp(u.as_ptr(), wanted.as_ptr()) } == 0)
 }
 
 /// Roles of Kazakhstan's national PKI, from the extended key usage OIDs.
@@ -475,4 +499,94 @@ pub fn kz_role(cert: &X509Ref) -> Option<&'static str> {
         .iter()
         .find(|(oid, _)| has_extended_key_usage(cert, oid))
         .map(|(_, r)| *r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "1.2.398.3.3.4.1.2.1";
+
+    /// An end-entity certificate with the given extended key usage OIDs and certificate
+    /// policies.
+    fn leaf(eku: &[&str], policies: &[&str]) -> X509 {
+        let (ca_key, ca) = make_root_ca(
+            &CertSubject {
+                common_name: "Test CA".into(),
+                ..Default::default()
+            },
+            KeyAlg::EcP256,
+        )
+        .unwrap();
+        let key = generate_key(KeyAlg::EcP256).unwrap();
+        let mut b = X509::builder().unwrap();
+        b.set_version(2).unwrap();
+        b.set_serial_number(&random_serial().unwrap()).unwrap();
+        let name = CertSubject {
+            common_name: "Signer".into(),
+            ..Default::default()
+        }
+        .to_name()
+        .unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(ca.subject_name()).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::from_str_x509(DEV_NOT_BEFORE).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::from_str_x509(DEV_NOT_AFTER).unwrap())
+            .unwrap();
+        let mut usage = ExtendedKeyUsage::new();
+        usage.email_protection();
+        for oid in eku {
+            usage.other(oid);
+        }
+        b.append_extension(usage.build().unwrap()).unwrap();
+        if !policies.is_empty() {
+            // certificatePolicies ::= SEQUENCE OF PolicyInformation { policyIdentifier }
+            use super::super::cms::der;
+            let infos: Vec<Vec<u8>> = policies.iter().map(|p| der::seq(&[&der::oid(p)])).collect();
+            let infos: Vec<&[u8]> = infos.iter().map(Vec::as_slice).collect();
+            let ext = openssl::x509::X509Extension::new_from_der(
+                &openssl::asn1::Asn1Object::from_str("2.5.29.32").unwrap(),
+                false,
+                &openssl::asn1::Asn1OctetString::new_from_bytes(&der::seq(&infos)).unwrap(),
+            )
+            .unwrap();
+            b.append_extension(ext).unwrap();
+        }
+        b.sign(&ca_key, MessageDigest::sha256()).unwrap();
+        b.build()
+    }
+
+    #[test]
+    fn a_role_oid_counts_in_the_extended_key_usage_only() {
+        let head = leaf(&[HEAD], &[]);
+        assert!(has_extended_key_usage(&head, HEAD));
+        assert_eq!(kz_role(&head), Some("HEAD"));
+
+        // The same OID as a certificate policy, the extended key usage without it.
+        let policy_only = leaf(&[], &[HEAD]);
+        let der = policy_only.to_der().unwrap();
+        let needle = super::super::cms::der::oid(HEAD);
+        assert!(
+            der.windows(needle.len()).any(|w| w == needle.as_slice()),
+            "the policy carries the OID's bytes"
+        );
+        assert!(!has_extended_key_usage(&policy_only, HEAD));
+        assert_eq!(kz_role(&policy_only), None);
+
+        // An OID that another one begins with is a different OID.
+        assert!(!has_extended_key_usage(&head, "1.2.398.3.3.4.1.2"));
+        // No extended key usage at all.
+        let (_, root) = make_root_ca(
+            &CertSubject {
+                common_name: "Root".into(),
+                ..Default::default()
+            },
+            KeyAlg::EcP256,
+        )
+        .unwrap();
+        assert!(!has_extended_key_usage(&root, HEAD));
+        assert!(has_extended_key_usage(&head, "1.3.6.1.5.5.7.3.4"));
+    }
 }

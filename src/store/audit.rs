@@ -6,6 +6,7 @@ use sqlx::{Row, SqliteConnection};
 
 use super::{Result, Store, ts};
 use crate::auth::Caller;
+use crate::clock::Clock;
 
 /// The hash before the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -20,6 +21,9 @@ tokio::task_local! {
 pub struct AuditContext {
     pub caller: Caller,
     pub method: String,
+    /// The service clock, so a record's time agrees with the times the change itself
+    /// stores (a fixed clock fixes both).
+    pub clock: Clock,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,15 +81,24 @@ pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<()> {
-    let (who, role, method) = CONTEXT
+    // Outside a call or command no service clock is known; the system's is the only one.
+    let (who, role, method, clock) = CONTEXT
         .try_with(|c| {
             (
                 c.caller.identity(),
                 c.caller.role.as_str().to_owned(),
                 c.method.clone(),
+                c.clock,
             )
         })
-        .unwrap_or_else(|_| ("system".into(), "SYSTEM".into(), "internal".into()));
+        .unwrap_or_else(|_| {
+            (
+                "system".into(),
+                "SYSTEM".into(),
+                "internal".into(),
+                Clock::System,
+            )
+        });
     let last = sqlx::query("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *conn)
         .await?;
@@ -95,7 +108,7 @@ pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
     };
     let mut rec = AuditRecord {
         seq,
-        time: ts(chrono::Utc::now()),
+        time: ts(clock.now()),
         who,
         role,
         method,

@@ -2,75 +2,104 @@
 //! day transfers, seeded by migration and extendable through the API.
 
 use chrono::NaiveDate;
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use super::{Result, Store, StoreError, is_unique_violation};
-use crate::domain::calendar::{Calendar, DatedDayOff, HolidayRule, Transfer, TransferKind};
+use crate::domain::calendar::{
+    Calendar, CalendarError, DatedDayOff, HolidayRule, Transfer, TransferKind,
+};
 
 fn date(s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|e| StoreError::Corrupt(format!("date {s:?}: {e}")))
 }
 
+/// The calendar as `conn` sees the database (inside a transaction: as that transaction
+/// does).
+async fn load_calendar(conn: &mut SqliteConnection) -> Result<Calendar> {
+    let rules = sqlx::query(
+        "SELECT month, day, name_ru, shifts_if_weekend, from_year, to_year FROM holiday_rules",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| HolidayRule {
+        month: r.get::<i64, _>("month") as u32,
+        day: r.get::<i64, _>("day") as u32,
+        name_ru: r.get("name_ru"),
+        shifts_if_weekend: r.get::<i64, _>("shifts_if_weekend") != 0,
+        from_year: r.get::<Option<i64>, _>("from_year").map(|y| y as i32),
+        to_year: r.get::<Option<i64>, _>("to_year").map(|y| y as i32),
+    })
+    .collect::<Vec<_>>();
+    let dated = sqlx::query("SELECT date, name_ru, shifts_if_weekend FROM dated_days_off")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(DatedDayOff {
+                date: date(r.get("date"))?,
+                name_ru: r.get("name_ru"),
+                shifts_if_weekend: r.get::<i64, _>("shifts_if_weekend") != 0,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let transfers = sqlx::query("SELECT date, kind, note_ru FROM day_transfers")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let kind: String = r.get("kind");
+            Ok(Transfer {
+                date: date(r.get("date"))?,
+                kind: match kind.as_str() {
+                    "DAY_OFF" => TransferKind::DayOff,
+                    "WORKING_DAY" => TransferKind::WorkingDay,
+                    other => {
+                        return Err(StoreError::Corrupt(format!("transfer kind {other:?}")));
+                    }
+                },
+                note_ru: r.get("note_ru"),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Calendar::new(rules, dated, transfers)
+        .map_err(|e| StoreError::Corrupt(format!("calendar: {e}")))
+}
+
+/// Why a day transfer was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferRefused {
+    /// The transfer clashes with the calendar (weekday, holiday, another transfer).
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for TransferRefused {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
 impl Store {
     /// The calendar as the database knows it now.
     pub async fn load_calendar(&self) -> Result<Calendar> {
-        let rules = sqlx::query(
-            "SELECT month, day, name_ru, shifts_if_weekend, from_year, to_year FROM holiday_rules",
-        )
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| HolidayRule {
-            month: r.get::<i64, _>("month") as u32,
-            day: r.get::<i64, _>("day") as u32,
-            name_ru: r.get("name_ru"),
-            shifts_if_weekend: r.get::<i64, _>("shifts_if_weekend") != 0,
-            from_year: r.get::<Option<i64>, _>("from_year").map(|y| y as i32),
-            to_year: r.get::<Option<i64>, _>("to_year").map(|y| y as i32),
-        })
-        .collect::<Vec<_>>();
-        let dated = sqlx::query("SELECT date, name_ru, shifts_if_weekend FROM dated_days_off")
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(DatedDayOff {
-                    date: date(r.get("date"))?,
-                    name_ru: r.get("name_ru"),
-                    shifts_if_weekend: r.get::<i64, _>("shifts_if_weekend") != 0,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let transfers = sqlx::query("SELECT date, kind, note_ru FROM day_transfers")
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|r| {
-                let kind: String = r.get("kind");
-                Ok(Transfer {
-                    date: date(r.get("date"))?,
-                    kind: match kind.as_str() {
-                        "DAY_OFF" => TransferKind::DayOff,
-                        "WORKING_DAY" => TransferKind::WorkingDay,
-                        other => {
-                            return Err(StoreError::Corrupt(format!("transfer kind {other:?}")));
-                        }
-                    },
-                    note_ru: r.get("note_ru"),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Calendar::new(rules, dated, transfers)
-            .map_err(|e| StoreError::Corrupt(format!("calendar: {e}")))
+        let mut conn = self.pool().acquire().await?;
+        load_calendar(&mut conn).await
     }
 
-    pub async fn add_day_transfer(&self, t: &Transfer) -> Result<()> {
+    /// Records a day transfer after checking it against the calendar read in the same
+    /// write transaction ([`Calendar::validate_transfer`]), so no transfer or day off
+    /// recorded meanwhile can slip between the check and the insert.
+    pub async fn add_day_transfer(&self, t: &Transfer) -> std::result::Result<(), TransferRefused> {
         let kind = match t.kind {
             TransferKind::DayOff => "DAY_OFF",
             TransferKind::WorkingDay => "WORKING_DAY",
         };
         let mut tx = self.write_tx().await?;
+        load_calendar(&mut tx).await?.validate_transfer(t)?;
         let r = sqlx::query("INSERT INTO day_transfers (date, kind, note_ru) VALUES (?, ?, ?)")
             .bind(t.date.format("%Y-%m-%d").to_string())
             .bind(kind)
@@ -82,7 +111,8 @@ impl Store {
                 return Err(StoreError::AlreadyExists(format!(
                     "a transfer on {} is already recorded",
                     t.date
-                )));
+                ))
+                .into());
             }
             other => other?,
         };

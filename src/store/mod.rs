@@ -73,6 +73,14 @@ impl Store {
         })
     }
 
+    /// The file a SQLite URL names, or `None` for an in-memory database; commands that
+    /// only read an existing database check it is there before [`Store::open`] creates it.
+    pub fn database_file(url: &str) -> Result<Option<std::path::PathBuf>> {
+        let options = SqliteConnectOptions::from_str(url)?;
+        let file = options.get_filename();
+        Ok((file != std::path::Path::new(":memory:")).then(|| file.to_owned()))
+    }
+
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

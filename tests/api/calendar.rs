@@ -168,3 +168,98 @@ async fn the_deadlines_of_a_quota_year_follow_the_rules() {
     assert!(d.iter().any(|x| x.step == "DECISION_PUBLICATION"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_transfer_that_clashes_with_the_weekday_or_a_holiday_is_refused_and_not_stored() {
+    let app = TestApp::spawn().await;
+    let transfer = |date: &str, kind: &str| {
+        let mut c = app.calendar();
+        let request = pb::AddDayTransferRequest {
+            date: date.into(),
+            kind: kind.into(),
+            note_ru: "Постановление Правительства (тест)".into(),
+        };
+        async move { c.add_day_transfer(request).await }
+    };
+    let audited = || {
+        let mut a = pb::audit_service_client::AuditServiceClient::new(app.channel.clone());
+        async move {
+            a.list_audit_records(pb::ListAuditRecordsRequest::default())
+                .await
+                .unwrap()
+                .into_inner()
+                .records
+                .into_iter()
+                .map(|r| r.resource)
+                .filter(|r| r.starts_with("calendar/"))
+                .collect::<Vec<_>>()
+        }
+    };
+    let reason_on = |year: i32, date: &'static str| {
+        let mut c = app.calendar();
+        async move {
+            c.list_non_working_days(pb::ListNonWorkingDaysRequest {
+                year,
+                include_weekends: true,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .days
+            .into_iter()
+            .find(|d| d.date == date)
+            .map(|d| d.reason)
+        }
+    };
+
+    // A day off on Saturday 9 January 2027: a transfer moves a weekday off.
+    let err = transfer("2027-01-09", "DAY_OFF").await.unwrap_err();
+    assert_invalid(&err, "date");
+    assert!(err.message().contains("weekday"), "{err:?}");
+    // A working day on a weekday.
+    let err = transfer("2027-01-11", "WORKING_DAY").await.unwrap_err();
+    assert_invalid(&err, "date");
+
+    // Monday 1 May 2028 is a public holiday: a transfer does not move holidays.
+    let err = transfer("2028-05-01", "DAY_OFF").await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::FailedPrecondition, "{err:?}");
+    let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
+    assert_eq!(info.reason, "TRANSFER_ON_HOLIDAY");
+    assert_eq!(info.metadata["field"], "date");
+    assert_eq!(info.metadata["date"], "2028-05-01");
+    assert_eq!(
+        info.metadata["holiday"],
+        "Праздник единства народа Казахстана"
+    );
+    // Saturday 1 May 2027 made a working day: the same.
+    let err = transfer("2027-05-01", "WORKING_DAY").await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::FailedPrecondition, "{err:?}");
+
+    // Nothing of it was stored.
+    assert_eq!(audited().await, Vec::<String>::new());
+    assert_eq!(
+        reason_on(2027, "2027-01-09").await.as_deref(),
+        Some("WEEKEND")
+    );
+    assert_eq!(reason_on(2027, "2027-01-11").await, None);
+    assert_eq!(add(&app, "2027-01-08", 1).await, "2027-01-11");
+
+    // A valid transfer still is: Friday 8 January 2027 off, Saturday 16 January worked.
+    transfer("2027-01-08", "DAY_OFF").await.unwrap();
+    transfer("2027-01-16", "WORKING_DAY").await.unwrap();
+    assert_eq!(
+        reason_on(2027, "2027-01-08").await.as_deref(),
+        Some("TRANSFER")
+    );
+    assert_eq!(reason_on(2027, "2027-01-16").await, None);
+    assert_eq!(add(&app, "2027-01-07", 1).await, "2027-01-11");
+    assert_eq!(add(&app, "2027-01-15", 1).await, "2027-01-16");
+    assert_eq!(
+        audited().await,
+        [
+            "calendar/day-transfers/2027-01-08",
+            "calendar/day-transfers/2027-01-16"
+        ]
+    );
+    app.stop().await;
+}

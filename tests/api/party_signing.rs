@@ -132,6 +132,49 @@ fn party_with_cdp(ca: &NationalCa, bin: &str, role_oid: &str, cdp: &str) -> Sign
     Signer::new(plain.key().to_owned(), b.build(), vec![ca.cert.clone()]).unwrap()
 }
 
+/// Like [`party`] with the role's OID written into a certificate policy instead of the
+/// extended key usage (which keeps emailProtection only): the bytes of the OID are in the
+/// certificate, the role is not.
+fn party_with_role_in_policy(ca: &NationalCa, bin: &str, role_oid: &str) -> Signer {
+    let plain = party(ca, bin, role_oid, KeyAlg::Rsa(2048), true);
+    let mut b = X509::builder().unwrap();
+    let old = plain.cert();
+    b.set_version(2).unwrap();
+    b.set_serial_number(old.serial_number()).unwrap();
+    b.set_subject_name(old.subject_name()).unwrap();
+    b.set_issuer_name(ca.cert.subject_name()).unwrap();
+    b.set_pubkey(plain.key()).unwrap();
+    b.set_not_before(old.not_before()).unwrap();
+    b.set_not_after(old.not_after()).unwrap();
+    for ext in [
+        BasicConstraints::new().build().unwrap(),
+        KeyUsage::new()
+            .critical()
+            .digital_signature()
+            .non_repudiation()
+            .build()
+            .unwrap(),
+        ExtendedKeyUsage::new().email_protection().build().unwrap(),
+    ] {
+        b.append_extension(ext).unwrap();
+    }
+    // certificatePolicies ::= SEQUENCE OF SEQUENCE { policyIdentifier }, here one.
+    let oid = openssl::asn1::Asn1Object::from_str(role_oid).unwrap();
+    let body = oid.as_slice();
+    let mut der = vec![0x30, body.len() as u8 + 4, 0x30, body.len() as u8 + 2, 0x06];
+    der.push(body.len() as u8);
+    der.extend_from_slice(body);
+    let policy = openssl::x509::X509Extension::new_from_der(
+        &openssl::asn1::Asn1Object::from_str("2.5.29.32").unwrap(),
+        false,
+        &openssl::asn1::Asn1OctetString::new_from_bytes(&der).unwrap(),
+    )
+    .unwrap();
+    b.append_extension(policy).unwrap();
+    b.sign(&ca.key, MessageDigest::sha256()).unwrap();
+    Signer::new(plain.key().to_owned(), b.build(), vec![ca.cert.clone()]).unwrap()
+}
+
 fn rand_serial() -> u32 {
     let mut b = [0u8; 4];
     openssl::rand::rand_bytes(&mut b).unwrap();
@@ -615,6 +658,69 @@ fn crl_revoking(ca: &NationalCa, dir: &std::path::Path, revoked: &[&Signer]) -> 
     );
     assert!(o.status.success(), "{}", text(&o));
     crl
+}
+
+#[tokio::test]
+async fn a_role_oid_outside_the_extended_key_usage_gives_no_role() {
+    let (app, ca) = app_with_national_ca().await;
+    let submitted = app
+        .submit(&app.create(sample_application()).await)
+        .await
+        .unwrap();
+    let doc = submitted.document.clone();
+    let before = app.download(&doc, pb::DocumentFormat::Pdf).await;
+
+    let impostor = party_with_role_in_policy(&ca, EMPLOYER_BIN, HEAD);
+    let der = impostor.cert().to_der().unwrap();
+    // HEAD's OID, DER-encoded (06 09 2A 83 0E 03 03 04 01 02 01), is in the certificate.
+    let needle = [
+        0x06, 0x09, 0x2A, 0x83, 0x0E, 0x03, 0x03, 0x04, 0x01, 0x02, 0x01,
+    ];
+    assert!(der.windows(needle.len()).any(|w| w == needle));
+
+    // Refused when the certificate comes with the preparation…
+    let err = signing(&app)
+        .prepare_signature(pb::PrepareSignatureRequest {
+            document: doc.clone(),
+            signer_certificate: impostor.cert().to_pem().unwrap(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
+    assert_eq!(info.reason, "SIGNER_NOT_PARTY");
+    assert_eq!(info.metadata["field"], "role");
+    assert_eq!(info.metadata["certificate"], "none");
+
+    // …and when its CMS comes back.
+    let session = prepare(&app, &doc).await;
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(&impostor, &session),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
+    assert_eq!(info.reason, "SIGNER_NOT_PARTY");
+    assert_eq!(info.metadata["field"], "role");
+    assert_eq!(app.download(&doc, pb::DocumentFormat::Pdf).await, before);
+
+    // The same person with the role in the extended key usage signs.
+    let head = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let signed = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(&head, &session),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(signed.signatures[1].role, "EMPLOYER_HEAD");
+    app.stop().await;
 }
 
 #[tokio::test]

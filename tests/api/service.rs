@@ -221,3 +221,77 @@ async fn a_wrong_pkcs12_password_stops_the_start_with_a_clear_error() {
     };
     assert!(err.contains("PKCS#12"), "{err}");
 }
+
+/// Runs the binary in `cwd` with only `KVOTA_DATA_DIR` set among its settings.
+fn kvota_in(
+    cwd: &std::path::Path,
+    data_dir: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kvota"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("KVOTA_CONFIG")
+        .env_remove("KVOTA_DATABASE_URL")
+        .env_remove("KVOTA_CLOCK")
+        .env("KVOTA_DATA_DIR", data_dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_ministry_is_registered_before_the_first_start_in_a_new_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("var/kvota");
+    let out = kvota_in(
+        dir.path(),
+        &data,
+        &[
+            "principals",
+            "add",
+            "--bin",
+            "040140001236",
+            "--role",
+            "MINISTRY",
+            "--note",
+            "Министерство труда (приказ № 1)",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(data.join("kvota.db").exists());
+    let out = kvota_in(dir.path(), &data, &["principals", "list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("MINISTRY") && l.contains("BIN 040140001236")),
+        "{listed}"
+    );
+    // The audit trail the command wrote holds.
+    let out = kvota_in(dir.path(), &data, &["audit", "verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("intact: 1 records"), "{}", text(&out));
+}
+
+#[test]
+fn audit_verify_and_backup_without_a_database_say_so_in_one_line_and_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nothing-here");
+    for args in [&["audit", "verify"][..], &["backup", "x.db"][..]] {
+        let out = kvota_in(dir.path(), &data, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        let said = text(&out);
+        assert_eq!(said.trim().lines().count(), 1, "{args:?}: {said}");
+        assert!(
+            said.contains(&format!(
+                "no database at {}",
+                data.join("kvota.db").display()
+            )),
+            "{args:?}: {said}"
+        );
+        // Neither leaves an empty database (or a copy) behind.
+        assert!(!data.exists(), "{args:?}");
+        assert!(!dir.path().join("x.db").exists(), "{args:?}");
+    }
+}

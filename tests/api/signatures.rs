@@ -183,6 +183,67 @@ async fn openssl_verifies_the_detached_cms_and_rejects_a_changed_byte() {
 }
 
 #[tokio::test]
+async fn the_detached_cms_and_the_audit_trail_carry_the_service_clock() {
+    // issue() runs the service with its clock fixed at BEFORE_DEADLINE,
+    // 2026-09-15 10:30:00 in Almaty, 05:30:00 UTC.
+    let i = issue().await;
+    let o = tool(
+        "openssl",
+        &[
+            "cms",
+            "-cmsout",
+            "-print",
+            "-inform",
+            "DER",
+            "-in",
+            s(&i.cms),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let printed = text(&o);
+    let after = printed
+        .split("signingTime")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no signingTime in {printed}"));
+    let time = after
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("UTCTIME:"))
+        .unwrap_or_else(|| panic!("no UTCTIME after signingTime in {printed}"));
+    assert_eq!(time, "Sep 15 05:30:00 2026 GMT", "{printed}");
+
+    // The stored document says the same time.
+    let doc = i
+        .app
+        .documents()
+        .get_document(pb::GetDocumentRequest {
+            name: i.document.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let fixed = chrono::DateTime::parse_from_rfc3339(BEFORE_DEADLINE)
+        .unwrap()
+        .timestamp();
+    let at = |t: &Option<_>| {
+        t.as_ref()
+            .map(|t: &prost_types::Timestamp| (t.seconds, t.nanos))
+    };
+    assert_eq!(at(&doc.signatures[0].signing_time), Some((fixed, 0)));
+
+    let records = pb::audit_service_client::AuditServiceClient::new(i.app.channel.clone())
+        .list_audit_records(pb::ListAuditRecordsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .records;
+    assert!(records.len() >= 2, "{records:#?}");
+    for r in &records {
+        assert_eq!(at(&r.time), Some((fixed, 0)), "{r:#?}");
+    }
+    i.app.stop().await;
+}
+
+#[tokio::test]
 async fn the_service_verifies_its_documents_and_reports_a_changed_byte() {
     let i = issue().await;
     let pdf = std::fs::read(&i.pdf).unwrap();
