@@ -1,8 +1,9 @@
 //! PAdES B-B signing of PDFs as an incremental update.
 //!
 //! The original bytes are kept verbatim; appended are a signature dictionary
-//! (/SubFilter /ETSI.CAdES.detached), an invisible signature widget/field, the
-//! first page (or its /Annots array) with the widget added, the catalog (or its
+//! (/SubFilter /ETSI.CAdES.detached), a signature widget/field (invisible on the first
+//! page, or with a visible appearance on the last page, see [`PadesOptions::appearance`]),
+//! that page (or its /Annots array) with the widget added, the catalog (or its
 //! AcroForm / Fields array) with the field added and /SigFlags 3, and a
 //! cross-reference section of the same form as the original (classic table or
 //! cross-reference stream) with /Prev pointing to the original one.
@@ -16,6 +17,7 @@ use chrono::{DateTime, FixedOffset, Offset};
 use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
 use openssl::hash::{Hasher, MessageDigest};
 
+use super::appearance;
 use super::cms::{self, CmsSignOptions};
 use super::keys::Signer;
 use super::{Result, SignError};
@@ -31,6 +33,9 @@ pub struct PadesOptions {
     pub signing_time: DateTime<FixedOffset>,
     /// Bytes reserved for the DER CMS (the hex placeholder is twice as long).
     pub contents_size: usize,
+    /// A one-page PDF drawn as the signature's visible appearance on the document's
+    /// last page; without it the signature is invisible (a zero /Rect on the first page).
+    pub appearance: Option<Vec<u8>>,
 }
 
 impl PadesOptions {
@@ -41,6 +46,7 @@ impl PadesOptions {
             location: None,
             signing_time,
             contents_size: DEFAULT_CONTENTS_SIZE,
+            appearance: None,
         }
     }
 }
@@ -218,15 +224,29 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
     let widget_id: ObjectId = (first_new + 1, 0);
     let mut next_free = first_new + 2;
 
-    let page_id = *doc
-        .get_pages()
-        .values()
-        .next()
-        .ok_or_else(|| SignError::Pdf("document has no pages".into()))?;
+    let pages = doc.get_pages();
+    // A visible signature goes on the last page, under the seal's block; an invisible
+    // one on the first, as always.
+    let page_id = *if opts.appearance.is_some() {
+        pages.values().next_back()
+    } else {
+        pages.values().next()
+    }
+    .ok_or_else(|| SignError::Pdf("document has no pages".into()))?;
+
+    let (rect, imported) = match &opts.appearance {
+        Some(pdf) => {
+            let imported = appearance::import_first_page(pdf, next_free)?;
+            next_free = imported.next_free;
+            let rect = place_box(&doc, page_id, imported.width, imported.height)?;
+            (rect, Some(imported))
+        }
+        None => ([0.0; 4], None),
+    };
 
     let mut rewrites: BTreeMap<ObjectId, Object> = BTreeMap::new();
 
-    // --- first page: add the widget to /Annots ---
+    // --- the page: add the widget to /Annots ---
     let mut page = doc.get_dictionary(page_id)?.clone();
     match page.get(b"Annots") {
         Ok(Object::Reference(r)) => {
@@ -279,8 +299,13 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
     widget.set("V", Object::Reference(sig_id));
     widget.set(
         "Rect",
-        Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]),
+        Object::Array(rect.iter().map(|&v| Object::Real(v)).collect()),
     );
+    if let Some(imported) = &imported {
+        let mut ap = Dictionary::new();
+        ap.set("N", Object::Reference(imported.xobject));
+        widget.set("AP", Object::Dictionary(ap));
+    }
     widget.set("F", Object::Integer(132)); // Print | Locked
     widget.set("P", Object::Reference(page_id));
 
@@ -330,6 +355,9 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
         &Object::Dictionary(widget),
     );
     for (id, obj) in &rewrites {
+        write_indirect(&mut upd, base, &mut offsets, *id, obj);
+    }
+    for (id, obj) in imported.iter().flat_map(|i| &i.objects) {
         write_indirect(&mut upd, base, &mut offsets, *id, obj);
     }
 
@@ -430,6 +458,95 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
         contents_end: after_gt,
         digest: digest.to_vec(),
     })
+}
+
+/// The page margins of the forms (templates/layout.typ, `page-setup`), in points:
+/// (left, right, bottom) for portrait and for landscape pages.
+const PORTRAIT_MARGINS: (f32, f32, f32) = (30.0 * MM, 20.0 * MM, 20.0 * MM);
+const LANDSCAPE_MARGINS: (f32, f32, f32) = (20.0 * MM, 15.0 * MM, 18.0 * MM);
+const MM: f32 = 72.0 / 25.4;
+/// Space between two signature boxes.
+const BOX_GAP: f32 = 3.0 * MM;
+
+/// Where a visible signature box of `width` × `height` goes on `page_id`: the first one
+/// at the left of the bottom margin (the forms keep that strip free below the seal's
+/// block), each next one to the right of the last while it fits in the text width,
+/// otherwise in a new row above all of them. So the boxes read in signing order.
+fn place_box(doc: &Document, page_id: ObjectId, width: f32, height: f32) -> Result<[f32; 4]> {
+    let media: Vec<f32> = page_media_box(doc, page_id)?;
+    let [px0, py0, px1, py1] = media[..] else {
+        return Err(SignError::Pdf(
+            "the last page's MediaBox is not 4 numbers".into(),
+        ));
+    };
+    let (left, right, bottom) = if px1 - px0 > py1 - py0 {
+        LANDSCAPE_MARGINS
+    } else {
+        PORTRAIT_MARGINS
+    };
+    let boxes = visible_signatures(doc, page_id);
+    let rect = match boxes.last() {
+        None => [px0 + left, py0 + bottom],
+        Some(last) if last[2] + BOX_GAP + width <= px1 - right => [last[2] + BOX_GAP, last[1]],
+        Some(_) => {
+            let top = boxes.iter().map(|r| r[3]).fold(py0 + bottom, f32::max);
+            [px0 + left, top + BOX_GAP]
+        }
+    };
+    Ok([rect[0], rect[1], rect[0] + width, rect[1] + height])
+}
+
+fn page_media_box(doc: &Document, page_id: ObjectId) -> Result<Vec<f32>> {
+    let mut at = page_id;
+    for _ in 0..64 {
+        let dict = doc.get_dictionary(at)?;
+        if let Ok(mb) = dict.get(b"MediaBox") {
+            return Ok(doc
+                .dereference(mb)?
+                .1
+                .as_array()?
+                .iter()
+                .map(|o| o.as_float())
+                .collect::<std::result::Result<_, _>>()?);
+        }
+        at = dict.get(b"Parent").and_then(Object::as_reference)?;
+    }
+    Err(SignError::Pdf("the page tree is too deep".into()))
+}
+
+/// The rectangles of the page's signature widgets that show something, in the order
+/// of the page's annotations (the order they were added).
+fn visible_signatures(doc: &Document, page_id: ObjectId) -> Vec<[f32; 4]> {
+    let Ok(page) = doc.get_dictionary(page_id) else {
+        return Vec::new();
+    };
+    let annots = match page.get(b"Annots").map(|a| doc.dereference(a)) {
+        Ok(Ok((_, Object::Array(a)))) => a.clone(),
+        _ => return Vec::new(),
+    };
+    annots
+        .iter()
+        .filter_map(|a| doc.dereference(a).ok()?.1.as_dict().ok().cloned())
+        .filter(|w| {
+            w.get(b"FT")
+                .and_then(Object::as_name)
+                .is_ok_and(|n| n == b"Sig")
+        })
+        .filter_map(|w| {
+            let r: Vec<f32> = doc
+                .dereference(w.get(b"Rect").ok()?)
+                .ok()?
+                .1
+                .as_array()
+                .ok()?
+                .iter()
+                .filter_map(|o| o.as_float().ok())
+                .collect();
+            let [a, b, c, d] = r[..] else { return None };
+            let r = [a.min(c), b.min(d), a.max(c), b.max(d)];
+            (r[2] - r[0] > 0.0 && r[3] - r[1] > 0.0).then_some(r)
+        })
+        .collect()
 }
 
 fn merge_acroform(
