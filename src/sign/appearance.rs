@@ -173,3 +173,149 @@ impl Copier<'_> {
         Ok(new)
     }
 }
+
+/// The lowest point of what is drawn on a page above `above` (its bottom margin: the
+/// footer lies below it), or the page's top when nothing is; the free strip a
+/// signature box may take runs from the margin up to it. Paths, text (its baseline
+/// less a descent to a size above) and XObjects (their boxes) count; clipping and
+/// shadings do not, as they draw nothing by themselves in the forms.
+pub fn content_floor(doc: &Document, page_id: ObjectId, above: f32, top: f32) -> Result<f32> {
+    let content = doc.get_page_content_with_limit(page_id, MAX_CONTENT)?;
+    let ops = lopdf::content::Content::decode(&content)?.operations;
+    let xobjects = inherited(doc, page_id, b"Resources")?
+        .and_then(|r| doc.dereference(&r).ok()?.1.as_dict().ok().cloned())
+        .and_then(|r| {
+            doc.dereference(r.get(b"XObject").ok()?)
+                .ok()?
+                .1
+                .as_dict()
+                .ok()
+                .cloned()
+        })
+        .unwrap_or_default();
+    let mut floor = top;
+    let mut mark = |ys: &[f32]| {
+        let (lo, hi) = ys
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(lo, hi), &y| (lo.min(y), hi.max(y)));
+        if hi > above {
+            floor = floor.min(lo.max(above));
+        }
+    };
+    let mut ctm = IDENTITY;
+    let mut stack = Vec::new();
+    let mut path: Vec<(f32, f32)> = Vec::new();
+    let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
+    let (mut size, mut leading) = (0.0f32, 0.0f32);
+    for op in &ops {
+        let n: Vec<f32> = op
+            .operands
+            .iter()
+            .map(|o| o.as_float().unwrap_or(0.0))
+            .collect();
+        let arg = |i: usize| n.get(i).copied().unwrap_or(0.0);
+        match op.operator.as_str() {
+            "q" => stack.push(ctm),
+            "Q" => ctm = stack.pop().unwrap_or(IDENTITY),
+            "cm" if n.len() == 6 => {
+                ctm = mul(&[arg(0), arg(1), arg(2), arg(3), arg(4), arg(5)], &ctm)
+            }
+            "m" | "l" => path.push((arg(0), arg(1))),
+            "c" => path.extend([(arg(0), arg(1)), (arg(2), arg(3)), (arg(4), arg(5))]),
+            "v" | "y" => path.extend([(arg(0), arg(1)), (arg(2), arg(3))]),
+            "re" => {
+                let (x, y, w, h) = (arg(0), arg(1), arg(2), arg(3));
+                path.extend([(x, y), (x + w, y), (x, y + h), (x + w, y + h)]);
+            }
+            "S" | "s" | "f" | "F" | "f*" | "B" | "B*" | "b" | "b*" => {
+                let ys: Vec<f32> = path.iter().map(|&(x, y)| apply(&ctm, x, y).1).collect();
+                mark(&ys);
+                path.clear();
+            }
+            "n" => path.clear(),
+            "BT" => (tm, tlm) = (IDENTITY, IDENTITY),
+            "Tm" if n.len() == 6 => {
+                tm = [arg(0), arg(1), arg(2), arg(3), arg(4), arg(5)];
+                tlm = tm;
+            }
+            "Td" | "TD" => {
+                if op.operator == "TD" {
+                    leading = -arg(1);
+                }
+                tlm = mul(&[1.0, 0.0, 0.0, 1.0, arg(0), arg(1)], &tlm);
+                tm = tlm;
+            }
+            "T*" => {
+                tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -leading], &tlm);
+                tm = tlm;
+            }
+            "TL" => leading = arg(0),
+            "Tf" => size = arg(1),
+            "Tj" | "TJ" | "'" | "\"" => {
+                if op.operator != "Tj" && op.operator != "TJ" {
+                    tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -leading], &tlm);
+                    tm = tlm;
+                }
+                let m = mul(&tm, &ctm);
+                mark(&[apply(&m, 0.0, -0.25 * size).1, apply(&m, 0.0, size).1]);
+            }
+            "Do" => {
+                let name = op.operands.first().and_then(|o| o.as_name().ok());
+                let xobject = name
+                    .and_then(|n| xobjects.get(n).ok())
+                    .and_then(|x| doc.dereference(x).ok())
+                    .and_then(|(_, x)| x.as_stream().ok());
+                let Some(x) = xobject else { continue };
+                let numbers = |key: &[u8]| -> Option<Vec<f32>> {
+                    x.dict
+                        .get(key)
+                        .ok()?
+                        .as_array()
+                        .ok()?
+                        .iter()
+                        .map(|o| o.as_float().ok())
+                        .collect()
+                };
+                let (bbox, matrix) = match (numbers(b"BBox"), numbers(b"Matrix")) {
+                    (Some(b), m) if b.len() == 4 => {
+                        let m = m
+                            .filter(|m| m.len() == 6)
+                            .map_or(IDENTITY, |m| [m[0], m[1], m[2], m[3], m[4], m[5]]);
+                        ([b[0], b[1], b[2], b[3]], m)
+                    }
+                    // An image fills the unit square.
+                    _ => ([0.0, 0.0, 1.0, 1.0], IDENTITY),
+                };
+                let m = mul(&matrix, &ctm);
+                let [x0, y0, x1, y1] = bbox;
+                mark(&[
+                    apply(&m, x0, y0).1,
+                    apply(&m, x1, y0).1,
+                    apply(&m, x0, y1).1,
+                    apply(&m, x1, y1).1,
+                ]);
+            }
+            _ => {}
+        }
+    }
+    Ok(floor)
+}
+
+type Matrix = [f32; 6];
+const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+
+/// `a` then `b` (PDF's row-vector convention: a point is transformed by `a × b`).
+fn mul(a: &Matrix, b: &Matrix) -> Matrix {
+    [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    ]
+}
+
+fn apply(m: &Matrix, x: f32, y: f32) -> (f32, f32) {
+    (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+}

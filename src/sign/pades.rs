@@ -468,10 +468,15 @@ const MM: f32 = 72.0 / 25.4;
 /// Space between two signature boxes.
 const BOX_GAP: f32 = 3.0 * MM;
 
+/// A box is shrunk to fit the free space down to this scale, no further.
+const MIN_SCALE: f32 = 0.5;
+
 /// Where a visible signature box of `width` × `height` goes on `page_id`: the first one
-/// at the left of the bottom margin (the forms keep that strip free below the seal's
-/// block), each next one to the right of the last while it fits in the text width,
-/// otherwise in a new row above all of them. So the boxes read in signing order.
+/// at the left of the bottom margin, each next one to the right of the last while it
+/// fits in the text width, otherwise in a new row above all of them, so the boxes read
+/// in signing order. The forms end with the seal's block and leave the rest of the last
+/// page free; a box taller than the space left below what the page draws is shrunk to
+/// fit (to half its size at most).
 fn place_box(doc: &Document, page_id: ObjectId, width: f32, height: f32) -> Result<[f32; 4]> {
     let media: Vec<f32> = page_media_box(doc, page_id)?;
     let [px0, py0, px1, py1] = media[..] else {
@@ -493,7 +498,19 @@ fn place_box(doc: &Document, page_id: ObjectId, width: f32, height: f32) -> Resu
             [px0 + left, top + BOX_GAP]
         }
     };
-    Ok([rect[0], rect[1], rect[0] + width, rect[1] + height])
+    let floor = appearance::content_floor(doc, page_id, py0 + bottom, py1)?;
+    let room = floor - BOX_GAP - rect[1];
+    let scale = if height > room {
+        (room / height).max(MIN_SCALE)
+    } else {
+        1.0
+    };
+    Ok([
+        rect[0],
+        rect[1],
+        rect[0] + width * scale,
+        rect[1] + height * scale,
+    ])
 }
 
 fn page_media_box(doc: &Document, page_id: ObjectId) -> Result<Vec<f32>> {
@@ -769,6 +786,182 @@ mod tests {
         assert_eq!(format_real(595.2756), "595.2756");
         assert_eq!(format_real(0.5), "0.5");
         assert_eq!(format_real(1e-7), "0.0000001");
+    }
+
+    /// A PDF of `pages` pages of `w` × `h` points, each with a line and a font resource.
+    fn pdf_of(pages: usize, w: f32, h: f32) -> Vec<u8> {
+        let mut doc = Document::with_version("1.7");
+        let pages_id = doc.new_object_id();
+        let mut font = Dictionary::new();
+        font.set("Type", Object::Name(b"Font".to_vec()));
+        font.set("Subtype", Object::Name(b"Type1".to_vec()));
+        font.set("BaseFont", Object::Name(b"Helvetica".to_vec()));
+        let font_id = doc.add_object(font);
+        let mut kids = Vec::new();
+        for _ in 0..pages {
+            let content = doc.add_object(lopdf::Stream::new(
+                Dictionary::new(),
+                b"0 0 m 10 10 l S".to_vec(),
+            ));
+            let mut fonts = Dictionary::new();
+            fonts.set("F1", Object::Reference(font_id));
+            let mut resources = Dictionary::new();
+            resources.set("Font", Object::Dictionary(fonts));
+            let mut page = Dictionary::new();
+            page.set("Type", Object::Name(b"Page".to_vec()));
+            page.set("Parent", Object::Reference(pages_id));
+            page.set("Contents", Object::Reference(content));
+            page.set("Resources", Object::Dictionary(resources));
+            kids.push(Object::Reference(doc.add_object(page)));
+        }
+        let mut tree = Dictionary::new();
+        tree.set("Type", Object::Name(b"Pages".to_vec()));
+        tree.set("Count", Object::Integer(pages as i64));
+        tree.set("Kids", Object::Array(kids));
+        tree.set(
+            "MediaBox",
+            Object::Array(vec![0.into(), 0.into(), w.into(), h.into()]),
+        );
+        doc.objects.insert(pages_id, Object::Dictionary(tree));
+        let mut catalog = Dictionary::new();
+        catalog.set("Type", Object::Name(b"Catalog".to_vec()));
+        catalog.set("Pages", Object::Reference(pages_id));
+        let root = doc.add_object(catalog);
+        doc.trailer.set("Root", Object::Reference(root));
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    fn visible_rects(pdf: &[u8]) -> Vec<[f32; 4]> {
+        let doc = Document::load_mem(pdf).unwrap();
+        let last = *doc.get_pages().values().next_back().unwrap();
+        visible_signatures(&doc, last)
+    }
+
+    #[test]
+    fn visible_boxes_go_on_the_last_page_side_by_side_then_in_a_row_above() {
+        let box_w = 78.0 * MM;
+        let box_h = 17.0 * MM;
+        let appearance = pdf_of(1, box_w, box_h);
+        let t = DateTime::parse_from_rfc3339("2026-09-15T10:30:00+05:00").unwrap();
+        let mut pdf = pdf_of(2, 595.276, 841.89);
+        for n in 0..3 {
+            let mut opts = PadesOptions::new(format!("Signature{n}"), t);
+            opts.appearance = Some(appearance.clone());
+            let next = prepare_pdf(&pdf, &opts).unwrap().bytes;
+            assert_eq!(&next[..pdf.len()], &pdf[..], "earlier bytes are kept");
+            pdf = next;
+        }
+        let rects = visible_rects(&pdf);
+        let close = |a: f32, b: f32| (a - b).abs() < 0.01;
+        assert_eq!(rects.len(), 3, "{rects:?}");
+        // The first at the bottom-left corner of the text area (left 30 mm, bottom 20 mm).
+        assert!(close(rects[0][0], 30.0 * MM) && close(rects[0][1], 20.0 * MM));
+        assert!(close(rects[0][2] - rects[0][0], box_w) && close(rects[0][3] - rects[0][1], box_h));
+        // The second to its right, on the same line.
+        assert!(close(rects[1][0], rects[0][2] + BOX_GAP) && close(rects[1][1], rects[0][1]));
+        // The third does not fit beside them: a new row above.
+        assert!(close(rects[2][0], rects[0][0]) && close(rects[2][1], rects[0][3] + BOX_GAP));
+        // The first page holds none of them.
+        let doc = Document::load_mem(&pdf).unwrap();
+        let first = *doc.get_pages().values().next().unwrap();
+        assert!(doc.get_dictionary(first).unwrap().get(b"Annots").is_err());
+        // The appearance carries the page's content and its font, copied.
+        let last = *doc.get_pages().values().next_back().unwrap();
+        let annots = doc
+            .get_dictionary(last)
+            .unwrap()
+            .get(b"Annots")
+            .unwrap()
+            .as_array()
+            .unwrap();
+        let widget = doc.dereference(&annots[0]).unwrap().1.as_dict().unwrap();
+        let ap = widget.get(b"AP").unwrap().as_dict().unwrap();
+        let form = doc
+            .dereference(ap.get(b"N").unwrap())
+            .unwrap()
+            .1
+            .as_stream()
+            .unwrap();
+        assert_eq!(form.decompressed_content().unwrap(), b"0 0 m 10 10 l S\n");
+        let font = form
+            .dict
+            .get(b"Resources")
+            .and_then(Object::as_dict)
+            .and_then(|r| r.get(b"Font"))
+            .and_then(Object::as_dict)
+            .and_then(|f| f.get(b"F1"))
+            .and_then(|f| doc.dereference(f))
+            .unwrap()
+            .1
+            .as_dict()
+            .unwrap();
+        assert_eq!(
+            font.get(b"BaseFont").unwrap().as_name().unwrap(),
+            b"Helvetica"
+        );
+    }
+
+    #[test]
+    fn on_a_full_last_page_the_box_stays_below_the_seals_block() {
+        let renderer = crate::render::Renderer::new(None, None).unwrap();
+        let created = DateTime::parse_from_rfc3339("2026-09-15T10:30:00+05:00").unwrap();
+        let meta = crate::render::PdfMeta {
+            ident: "documents/x".into(),
+            created,
+        };
+        // The sample Appendix 3 fills its page down to the seal's block.
+        let data: serde_json::Value =
+            serde_json::from_str(include_str!("../../templates/sample/appendix3.json")).unwrap();
+        let pdf = renderer
+            .render("appendix3.typ", &data, "documents/x", &meta)
+            .unwrap();
+        let b = crate::render::signer::SignerBox {
+            number: 1,
+            role: "Руководитель местного исполнительного органа".into(),
+            signer: "ҚАСЫМОВ ӘЛІБЕК".into(),
+            organisation: "ГУ «Управление занятости и социальных программ Акмолинской области»"
+                .into(),
+            identifier_label: "БИН".into(),
+            identifier: "990140000483".into(),
+            signing_time: "15.09.2026 10:30:00 (UTC+5)".into(),
+            certificate_serial: "3A5F19C2".into(),
+            width_mm: crate::render::signer::WIDTH_MM,
+        };
+        let mut opts = PadesOptions::new("Signature2", created);
+        opts.appearance = Some(renderer.signer_box(&b, created).unwrap());
+        let prepared = prepare_pdf(&pdf, &opts).unwrap().bytes;
+        let doc = Document::load_mem(&prepared).unwrap();
+        let last = *doc.get_pages().values().next_back().unwrap();
+        let floor = appearance::content_floor(&doc, last, 20.0 * MM, 841.89).unwrap();
+        let rects = visible_signatures(&doc, last);
+        assert_eq!(rects.len(), 1);
+        let r = rects[0];
+        assert!((r[1] - 20.0 * MM).abs() < 0.01, "{r:?}");
+        assert!(
+            r[3] <= floor - BOX_GAP + 0.01,
+            "{r:?} reaches above {floor}"
+        );
+        // The seal's block ends low on this page: what it drew is found, not the margin.
+        assert!(floor > 30.0 * MM && floor < 120.0 * MM, "{floor}");
+    }
+
+    #[test]
+    fn a_landscape_page_takes_three_boxes_in_a_row_within_its_margins() {
+        let appearance = pdf_of(1, 78.0 * MM, 17.0 * MM);
+        let t = DateTime::parse_from_rfc3339("2026-09-15T10:30:00+05:00").unwrap();
+        let mut pdf = pdf_of(1, 841.89, 595.276);
+        for n in 0..4 {
+            let mut opts = PadesOptions::new(format!("Signature{n}"), t);
+            opts.appearance = Some(appearance.clone());
+            pdf = prepare_pdf(&pdf, &opts).unwrap().bytes;
+        }
+        let rects = visible_rects(&pdf);
+        let bottoms: Vec<f32> = rects.iter().map(|r| (r[1] / MM).round()).collect();
+        assert_eq!(bottoms, [18.0, 18.0, 18.0, 38.0], "{rects:?}");
+        assert!((rects[0][0] - 20.0 * MM).abs() < 0.01);
+        assert!(rects.iter().all(|r| r[2] <= 841.89 - 15.0 * MM));
     }
 
     #[test]
