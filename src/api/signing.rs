@@ -6,15 +6,17 @@ use std::collections::HashMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use openssl::x509::X509;
+use sha2::{Digest, Sha256};
 use tonic::{Code, Request, Response, Status};
 
 use super::error::{self, invalid_field};
 use super::pb::{self, signing_service_server::SigningService};
 use super::{AppState, resource_id, timestamp};
 use crate::domain::{Bin, almaty};
-use crate::sign::keys::{SubjectSummary, key_usage, kz_role};
+use crate::render::signer::{self, SignerBox, role_name};
+use crate::sign::keys::{SubjectSummary, cert_serial_hex, key_usage, kz_role};
 use crate::sign::pades::{PadesOptions, PreparedPdf, prepare_pdf};
 use crate::sign::{cms, verify};
 use crate::store::DocumentRow;
@@ -173,6 +175,32 @@ impl Signing {
     }
 }
 
+/// What a party's visible box shows, from the certificate the session is prepared for.
+fn signer_box(cert: &X509, role: &str, number: usize, now: DateTime<Utc>) -> SignerBox {
+    let who = SubjectSummary::from_name(cert.subject_name());
+    // An individual employer signs with an IIN and no BIN (Appendix 1).
+    let (identifier_label, identifier) = if role == "EMPLOYER_INDIVIDUAL" {
+        ("ИИН", who.iin())
+    } else {
+        ("БИН", who.bin())
+    };
+    SignerBox {
+        number,
+        role: role_name(role),
+        signer: who.common_name.clone().unwrap_or_default(),
+        organisation: who.organization.clone().unwrap_or_default(),
+        identifier_label: identifier_label.into(),
+        identifier: identifier.unwrap_or_default(),
+        // As the seal's block prints its time (Sealer::visible_signature).
+        signing_time: now
+            .with_timezone(&almaty())
+            .format("%d.%m.%Y %H:%M:%S (UTC+5)")
+            .to_string(),
+        certificate_serial: cert_serial_hex(cert),
+        width_mm: signer::WIDTH_MM,
+    }
+}
+
 fn check_key_usage(cert: &X509) -> Result<(), Status> {
     match key_usage(cert) {
         Some(ku) if ku & SIGNING_KEY_USAGE == SIGNING_KEY_USAGE => Ok(()),
@@ -196,15 +224,21 @@ impl SigningService for Signing {
         let id = resource_id("document", &r.document, "documents")?;
         let doc = self.0.store.get_document(id).await?;
         super::documents::may_read(&self.0, &caller, &doc).await?;
-        if !r.signer_certificate.is_empty() {
+        // With the signer's certificate the party check runs before anything is signed,
+        // and the signature gets its visible box (who, for whom, in what role, when);
+        // without it the signature stays invisible, as the box could name no one.
+        let signer = if r.signer_certificate.is_empty() {
+            None
+        } else {
             let cert = der_of(&r.signer_certificate)
                 .and_then(|d| X509::from_der(&d).ok())
                 .ok_or_else(|| {
                     invalid_field("signer_certificate", "not a DER or PEM X.509 certificate")
                 })?;
             check_key_usage(&cert)?;
-            self.party_role(&doc, &cert).await?;
-        }
+            let role = self.party_role(&doc, &cert).await?;
+            Some((cert, role))
+        };
         // Expired sessions go; a document has only a few open ones at a time.
         let open = self.0.store.open_sessions(id, self.0.now()).await?;
         if open >= MAX_OPEN_SESSIONS {
@@ -218,15 +252,31 @@ impl SigningService for Signing {
             ));
         }
         let pdf = self.0.store.document_bytes(id, Blob::Pdf).await?;
-        let position = 2 + self.0.store.party_signatures(id).await?.len();
+        let earlier = self.0.store.party_signatures(id).await?;
+        let position = 2 + earlier.len();
         let now = self.0.now();
         let mut options =
             PadesOptions::new(format!("Signature{position}"), now.with_timezone(&almaty()));
         options.reason = Some(format!("Подпись стороны ({})", doc.title));
-        let prepared = crate::sealing::on_core(move || prepare_pdf(&pdf, &options))
-            .await
-            .map_err(|e| error::internal("preparing task", e))?
-            .map_err(|e| error::internal("preparing the signature", e))?;
+        let signer_box = signer.as_ref().map(|(cert, role)| {
+            let parties = earlier.iter().filter(|s| s.role != "SERVICE_SEAL").count();
+            signer_box(cert, role, parties + 1, now)
+        });
+        let certificate_sha256 = signer
+            .as_ref()
+            .map(|(cert, _)| cert.to_der().map(|d| hex::encode(Sha256::digest(d))))
+            .transpose()
+            .map_err(|e| error::internal("the signer's certificate", e))?;
+        let renderer = self.0.sealer.renderer().clone();
+        let prepared = crate::sealing::on_core(move || -> anyhow::Result<PreparedPdf> {
+            if let Some(b) = &signer_box {
+                options.appearance = Some(renderer.signer_box(b, now.with_timezone(&almaty()))?);
+            }
+            Ok(prepare_pdf(&pdf, &options)?)
+        })
+        .await
+        .map_err(|e| error::internal("preparing task", e))?
+        .map_err(|e| error::internal("preparing the signature", e))?;
         let session = SessionRow {
             id: uuid::Uuid::new_v4().to_string(),
             document_id: id.to_owned(),
@@ -238,6 +288,7 @@ impl SigningService for Signing {
             create_time: now,
             complete_time: None,
             prepared_pdf: prepared.bytes.clone(),
+            signer_certificate_sha256: certificate_sha256,
         };
         self.0.store.create_session(&session).await?;
         Ok(Response::new(pb::SigningSession {
@@ -282,6 +333,23 @@ impl SigningService for Signing {
         let cert = info.signer_cert().cloned().ok_or_else(|| {
             invalid_field("cms", "the CMS does not carry its signer's certificate")
         })?;
+        // The prepared bytes show the box of the certificate given then: another signer's
+        // CMS would sign a page naming someone else.
+        if let Some(expected) = &session.signer_certificate_sha256 {
+            let actual = cert
+                .to_der()
+                .map(|d| hex::encode(Sha256::digest(d)))
+                .map_err(|e| error::internal("the signer's certificate", e))?;
+            if &actual != expected {
+                return Err(invalid_field(
+                    "cms",
+                    format!(
+                        "the CMS is signed by a certificate (SHA-256 {actual}) other than the one {} was prepared for (SHA-256 {expected}), whose signer the prepared page names; prepare the signature again with this certificate",
+                        r.session
+                    ),
+                ));
+            }
+        }
         let prepared = PreparedPdf {
             bytes: session.prepared_pdf.clone(),
             contents_start: session.contents_start,

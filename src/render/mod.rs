@@ -3,6 +3,7 @@
 
 pub mod appendix1;
 mod parts;
+pub mod signer;
 mod world;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("notice.typ", include_str!("../../templates/notice.typ")),
     ("decision.typ", include_str!("../../templates/decision.typ")),
     ("parts.typ", include_str!("../../templates/parts.typ")),
+    ("signer.typ", include_str!("../../templates/signer.typ")),
 ];
 
 #[derive(Debug, thiserror::Error)]

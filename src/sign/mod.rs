@@ -4,6 +4,7 @@
 //! `src/sign/mod.rs` and the submodules `src/sign/{keys,cms,pades,verify}.rs`.
 //! Submodules refer to each other only through `super::`.
 
+pub mod appearance;
 pub mod cms;
 pub mod dev;
 pub mod keys;

@@ -1,8 +1,9 @@
 //! PAdES B-B signing of PDFs as an incremental update.
 //!
 //! The original bytes are kept verbatim; appended are a signature dictionary
-//! (/SubFilter /ETSI.CAdES.detached), an invisible signature widget/field, the
-//! first page (or its /Annots array) with the widget added, the catalog (or its
+//! (/SubFilter /ETSI.CAdES.detached), a signature widget/field (invisible on the first
+//! page, or with a visible appearance on the last page, see [`PadesOptions::appearance`]),
+//! that page (or its /Annots array) with the widget added, the catalog (or its
 //! AcroForm / Fields array) with the field added and /SigFlags 3, and a
 //! cross-reference section of the same form as the original (classic table or
 //! cross-reference stream) with /Prev pointing to the original one.
@@ -16,6 +17,7 @@ use chrono::{DateTime, FixedOffset, Offset};
 use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
 use openssl::hash::{Hasher, MessageDigest};
 
+use super::appearance;
 use super::cms::{self, CmsSignOptions};
 use super::keys::Signer;
 use super::{Result, SignError};
@@ -31,6 +33,9 @@ pub struct PadesOptions {
     pub signing_time: DateTime<FixedOffset>,
     /// Bytes reserved for the DER CMS (the hex placeholder is twice as long).
     pub contents_size: usize,
+    /// A one-page PDF drawn as the signature's visible appearance on the document's
+    /// last page; without it the signature is invisible (a zero /Rect on the first page).
+    pub appearance: Option<Vec<u8>>,
 }
 
 impl PadesOptions {
@@ -41,6 +46,7 @@ impl PadesOptions {
             location: None,
             signing_time,
             contents_size: DEFAULT_CONTENTS_SIZE,
+            appearance: None,
         }
     }
 }
@@ -218,15 +224,29 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
     let widget_id: ObjectId = (first_new + 1, 0);
     let mut next_free = first_new + 2;
 
-    let page_id = *doc
-        .get_pages()
-        .values()
-        .next()
-        .ok_or_else(|| SignError::Pdf("document has no pages".into()))?;
+    let pages = doc.get_pages();
+    // A visible signature goes on the last page, under the seal's block; an invisible
+    // one on the first, as always.
+    let page_id = *if opts.appearance.is_some() {
+        pages.values().next_back()
+    } else {
+        pages.values().next()
+    }
+    .ok_or_else(|| SignError::Pdf("document has no pages".into()))?;
+
+    let (rect, imported) = match &opts.appearance {
+        Some(pdf) => {
+            let imported = appearance::import_first_page(pdf, next_free)?;
+            next_free = imported.next_free;
+            let rect = place_box(&doc, page_id, imported.width, imported.height)?;
+            (rect, Some(imported))
+        }
+        None => ([0.0; 4], None),
+    };
 
     let mut rewrites: BTreeMap<ObjectId, Object> = BTreeMap::new();
 
-    // --- first page: add the widget to /Annots ---
+    // --- the page: add the widget to /Annots ---
     let mut page = doc.get_dictionary(page_id)?.clone();
     match page.get(b"Annots") {
         Ok(Object::Reference(r)) => {
@@ -279,8 +299,13 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
     widget.set("V", Object::Reference(sig_id));
     widget.set(
         "Rect",
-        Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]),
+        Object::Array(rect.iter().map(|&v| Object::Real(v)).collect()),
     );
+    if let Some(imported) = &imported {
+        let mut ap = Dictionary::new();
+        ap.set("N", Object::Reference(imported.xobject));
+        widget.set("AP", Object::Dictionary(ap));
+    }
     widget.set("F", Object::Integer(132)); // Print | Locked
     widget.set("P", Object::Reference(page_id));
 
@@ -330,6 +355,9 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
         &Object::Dictionary(widget),
     );
     for (id, obj) in &rewrites {
+        write_indirect(&mut upd, base, &mut offsets, *id, obj);
+    }
+    for (id, obj) in imported.iter().flat_map(|i| &i.objects) {
         write_indirect(&mut upd, base, &mut offsets, *id, obj);
     }
 
@@ -430,6 +458,112 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
         contents_end: after_gt,
         digest: digest.to_vec(),
     })
+}
+
+/// The page margins of the forms (templates/layout.typ, `page-setup`), in points:
+/// (left, right, bottom) for portrait and for landscape pages.
+const PORTRAIT_MARGINS: (f32, f32, f32) = (30.0 * MM, 20.0 * MM, 20.0 * MM);
+const LANDSCAPE_MARGINS: (f32, f32, f32) = (20.0 * MM, 15.0 * MM, 18.0 * MM);
+const MM: f32 = 72.0 / 25.4;
+/// Space between two signature boxes.
+const BOX_GAP: f32 = 3.0 * MM;
+
+/// A box is shrunk to fit the free space down to this scale, no further.
+const MIN_SCALE: f32 = 0.5;
+
+/// Where a visible signature box of `width` × `height` goes on `page_id`: the first one
+/// at the left of the bottom margin, each next one to the right of the last while it
+/// fits in the text width, otherwise in a new row above all of them, so the boxes read
+/// in signing order. The forms end with the seal's block and leave the rest of the last
+/// page free; a box taller than the space left below what the page draws is shrunk to
+/// fit (to half its size at most).
+fn place_box(doc: &Document, page_id: ObjectId, width: f32, height: f32) -> Result<[f32; 4]> {
+    let media: Vec<f32> = page_media_box(doc, page_id)?;
+    let [px0, py0, px1, py1] = media[..] else {
+        return Err(SignError::Pdf(
+            "the last page's MediaBox is not 4 numbers".into(),
+        ));
+    };
+    let (left, right, bottom) = if px1 - px0 > py1 - py0 {
+        LANDSCAPE_MARGINS
+    } else {
+        PORTRAIT_MARGINS
+    };
+    let boxes = visible_signatures(doc, page_id);
+    let rect = match boxes.last() {
+        None => [px0 + left, py0 + bottom],
+        Some(last) if last[2] + BOX_GAP + width <= px1 - right => [last[2] + BOX_GAP, last[1]],
+        Some(_) => {
+            let top = boxes.iter().map(|r| r[3]).fold(py0 + bottom, f32::max);
+            [px0 + left, top + BOX_GAP]
+        }
+    };
+    let floor = appearance::content_floor(doc, page_id, py0 + bottom, py1)?;
+    let room = floor - BOX_GAP - rect[1];
+    let scale = if height > room {
+        (room / height).max(MIN_SCALE)
+    } else {
+        1.0
+    };
+    Ok([
+        rect[0],
+        rect[1],
+        rect[0] + width * scale,
+        rect[1] + height * scale,
+    ])
+}
+
+fn page_media_box(doc: &Document, page_id: ObjectId) -> Result<Vec<f32>> {
+    let mut at = page_id;
+    for _ in 0..64 {
+        let dict = doc.get_dictionary(at)?;
+        if let Ok(mb) = dict.get(b"MediaBox") {
+            return Ok(doc
+                .dereference(mb)?
+                .1
+                .as_array()?
+                .iter()
+                .map(|o| o.as_float())
+                .collect::<std::result::Result<_, _>>()?);
+        }
+        at = dict.get(b"Parent").and_then(Object::as_reference)?;
+    }
+    Err(SignError::Pdf("the page tree is too deep".into()))
+}
+
+/// The rectangles of the page's signature widgets that show something, in the order
+/// of the page's annotations (the order they were added).
+fn visible_signatures(doc: &Document, page_id: ObjectId) -> Vec<[f32; 4]> {
+    let Ok(page) = doc.get_dictionary(page_id) else {
+        return Vec::new();
+    };
+    let annots = match page.get(b"Annots").map(|a| doc.dereference(a)) {
+        Ok(Ok((_, Object::Array(a)))) => a.clone(),
+        _ => return Vec::new(),
+    };
+    annots
+        .iter()
+        .filter_map(|a| doc.dereference(a).ok()?.1.as_dict().ok().cloned())
+        .filter(|w| {
+            w.get(b"FT")
+                .and_then(Object::as_name)
+                .is_ok_and(|n| n == b"Sig")
+        })
+        .filter_map(|w| {
+            let r: Vec<f32> = doc
+                .dereference(w.get(b"Rect").ok()?)
+                .ok()?
+                .1
+                .as_array()
+                .ok()?
+                .iter()
+                .filter_map(|o| o.as_float().ok())
+                .collect();
+            let [a, b, c, d] = r[..] else { return None };
+            let r = [a.min(c), b.min(d), a.max(c), b.max(d)];
+            (r[2] - r[0] > 0.0 && r[3] - r[1] > 0.0).then_some(r)
+        })
+        .collect()
 }
 
 fn merge_acroform(
@@ -652,6 +786,182 @@ mod tests {
         assert_eq!(format_real(595.2756), "595.2756");
         assert_eq!(format_real(0.5), "0.5");
         assert_eq!(format_real(1e-7), "0.0000001");
+    }
+
+    /// A PDF of `pages` pages of `w` × `h` points, each with a line and a font resource.
+    fn pdf_of(pages: usize, w: f32, h: f32) -> Vec<u8> {
+        let mut doc = Document::with_version("1.7");
+        let pages_id = doc.new_object_id();
+        let mut font = Dictionary::new();
+        font.set("Type", Object::Name(b"Font".to_vec()));
+        font.set("Subtype", Object::Name(b"Type1".to_vec()));
+        font.set("BaseFont", Object::Name(b"Helvetica".to_vec()));
+        let font_id = doc.add_object(font);
+        let mut kids = Vec::new();
+        for _ in 0..pages {
+            let content = doc.add_object(lopdf::Stream::new(
+                Dictionary::new(),
+                b"0 0 m 10 10 l S".to_vec(),
+            ));
+            let mut fonts = Dictionary::new();
+            fonts.set("F1", Object::Reference(font_id));
+            let mut resources = Dictionary::new();
+            resources.set("Font", Object::Dictionary(fonts));
+            let mut page = Dictionary::new();
+            page.set("Type", Object::Name(b"Page".to_vec()));
+            page.set("Parent", Object::Reference(pages_id));
+            page.set("Contents", Object::Reference(content));
+            page.set("Resources", Object::Dictionary(resources));
+            kids.push(Object::Reference(doc.add_object(page)));
+        }
+        let mut tree = Dictionary::new();
+        tree.set("Type", Object::Name(b"Pages".to_vec()));
+        tree.set("Count", Object::Integer(pages as i64));
+        tree.set("Kids", Object::Array(kids));
+        tree.set(
+            "MediaBox",
+            Object::Array(vec![0.into(), 0.into(), w.into(), h.into()]),
+        );
+        doc.objects.insert(pages_id, Object::Dictionary(tree));
+        let mut catalog = Dictionary::new();
+        catalog.set("Type", Object::Name(b"Catalog".to_vec()));
+        catalog.set("Pages", Object::Reference(pages_id));
+        let root = doc.add_object(catalog);
+        doc.trailer.set("Root", Object::Reference(root));
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    fn visible_rects(pdf: &[u8]) -> Vec<[f32; 4]> {
+        let doc = Document::load_mem(pdf).unwrap();
+        let last = *doc.get_pages().values().next_back().unwrap();
+        visible_signatures(&doc, last)
+    }
+
+    #[test]
+    fn visible_boxes_go_on_the_last_page_side_by_side_then_in_a_row_above() {
+        let box_w = 78.0 * MM;
+        let box_h = 17.0 * MM;
+        let appearance = pdf_of(1, box_w, box_h);
+        let t = DateTime::parse_from_rfc3339("2026-09-15T10:30:00+05:00").unwrap();
+        let mut pdf = pdf_of(2, 595.276, 841.89);
+        for n in 0..3 {
+            let mut opts = PadesOptions::new(format!("Signature{n}"), t);
+            opts.appearance = Some(appearance.clone());
+            let next = prepare_pdf(&pdf, &opts).unwrap().bytes;
+            assert_eq!(&next[..pdf.len()], &pdf[..], "earlier bytes are kept");
+            pdf = next;
+        }
+        let rects = visible_rects(&pdf);
+        let close = |a: f32, b: f32| (a - b).abs() < 0.01;
+        assert_eq!(rects.len(), 3, "{rects:?}");
+        // The first at the bottom-left corner of the text area (left 30 mm, bottom 20 mm).
+        assert!(close(rects[0][0], 30.0 * MM) && close(rects[0][1], 20.0 * MM));
+        assert!(close(rects[0][2] - rects[0][0], box_w) && close(rects[0][3] - rects[0][1], box_h));
+        // The second to its right, on the same line.
+        assert!(close(rects[1][0], rects[0][2] + BOX_GAP) && close(rects[1][1], rects[0][1]));
+        // The third does not fit beside them: a new row above.
+        assert!(close(rects[2][0], rects[0][0]) && close(rects[2][1], rects[0][3] + BOX_GAP));
+        // The first page holds none of them.
+        let doc = Document::load_mem(&pdf).unwrap();
+        let first = *doc.get_pages().values().next().unwrap();
+        assert!(doc.get_dictionary(first).unwrap().get(b"Annots").is_err());
+        // The appearance carries the page's content and its font, copied.
+        let last = *doc.get_pages().values().next_back().unwrap();
+        let annots = doc
+            .get_dictionary(last)
+            .unwrap()
+            .get(b"Annots")
+            .unwrap()
+            .as_array()
+            .unwrap();
+        let widget = doc.dereference(&annots[0]).unwrap().1.as_dict().unwrap();
+        let ap = widget.get(b"AP").unwrap().as_dict().unwrap();
+        let form = doc
+            .dereference(ap.get(b"N").unwrap())
+            .unwrap()
+            .1
+            .as_stream()
+            .unwrap();
+        assert_eq!(form.decompressed_content().unwrap(), b"0 0 m 10 10 l S\n");
+        let font = form
+            .dict
+            .get(b"Resources")
+            .and_then(Object::as_dict)
+            .and_then(|r| r.get(b"Font"))
+            .and_then(Object::as_dict)
+            .and_then(|f| f.get(b"F1"))
+            .and_then(|f| doc.dereference(f))
+            .unwrap()
+            .1
+            .as_dict()
+            .unwrap();
+        assert_eq!(
+            font.get(b"BaseFont").unwrap().as_name().unwrap(),
+            b"Helvetica"
+        );
+    }
+
+    #[test]
+    fn on_a_full_last_page_the_box_stays_below_the_seals_block() {
+        let renderer = crate::render::Renderer::new(None, None).unwrap();
+        let created = DateTime::parse_from_rfc3339("2026-09-15T10:30:00+05:00").unwrap();
+        let meta = crate::render::PdfMeta {
+            ident: "documents/x".into(),
+            created,
+        };
+        // The sample Appendix 3 fills its page down to the seal's block.
+        let data: serde_json::Value =
+            serde_json::from_str(include_str!("../../templates/sample/appendix3.json")).unwrap();
+        let pdf = renderer
+            .render("appendix3.typ", &data, "documents/x", &meta)
+            .unwrap();
+        let b = crate::render::signer::SignerBox {
+            number: 1,
+            role: "Руководитель местного исполнительного органа".into(),
+            signer: "ҚАСЫМОВ ӘЛІБЕК".into(),
+            organisation: "ГУ «Управление занятости и социальных программ Акмолинской области»"
+                .into(),
+            identifier_label: "БИН".into(),
+            identifier: "990140000483".into(),
+            signing_time: "15.09.2026 10:30:00 (UTC+5)".into(),
+            certificate_serial: "3A5F19C2".into(),
+            width_mm: crate::render::signer::WIDTH_MM,
+        };
+        let mut opts = PadesOptions::new("Signature2", created);
+        opts.appearance = Some(renderer.signer_box(&b, created).unwrap());
+        let prepared = prepare_pdf(&pdf, &opts).unwrap().bytes;
+        let doc = Document::load_mem(&prepared).unwrap();
+        let last = *doc.get_pages().values().next_back().unwrap();
+        let floor = appearance::content_floor(&doc, last, 20.0 * MM, 841.89).unwrap();
+        let rects = visible_signatures(&doc, last);
+        assert_eq!(rects.len(), 1);
+        let r = rects[0];
+        assert!((r[1] - 20.0 * MM).abs() < 0.01, "{r:?}");
+        assert!(
+            r[3] <= floor - BOX_GAP + 0.01,
+            "{r:?} reaches above {floor}"
+        );
+        // The seal's block ends low on this page: what it drew is found, not the margin.
+        assert!(floor > 30.0 * MM && floor < 120.0 * MM, "{floor}");
+    }
+
+    #[test]
+    fn a_landscape_page_takes_three_boxes_in_a_row_within_its_margins() {
+        let appearance = pdf_of(1, 78.0 * MM, 17.0 * MM);
+        let t = DateTime::parse_from_rfc3339("2026-09-15T10:30:00+05:00").unwrap();
+        let mut pdf = pdf_of(1, 841.89, 595.276);
+        for n in 0..4 {
+            let mut opts = PadesOptions::new(format!("Signature{n}"), t);
+            opts.appearance = Some(appearance.clone());
+            pdf = prepare_pdf(&pdf, &opts).unwrap().bytes;
+        }
+        let rects = visible_rects(&pdf);
+        let bottoms: Vec<f32> = rects.iter().map(|r| (r[1] / MM).round()).collect();
+        assert_eq!(bottoms, [18.0, 18.0, 18.0, 38.0], "{rects:?}");
+        assert!((rects[0][0] - 20.0 * MM).abs() < 0.01);
+        assert!(rects.iter().all(|r| r[2] <= 841.89 - 15.0 * MM));
     }
 
     #[test]

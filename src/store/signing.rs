@@ -18,6 +18,9 @@ pub struct SessionRow {
     pub expire_time: DateTime<Utc>,
     pub create_time: DateTime<Utc>,
     pub complete_time: Option<DateTime<Utc>>,
+    /// SHA-256 (hex) of the certificate the session was prepared for, when one was
+    /// given: the prepared bytes show that signer's visible box.
+    pub signer_certificate_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +40,8 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO signing_sessions (id, document_id, prepared_pdf, contents_start, contents_end,
-                 digest, base_sha256, expire_time, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 digest, base_sha256, expire_time, create_time, signer_certificate_sha256)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&s.id)
         .bind(&s.document_id)
@@ -48,6 +52,7 @@ impl Store {
         .bind(&s.base_sha256)
         .bind(ts(s.expire_time))
         .bind(ts(s.create_time))
+        .bind(&s.signer_certificate_sha256)
         .execute(&mut *tx)
         .await?;
         super::audit::record(
@@ -103,6 +108,7 @@ impl Store {
                 .as_deref()
                 .map(parse_ts)
                 .transpose()?,
+            signer_certificate_sha256: r.get("signer_certificate_sha256"),
         })
     }
 

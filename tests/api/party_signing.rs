@@ -45,10 +45,22 @@ fn national_ca(dir: &std::path::Path) -> NationalCa {
 /// A party's signing certificate as Kazakhstan's PKI issues it: IIN in serialNumber, BIN
 /// in OU, the role in the extended key usage.
 fn party(ca: &NationalCa, bin: &str, role_oid: &str, alg: KeyAlg, non_repudiation: bool) -> Signer {
+    party_named(ca, "СЕЙТҚАЛИ ӘЛИХАН", bin, role_oid, alg, non_repudiation)
+}
+
+/// [`party`] with the holder's name.
+fn party_named(
+    ca: &NationalCa,
+    common_name: &str,
+    bin: &str,
+    role_oid: &str,
+    alg: KeyAlg,
+    non_repudiation: bool,
+) -> Signer {
     let key = generate_key(alg).unwrap();
     let mut name = X509NameBuilder::new().unwrap();
     name.append_entry_by_text("C", "KZ").unwrap();
-    name.append_entry_by_text("CN", "СЕЙТҚАЛИ ӘЛИХАН").unwrap();
+    name.append_entry_by_text("CN", common_name).unwrap();
     name.append_entry_by_text("serialNumber", "IIN900101300007")
         .unwrap();
     name.append_entry_by_text("O", "ТОО «Ақжол Құрылыс»")
@@ -1130,5 +1142,243 @@ async fn the_service_can_seal_again_after_the_party_so_the_order_reads_party_the
     std::fs::write(&path, pdf).unwrap();
     let out = text(&tool("pdfsig", &[path.to_str().unwrap()]));
     assert_eq!(out.matches("Signature is Valid.").count(), 3, "{out}");
+    app.stop().await;
+}
+
+/// Prepares with the signer's certificate (so the signature gets its visible box), signs
+/// as the token would and completes.
+async fn sign_visibly(app: &TestApp, document: &str, signer: &Signer) -> pb::Document {
+    let session = signing(app)
+        .prepare_signature(pb::PrepareSignatureRequest {
+            document: document.into(),
+            signer_certificate: signer.cert().to_der().unwrap(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    signing(app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(signer, &session),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The text of the PDF's last page as laid out (`pdftotext -layout`).
+fn last_page_text(pdf: &std::path::Path) -> String {
+    let info = text(&tool("pdfinfo", &[pdf.to_str().unwrap()]));
+    let pages = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .map(|n| n.trim().to_owned())
+        .unwrap();
+    let o = tool(
+        "pdftotext",
+        &[
+            "-layout",
+            "-f",
+            &pages,
+            "-l",
+            &pages,
+            pdf.to_str().unwrap(),
+            "-",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn each_party_signature_shows_its_signer_organisation_role_and_time_on_the_last_page() {
+    let (app, ca) = app_with_national_ca().await;
+    let submitted = app
+        .submit(&app.create(sample_application()).await)
+        .await
+        .unwrap();
+    let doc = submitted.document.clone();
+    let sealed = app.download(&doc, pb::DocumentFormat::Pdf).await;
+    let path = app.path("sealed.pdf");
+    std::fs::write(&path, &sealed).unwrap();
+    let page = last_page_text(&path);
+    assert!(!page.contains("СЕЙТҚАЛИ ӘЛИХАН"), "{page}");
+    assert!(!page.contains("Руководитель работодателя"), "{page}");
+
+    // The head signs: the box names them, the organisation with its BIN, the role and
+    // the Almaty time of the signature.
+    let head = party_named(
+        &ca,
+        "СЕЙТҚАЛИ ӘЛИХАН",
+        EMPLOYER_BIN,
+        HEAD,
+        KeyAlg::Rsa(2048),
+        true,
+    );
+    let signed = sign_visibly(&app, &doc, &head).await;
+    assert_eq!(signed.signatures[1].role, "EMPLOYER_HEAD");
+    let one = app.download(&doc, pb::DocumentFormat::Pdf).await;
+    assert_eq!(
+        &one[..sealed.len()],
+        &sealed[..],
+        "the sealed bytes stay as they were"
+    );
+    let path = app.path("one.pdf");
+    std::fs::write(&path, &one).unwrap();
+    let page = last_page_text(&path);
+    let compact: String = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Подписано ЭЦП · 1 · Руководитель работодателя",
+        "Подписант: СЕЙТҚАЛИ ӘЛИХАН",
+        "ТОО «Ақжол Құрылыс», БИН 040140001236",
+        "Дата и время: 15.09.2026 10:30:00 (UTC+5)",
+    ] {
+        assert!(compact.contains(expected), "{expected:?} not in:\n{page}");
+    }
+
+    // A signatory of the employer signs next: both boxes, in signing order.
+    let signatory = party_named(
+        &ca,
+        "ОМАРОВА ГҮЛНАР",
+        EMPLOYER_BIN,
+        SIGNATORY,
+        KeyAlg::EcP256,
+        true,
+    );
+    sign_visibly(&app, &doc, &signatory).await;
+    let two = app.download(&doc, pb::DocumentFormat::Pdf).await;
+    assert_eq!(
+        &two[..one.len()],
+        &one[..],
+        "the first signer's bytes stay as they were"
+    );
+    let path = app.path("two.pdf");
+    std::fs::write(&path, &two).unwrap();
+    let page = last_page_text(&path);
+    let compact: String = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = compact
+        .find("Подписано ЭЦП · 1 · Руководитель работодателя")
+        .unwrap_or_else(|| panic!("the head's box is gone:\n{page}"));
+    let second = compact
+        .find("Подписано ЭЦП · 2 · Лицо с правом подписи работодателя")
+        .unwrap_or_else(|| panic!("no box of the signatory:\n{page}"));
+    assert!(first < second, "{page}");
+    let names = page
+        .lines()
+        .find(|l| l.contains("ОМАРОВА ГҮЛНАР"))
+        .unwrap_or_else(|| panic!("{page}"));
+    let (head_at, signatory_at) = (
+        names
+            .find("СЕЙТҚАЛИ ӘЛИХАН")
+            .unwrap_or_else(|| panic!("{names}")),
+        names.find("ОМАРОВА ГҮЛНАР").unwrap(),
+    );
+    assert!(head_at < signatory_at, "{names}");
+    assert_eq!(compact.matches("БИН 040140001236").count(), 2, "{page}");
+
+    // Every signature still verifies, by every tool.
+    let p = path.to_str().unwrap();
+    let out = text(&tool("pdfsig", &[p]));
+    assert_eq!(
+        out.matches("Signature Validation: Signature is Valid.")
+            .count(),
+        3,
+        "{out}"
+    );
+    let o = tool("qpdf", &["--check", p]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "validate",
+            "--trust",
+            app.root_pem.to_str().unwrap(),
+            "--trust",
+            ca.pem.to_str().unwrap(),
+            "--trust-replace",
+            p,
+        ],
+    );
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert_eq!(out.matches(":INTACT:TRUSTED").count(), 3, "{out}");
+    assert!(out.contains("INTACT:TRUSTED,UNTOUCHED"), "{out}");
+    assert!(!out.contains("INVALID"), "{out}");
+    let cms = app.download(&doc, pb::DocumentFormat::Cms).await;
+    let report = app
+        .documents()
+        .verify_document(pb::VerifyDocumentRequest { pdf: two, cms })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(report.valid, "{report:#?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_prepared_for_one_certificate_is_not_completed_by_another() {
+    let (app, ca) = app_with_national_ca().await;
+    let submitted = app
+        .submit(&app.create(sample_application()).await)
+        .await
+        .unwrap();
+    let doc = submitted.document.clone();
+    let head = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let other = party_named(
+        &ca,
+        "ОМАРОВА ГҮЛНАР",
+        EMPLOYER_BIN,
+        SIGNATORY,
+        KeyAlg::Rsa(2048),
+        true,
+    );
+    let session = signing(&app)
+        .prepare_signature(pb::PrepareSignatureRequest {
+            document: doc.clone(),
+            signer_certificate: head.cert().to_pem().unwrap(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // The prepared page names the head; the signatory's CMS over it is refused.
+    let err = signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(&other, &session),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "cms");
+    assert!(err.message().contains("prepared for"), "{err:?}");
+    // The head completes it.
+    signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: session.name.clone(),
+            cms: token_sign(&head, &session),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    // Without a certificate at preparation no box can name the signer: the signature
+    // stays invisible.
+    let s = prepare(&app, &doc).await;
+    signing(&app)
+        .complete_signature(pb::CompleteSignatureRequest {
+            session: s.name.clone(),
+            cms: token_sign(&other, &s),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let pdf = app.download(&doc, pb::DocumentFormat::Pdf).await;
+    let path = app.path("signed.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let page = last_page_text(&path);
+    assert!(page.contains("СЕЙТҚАЛИ ӘЛИХАН"), "{page}");
+    assert!(!page.contains("ОМАРОВА ГҮЛНАР"), "{page}");
     app.stop().await;
 }
