@@ -13,7 +13,7 @@ use super::{AppState, resource_id, timestamp};
 use crate::domain::apportion::{self, Request as Ask};
 use crate::domain::commission::Outcome;
 use crate::domain::timeline::{self, PUBLICATION_WORKING_DAYS, Step};
-use crate::domain::{QuotaYear, Violations, almaty};
+use crate::domain::{QuotaYear, Violations, almaty, date_ru};
 use crate::store::quota::{CellRow, MoveRow, NewVersion, Part, QuotaRow, QuotaState};
 
 pub struct QuotaApi(pub AppState);
@@ -134,6 +134,8 @@ fn quota_to_pb(q: &QuotaRow) -> pb::Quota {
             .unwrap_or_default(),
         version: q.versions.last().map_or(0, |v| v.version),
         method_ru: apportion::METHOD_RU.into(),
+        order_number: q.order_number.clone(),
+        order_date: ymd(q.order_date),
     }
 }
 
@@ -153,7 +155,14 @@ fn published_to_pb(q: &QuotaRow, version: u32) -> Option<pb::PublishedDecision> 
         cells: v.cells.iter().map(cell_to_pb).collect(),
         parts: summaries(q, &v.cells),
         moves: v.moves.iter().map(move_to_pb).collect(),
+        order_number: q.order_number.clone(),
+        order_date: ymd(q.order_date),
     })
+}
+
+fn ymd(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 fn today(now: DateTime<Utc>) -> NaiveDate {
@@ -199,6 +208,65 @@ fn check_place(
                 v.add(format!("{field}.country_code"), "permits have no country");
             }
         }
+    }
+}
+
+/// The ministry's registration of the order that establishes the quota (p. 19): the
+/// decision is published as that order, cited by its date and number. Without them the
+/// quota cannot be established yet (FAILED_PRECONDITION); a number without a date, a
+/// date without a number, a malformed date, or a date in the future or before the quota
+/// was formed is a bad argument.
+fn order_registration(
+    r: &pb::EstablishQuotaRequest,
+    q: &QuotaRow,
+    today: NaiveDate,
+) -> Result<(String, NaiveDate), Status> {
+    let (number, date) = (r.order_number.trim(), r.order_date.trim());
+    if number.is_empty() && date.is_empty() {
+        return Err(error::status(
+            Code::FailedPrecondition,
+            "ORDER_NOT_REGISTERED",
+            format!(
+                "quotas/{} is established by the ministry's order: give its registration number and date (order_number, order_date; p. 19)",
+                q.id
+            ),
+        ));
+    }
+    let mut v = Violations::new();
+    let number = v.text(
+        "order_number",
+        number,
+        "the order's registration number",
+        50,
+    );
+    let date = match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+        _ if date.is_empty() => {
+            v.add("order_date", "the order's date is required with its number");
+            None
+        }
+        Err(_) => {
+            v.add("order_date", format!("{date:?} is not a date YYYY-MM-DD"));
+            None
+        }
+        Ok(d) if d > today => {
+            v.add("order_date", format!("{d} is after today ({today})"));
+            None
+        }
+        Ok(d) if d < self::today(q.create_time) => {
+            v.add(
+                "order_date",
+                format!(
+                    "{d} is before the quota was formed ({})",
+                    self::today(q.create_time)
+                ),
+            );
+            None
+        }
+        Ok(d) => Some(d),
+    };
+    match (number, date) {
+        (Some(n), Some(d)) if v.is_empty() => Ok((n, d)),
+        _ => Err(invalid(v)),
     }
 }
 
@@ -375,17 +443,18 @@ impl QuotaApi {
                 })
             })
             .collect();
-        let date = |t: DateTime<Utc>| today(t).format("%d.%m.%Y").to_string();
-        let establish = q.establish_time.map(date).unwrap_or_default();
+        // Cited as acts are: «от «25» декабря 2026 года № 412» (p. 19); a redistribution keeps
+        // the order's number and date and shows its own version's date.
+        let order_date = q.order_date.map(date_ru::long).unwrap_or_default();
         let id = uuid::Uuid::new_v4().to_string();
         let name = format!("documents/{id}");
         let data = json!({
             "body": MINISTRY,
             "kind_ru": "ПРИКАЗ",
-            "number": q.number,
-            "date": establish,
+            "number": q.order_number,
+            "date": order_date,
             "version": version,
-            "version_date": date(now),
+            "version_date": date_ru::long(today(now)),
             "title": format!("Об установлении квоты на привлечение иностранной рабочей силы в Республику Казахстан на {years_text} и ее распределении между областями, городами республиканского значения, столицей"),
             "legal_basis": "В соответствии с подпунктом 4) статьи 11 Закона Республики Казахстан «О миграции населения» и пунктом 19 Правил установления квоты на привлечение иностранной рабочей силы в Республику Казахстан и ее распределения между областями, городами республиканского значения, столицей, утвержденных приказом Заместителя Премьер-Министра – Министра труда и социальной защиты населения Республики Казахстан от 30 июня 2023 года № 274, ПРИКАЗЫВАЮ:",
             "labour_force": q.labour_force,
@@ -547,6 +616,8 @@ impl QuotaService for QuotaApi {
             establish_time: None,
             publish_due_date: None,
             number: String::new(),
+            order_number: String::new(),
+            order_date: None,
             cells: Vec::new(),
             versions: Vec::new(),
         };
@@ -668,8 +739,10 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::EstablishQuotaRequest>,
     ) -> Result<Response<pb::Quota>, Status> {
-        let q = self.quota(&request.into_inner().name).await?;
+        let r = request.into_inner();
+        let q = self.quota(&r.name).await?;
         let now = self.0.now();
+        let (order_number, order_date) = order_registration(&r, &q, today(now))?;
         let year = QuotaYear::from_stored(i64::from(q.quota_years[0]));
         // p. 19: the quota is set "в срок до 1 января".
         if let Some(d) = timeline::deadline(year, Step::MinistryDecision)
@@ -691,7 +764,11 @@ impl QuotaService for QuotaApi {
         // p. 19: published within three working days of the distribution.
         let calendar = self.0.store.load_calendar().await?;
         let due = calendar.add_working_days(today(now), PUBLICATION_WORKING_DAYS);
-        let q = self.0.store.establish_quota(&q.id, now, due).await?;
+        let q = self
+            .0
+            .store
+            .establish_quota(&q.id, (&order_number, order_date), now, due)
+            .await?;
         Ok(Response::new(quota_to_pb(&q)))
     }
 

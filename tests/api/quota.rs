@@ -164,6 +164,15 @@ async fn twenty_regions_file() -> TestApp {
     app
 }
 
+/// Establishing under the ministry's registered order (p. 19).
+fn order(name: &str, number: &str, date: &str) -> pb::EstablishQuotaRequest {
+    pb::EstablishQuotaRequest {
+        name: name.into(),
+        order_number: number.into(),
+        order_date: date.into(),
+    }
+}
+
 fn part(q: &[pb::PartSummary], p: P) -> &pb::PartSummary {
     q.iter().find(|s| s.part == p as i32).unwrap()
 }
@@ -389,17 +398,20 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
     // 24 December (Thursday): established; due 3 working days later, 29 December.
     let app = app.restart_at("2026-12-24T16:00:00+05:00").await;
     let established = quota(&app)
-        .establish_quota(pb::EstablishQuotaRequest {
-            name: q.name.clone(),
-        })
+        .establish_quota(order(&q.name, "412", "2026-12-24"))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(established.publish_due_date, "2026-12-29");
+    assert_eq!(
+        (
+            established.order_number.as_str(),
+            established.order_date.as_str()
+        ),
+        ("412", "2026-12-24")
+    );
     let err = quota(&app)
-        .establish_quota(pb::EstablishQuotaRequest {
-            name: q.name.clone(),
-        })
+        .establish_quota(order(&q.name, "412", "2026-12-24"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
@@ -440,6 +452,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         "Резерв уполномоченного органа",
         "область Ұлытау",
         "методом наибольших остатков",
+        "от «24» декабря 2026 года № 412",
     ] {
         assert!(text1.contains(phrase), "{phrase:?} missing from:\n{text1}");
     }
@@ -532,8 +545,17 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
             .into_inner();
         assert_eq!(d.version, version);
         let text = verify(&reader, &d.document).await;
+        assert_eq!(
+            (d.order_number.as_str(), d.order_date.as_str()),
+            ("412", "2026-12-24")
+        );
+        // Every version keeps the order's number and date.
+        assert!(text.contains("от «24» декабря 2026 года № 412"), "{text}");
         if version == 3 {
-            assert!(text.contains("Редакция № 3"), "{text}");
+            assert!(
+                text.contains("Редакция № 3 от «10» февраля 2027 года"),
+                "{text}"
+            );
             assert!(
                 text.contains("Перераспределение квоты (пункт 21 Правил)"),
                 "{text}"
@@ -594,17 +616,13 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
     let spare = form(&app).await;
     // Monday 20 December 2027: due 23 December.
     let established = quota(&app)
-        .establish_quota(pb::EstablishQuotaRequest {
-            name: q.name.clone(),
-        })
+        .establish_quota(order(&q.name, "18", "2027-12-20"))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(established.publish_due_date, "2027-12-23");
     let err = quota(&app)
-        .establish_quota(pb::EstablishQuotaRequest {
-            name: spare.name.clone(),
-        })
+        .establish_quota(order(&spare.name, "19", "2027-12-20"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -641,9 +659,7 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
 
     let app = app.restart_at("2028-01-01T00:00:00+05:00").await;
     let err = quota(&app)
-        .establish_quota(pb::EstablishQuotaRequest {
-            name: spare.name.clone(),
-        })
+        .establish_quota(order(&spare.name, "19", "2027-12-31"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
@@ -656,5 +672,82 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_decision_is_cited_by_the_ministrys_order_number_and_date() {
+    let app = TestApp::spawn_at("2027-12-20T10:00:00+05:00").await;
+    set_labour_force(&app, 2028).await;
+    let q = quota(&app)
+        .form_quota(pb::FormQuotaRequest {
+            quota_years: vec![2028],
+            permit_percent: "0.25".into(),
+            country_percent: String::new(),
+            immigrant_percent: "2.9".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Without the order's registration the quota cannot be established (p. 19).
+    let err = quota(&app)
+        .establish_quota(order(&q.name, "", ""))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert_eq!(reason(&err), "ORDER_NOT_REGISTERED");
+    for (number, date, field) in [
+        ("412", "", "order_date"),
+        ("", "2027-12-20", "order_number"),
+        ("412", "20.12.2027", "order_date"),
+        ("412", "2027-12-21", "order_date"),
+        ("412", "2027-12-19", "order_date"),
+    ] {
+        let err = quota(&app)
+            .establish_quota(order(&q.name, number, date))
+            .await
+            .unwrap_err();
+        assert_invalid(&err, field);
+    }
+    let draft = quota(&app)
+        .get_quota(pb::GetQuotaRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(draft.state, pb::quota::State::Draft as i32);
+    assert_eq!(draft.order_number, "");
+
+    let established = quota(&app)
+        .establish_quota(order(&q.name, " 07-2/418 ", "2027-12-20"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(established.order_number, "07-2/418");
+    assert_eq!(established.order_date, "2027-12-20");
+    let published = quota(&app)
+        .publish_decision(pb::PublishDecisionRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (
+            published.order_number.as_str(),
+            published.order_date.as_str()
+        ),
+        ("07-2/418", "2027-12-20")
+    );
+    let text = verify(&app, &published.document).await;
+    assert!(
+        text.contains("от «20» декабря 2027 года № 07-2/418"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("КВ-2028"),
+        "the internal number is not the act's: {text}"
+    );
     app.stop().await;
 }
