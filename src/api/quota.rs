@@ -19,6 +19,8 @@ use crate::store::quota::{CellRow, MoveRow, NewVersion, Part, QuotaRow, QuotaSta
 pub struct QuotaApi(pub AppState);
 
 const CATEGORIES: [&str; 5] = ["1", "2", "3", "4", "seasonal"];
+/// `Move.from_region` for an allocation from the ministry's reserve of a part (p. 21).
+const RESERVE: &str = "reserve";
 const MINISTRY: &str = "Министерство труда и социальной защиты населения Республики Казахстан";
 
 fn part_from_pb(v: i32) -> Option<Part> {
@@ -358,12 +360,51 @@ impl QuotaApi {
         let mut earlier: Vec<MoveRow> = q.versions.iter().flat_map(|v| v.moves.clone()).collect();
         earlier.extend(moves.iter().cloned());
         let region_name = |code: &str| {
+            if code == RESERVE {
+                return "Резерв уполномоченного органа".to_string();
+            }
             regions
                 .iter()
                 .find(|r| r.kato == code)
                 .map(|r| r.name_ru.clone())
                 .unwrap_or_default()
         };
+        let country_name = |code: &str| {
+            treaty
+                .iter()
+                .find(|(c, _)| c == code)
+                .map_or_else(|| code.to_string(), |(_, n)| n.clone())
+        };
+        // p. 20.1: the country part by country of origin and by category of foreign and
+        // seasonal workers, region by region.
+        let mut country_totals = [0u64; 6];
+        let mut country_rows = Vec::new();
+        for r in &regions {
+            let mut by_country: BTreeMap<&str, [u64; 5]> = BTreeMap::new();
+            for c in cells
+                .iter()
+                .filter(|c| c.region_code == r.kato && c.part == Part::Countries)
+            {
+                if let Some(k) = CATEGORIES.iter().position(|k| *k == c.category) {
+                    by_country.entry(c.country_code.as_str()).or_default()[k] += c.granted;
+                }
+            }
+            for (code, counts) in by_country {
+                let total: u64 = counts.iter().sum();
+                if total == 0 {
+                    continue;
+                }
+                for (k, n) in counts.iter().enumerate() {
+                    country_totals[k] += n;
+                }
+                country_totals[5] += total;
+                country_rows.push(json!({
+                    "number": country_rows.len() + 1, "region_ru": r.name_ru, "country_ru": country_name(code),
+                    "counts": {"1": counts[0], "2": counts[1], "3": counts[2], "4": counts[3], "seasonal": counts[4]},
+                    "total": total,
+                }));
+            }
+        }
         let mut totals = [0u64; 6];
         let (mut countries_total, mut immigrants_total) = (0u64, 0u64);
         let rows: Vec<_> = regions
@@ -436,9 +477,15 @@ impl QuotaApi {
             .iter()
             .enumerate()
             .map(|(i, m)| {
+                let country_ru = if m.country_code.is_empty() {
+                    String::new()
+                } else {
+                    country_name(&m.country_code)
+                };
                 json!({
                     "number": i + 1, "from_ru": region_name(&m.from_region), "to_ru": region_name(&m.to_region),
                     "part_ru": part_ru(m.part), "category_ru": category_ru(&m.category),
+                    "country_ru": country_ru,
                     "count": m.count, "basis": m.basis,
                 })
             })
@@ -469,6 +516,10 @@ impl QuotaApi {
                                    "total": totals[5] + reserve(Part::Permits)},
                        "countries_total": countries_total + reserve(Part::Countries),
                        "immigrants": immigrants_total + reserve(Part::Immigrants)},
+            "country_rows": country_rows,
+            "country_totals": {"1": country_totals[0], "2": country_totals[1], "3": country_totals[2],
+                               "4": country_totals[3], "seasonal": country_totals[4], "total": country_totals[5],
+                               "reserve": reserve(Part::Countries)},
             "redistributions": redistributions,
             "signature": serde_json::to_value(self.0.sealer.visible_signature(&name, now)).expect("serialisable"),
         });
@@ -824,10 +875,11 @@ impl QuotaService for QuotaApi {
         for (i, m) in r.moves.iter().enumerate() {
             let f = format!("moves[{i}]");
             let before = v.iter().count();
-            if !self.region_ok(&m.from_region) {
+            let from_reserve = m.from_region == RESERVE;
+            if !from_reserve && !self.region_ok(&m.from_region) {
                 v.add(
                     format!("{f}.from_region"),
-                    "not the KATO code of one of the 20 regions",
+                    "not the KATO code of one of the 20 regions, nor \"reserve\" (the ministry's reserve)",
                 );
             }
             if !self.region_ok(&m.to_region) || m.to_region == m.from_region {
@@ -860,23 +912,40 @@ impl QuotaService for QuotaApi {
                 granted: 0,
             };
             let from = place(&m.from_region);
-            let available = cells
-                .iter()
-                .find(|c| c.same_place(&from))
-                .map_or(0, |c| c.granted);
-            // p. 21: within the set quota; no figure goes below zero.
-            if available < m.count {
-                v.add(
-                    format!("{f}.count"),
-                    format!("region {} has only {available} to move", m.from_region),
-                );
-                continue;
+            if from_reserve {
+                // p. 21: "в пределах установленной квоты": the reserve is what the part's
+                // ceiling leaves undistributed, so an allocation from it keeps the part
+                // within the quota established (p. 19).
+                let reserve = summaries(&q, &cells)[part_index(part)].reserve;
+                if reserve < m.count {
+                    v.add(
+                        format!("{f}.count"),
+                        format!(
+                            "the ministry's reserve of the {} part has only {reserve} left within the established quota (p. 21)",
+                            part.code()
+                        ),
+                    );
+                    continue;
+                }
+            } else {
+                let available = cells
+                    .iter()
+                    .find(|c| c.same_place(&from))
+                    .map_or(0, |c| c.granted);
+                // p. 21: within the set quota; no figure goes below zero.
+                if available < m.count {
+                    v.add(
+                        format!("{f}.count"),
+                        format!("region {} has only {available} to move", m.from_region),
+                    );
+                    continue;
+                }
+                cells
+                    .iter_mut()
+                    .find(|c| c.same_place(&from))
+                    .expect("exists")
+                    .granted -= m.count;
             }
-            cells
-                .iter_mut()
-                .find(|c| c.same_place(&from))
-                .expect("exists")
-                .granted -= m.count;
             let to = place(&m.to_region);
             match cells.iter_mut().find(|c| c.same_place(&to)) {
                 Some(c) => c.granted += m.count,

@@ -456,6 +456,18 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
     ] {
         assert!(text1.contains(phrase), "{phrase:?} missing from:\n{text1}");
     }
+    // p. 20.1: the country part by country and category, region by region.
+    let uz = granted(&v1.cells, AKMOLA, P::Countries, "3");
+    assert!(uz > 0);
+    for phrase in [
+        "Распределение квоты по странам исхода в разрезе категорий".to_string(),
+        format!("Акмолинская область Республика Узбекистан 0 0 {uz} 0 0 {uz}"),
+    ] {
+        assert!(
+            text1.contains(phrase.as_str()),
+            "{phrase:?} missing from:\n{text1}"
+        );
+    }
 
     // p. 21: redistributions in 2027, each a new version; totals never change.
     let app = app.restart_at("2027-02-10T10:00:00+05:00").await;
@@ -588,7 +600,63 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    reader.stop().await;
+
+    // p. 21: the ministry allocates from its reserve of a part within the established
+    // quota, and no further.
+    let app = reader.restart_at("2027-03-02T10:00:00+05:00").await;
+    let from_reserve = |count| pb::Move {
+        from_region: "reserve".into(),
+        to_region: AKMOLA.into(),
+        part: P::Countries as i32,
+        category: "4".into(),
+        country_code: "TJ".into(),
+        count,
+        basis: "Предложение акимата Акмолинской области от 20.02.2027 № 7".into(),
+    };
+    let left = part(&latest.parts, P::Countries).reserve;
+    assert_eq!(left, 680);
+    let err = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![from_reserve(left + 1)],
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "moves[0].count");
+    let err = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![from_reserve(left - 100), from_reserve(101)],
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "moves[1].count");
+    let v4 = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![from_reserve(100)],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v4.version, 4);
+    assert_eq!(v4.moves[0].from_region, "reserve");
+    let countries = part(&v4.parts, P::Countries);
+    assert_eq!(
+        (countries.allocated, countries.reserve, countries.ceiling),
+        (290 + 100, left - 100, 970)
+    );
+    assert_eq!(granted(&v4.cells, AKMOLA, P::Countries, "4"), 100);
+    let text4 = verify(&app, &v4.document).await;
+    assert!(text4.contains("Редакция № 4"), "{text4}");
+    // The redistribution table names the country of each move.
+    assert!(
+        text4.contains(
+            "Резерв уполномоченного органа Акмолинская область по странам исхода иностранной рабочей силы 4-я категория Республика Таджикистан 100"
+        ),
+        "{text4}"
+    );
+    app.stop().await;
 }
 
 #[tokio::test]
