@@ -213,6 +213,16 @@ fn check_place(
     }
 }
 
+/// For a quota of several years (p. 5), the point of the decision that says how the
+/// figures of the later years are formed: those of the first year apply in each year.
+fn period_point(years: &[i32]) -> Option<String> {
+    let (first, rest) = years.split_first()?;
+    let last = rest.last()?;
+    Some(format!(
+        "Квота, установленная пунктом 1 настоящего приказа, и ее распределение согласно приложению к настоящему приказу сформированы на основании заявок местных исполнительных органов и предложений заинтересованных центральных государственных органов на {first} год и численности рабочей силы на {first} год и действуют в том же размере в каждом году периода с {first} по {last} год (пункты 5, 18 Правил)."
+    ))
+}
+
 /// The ministry's registration of the order that establishes the quota (p. 19): the
 /// decision is published as that order, cited by its date and number. Without them the
 /// quota cannot be established yet (FAILED_PRECONDITION); a number without a date, a
@@ -509,7 +519,9 @@ impl QuotaApi {
             "quota_years": q.quota_years,
             "parts": parts,
             "method_note": method_note,
-            "points": ["Настоящий приказ подлежит размещению на интернет-ресурсе уполномоченного органа в течение трех рабочих дней со дня распределения квоты (пункт 19 Правил)."],
+            "points": period_point(&q.quota_years).into_iter()
+                .chain(["Настоящий приказ подлежит размещению на интернет-ресурсе уполномоченного органа в течение трех рабочих дней со дня распределения квоты (пункт 19 Правил).".to_string()])
+                .collect::<Vec<_>>(),
             "regions": rows,
             "reserve": {"permits": {"total": reserve(Part::Permits)}, "countries_total": reserve(Part::Countries), "immigrants": reserve(Part::Immigrants)},
             "totals": {"permits": {"1": totals[0], "2": totals[1], "3": totals[2], "4": totals[3], "seasonal": totals[4],
@@ -599,6 +611,20 @@ impl QuotaService for QuotaApi {
         }))
     }
 
+    /// Forms the quota for one coming year or for several (p. 5: «на предстоящий
+    /// (предстоящие) год (годы)»).
+    ///
+    /// How a quota for several years is read: p. 12, 13 and 16 have the regions and central
+    /// bodies file once, before 1 November, their need «на предстоящий (предстоящие) год
+    /// (годы)», p. 18 forms the quota from those filings and p. 19 establishes it once,
+    /// before 1 January of its first year — when neither the filings nor the labour force
+    /// of later years exist yet. So a quota for several years covers a period: its years
+    /// must follow one another (2028, 2029 — not 2028, 2030), and it is formed from the
+    /// filings and proposals for its first year and the labour force of its first year.
+    /// The later years take the same figures: the same percentages, ceilings and
+    /// distribution among the regions apply in each year of the period, and the decision
+    /// says so ([`period_point`]). A new need in a later year is met by redistribution
+    /// (p. 21) or by the quota of the years after the period.
     async fn form_quota(
         &self,
         request: Request<pb::FormQuotaRequest>,
@@ -622,6 +648,16 @@ impl QuotaService for QuotaApi {
             }
         }
         years.sort();
+        // p. 5: several years make one period (see above).
+        if let Some(w) = years.windows(2).find(|w| w[1] != w[0] + 1) {
+            v.add(
+                "quota_years",
+                format!(
+                    "the years of one quota must follow one another (p. 5): {} is not followed by {}",
+                    w[0], w[1]
+                ),
+            );
+        }
         let mut percent = |field: &str, s: &str| v.check(field, apportion::parse_percent(s));
         let permit = percent("permit_percent", &r.permit_percent);
         let country = if r.country_percent.trim().is_empty() {

@@ -677,7 +677,30 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
             .into_inner()
         }
     };
+    // p. 5: the years of one quota make a period; 2029's own labour force does not
+    // change a quota formed from 2028's.
+    quota(&app)
+        .set_labour_force(pb::SetLabourForceRequest {
+            quota_year: 2029,
+            region_code: AKMOLA.into(),
+            persons: 900_000,
+            source: "Прогноз".into(),
+        })
+        .await
+        .unwrap();
+    let err = quota(&app)
+        .form_quota(pb::FormQuotaRequest {
+            quota_years: vec![2028, 2030],
+            permit_percent: "0.25".into(),
+            country_percent: String::new(),
+            immigrant_percent: "2.9".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "quota_years");
     let q = form(&app).await;
+    assert_eq!(q.quota_years, [2028, 2029]);
+    assert_eq!(q.labour_force, 9_700_000);
     // Nothing filed: all of each part is the ministry's reserve.
     assert_eq!(part(&q.parts, P::Permits).reserve, 24_250);
     assert_eq!(part(&q.parts, P::Immigrants).reserve, 281_300);
@@ -710,6 +733,10 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
     assert!(published.late);
     let text = verify(&app, &published.document).await;
     assert!(text.contains("на 2028, 2029 годы"), "{text}");
+    assert!(
+        text.contains("на 2028 год и численности рабочей силы на 2028 год и действуют в том же размере в каждом году периода с 2028 по 2029 год (пункты 5, 18 Правил)"),
+        "{text}"
+    );
     let overdue = app
         .calendar()
         .list_overdue(pb::ListOverdueRequest { quota_year: 2028 })
