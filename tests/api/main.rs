@@ -5,6 +5,7 @@ mod applications;
 mod calendar;
 mod durability;
 mod helpers;
+mod origin_countries;
 mod party_signing;
 mod quota;
 mod regions;
