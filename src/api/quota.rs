@@ -13,12 +13,14 @@ use super::{AppState, resource_id, timestamp};
 use crate::domain::apportion::{self, Request as Ask};
 use crate::domain::commission::Outcome;
 use crate::domain::timeline::{self, PUBLICATION_WORKING_DAYS, Step};
-use crate::domain::{QuotaYear, Violations, almaty};
+use crate::domain::{QuotaYear, Violations, almaty, date_ru};
 use crate::store::quota::{CellRow, MoveRow, NewVersion, Part, QuotaRow, QuotaState};
 
 pub struct QuotaApi(pub AppState);
 
 const CATEGORIES: [&str; 5] = ["1", "2", "3", "4", "seasonal"];
+/// `Move.from_region` for an allocation from the ministry's reserve of a part (p. 21).
+const RESERVE: &str = "reserve";
 
 fn part_from_pb(v: i32) -> Option<Part> {
     match pb::QuotaPart::try_from(v).ok()? {
@@ -133,6 +135,8 @@ fn quota_to_pb(q: &QuotaRow) -> pb::Quota {
             .unwrap_or_default(),
         version: q.versions.last().map_or(0, |v| v.version),
         method_ru: apportion::METHOD_RU.into(),
+        order_number: q.order_number.clone(),
+        order_date: ymd(q.order_date),
     }
 }
 
@@ -152,7 +156,14 @@ fn published_to_pb(q: &QuotaRow, version: u32) -> Option<pb::PublishedDecision> 
         cells: v.cells.iter().map(cell_to_pb).collect(),
         parts: summaries(q, &v.cells),
         moves: v.moves.iter().map(move_to_pb).collect(),
+        order_number: q.order_number.clone(),
+        order_date: ymd(q.order_date),
     })
+}
+
+fn ymd(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 fn today(now: DateTime<Utc>) -> NaiveDate {
@@ -198,6 +209,75 @@ fn check_place(
                 v.add(format!("{field}.country_code"), "permits have no country");
             }
         }
+    }
+}
+
+/// For a quota of several years (p. 5), the point of the decision that says how the
+/// figures of the later years are formed: those of the first year apply in each year.
+fn period_point(years: &[i32]) -> Option<String> {
+    let (first, rest) = years.split_first()?;
+    let last = rest.last()?;
+    Some(format!(
+        "Квота, установленная пунктом 1 настоящего приказа, и ее распределение согласно приложению к настоящему приказу сформированы на основании заявок местных исполнительных органов и предложений заинтересованных центральных государственных органов на {first} год и численности рабочей силы на {first} год и действуют в том же размере в каждом году периода с {first} по {last} год (пункты 5, 18 Правил)."
+    ))
+}
+
+/// The ministry's registration of the order that establishes the quota (p. 19): the
+/// decision is published as that order, cited by its date and number. Without them the
+/// quota cannot be established yet (FAILED_PRECONDITION); a number without a date, a
+/// date without a number, a malformed date, or a date in the future or before the quota
+/// was formed is a bad argument.
+fn order_registration(
+    r: &pb::EstablishQuotaRequest,
+    q: &QuotaRow,
+    today: NaiveDate,
+) -> Result<(String, NaiveDate), Status> {
+    let (number, date) = (r.order_number.trim(), r.order_date.trim());
+    if number.is_empty() && date.is_empty() {
+        return Err(error::status(
+            Code::FailedPrecondition,
+            "ORDER_NOT_REGISTERED",
+            format!(
+                "quotas/{} is established by the ministry's order: give its registration number and date (order_number, order_date; p. 19)",
+                q.id
+            ),
+        ));
+    }
+    let mut v = Violations::new();
+    let number = v.text(
+        "order_number",
+        number,
+        "the order's registration number",
+        50,
+    );
+    let date = match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+        _ if date.is_empty() => {
+            v.add("order_date", "the order's date is required with its number");
+            None
+        }
+        Err(_) => {
+            v.add("order_date", format!("{date:?} is not a date YYYY-MM-DD"));
+            None
+        }
+        Ok(d) if d > today => {
+            v.add("order_date", format!("{d} is after today ({today})"));
+            None
+        }
+        Ok(d) if d < self::today(q.create_time) => {
+            v.add(
+                "order_date",
+                format!(
+                    "{d} is before the quota was formed ({})",
+                    self::today(q.create_time)
+                ),
+            );
+            None
+        }
+        Ok(d) => Some(d),
+    };
+    match (number, date) {
+        (Some(n), Some(d)) if v.is_empty() => Ok((n, d)),
+        _ => Err(invalid(v)),
     }
 }
 
@@ -291,12 +371,51 @@ impl QuotaApi {
         let mut earlier: Vec<MoveRow> = q.versions.iter().flat_map(|v| v.moves.clone()).collect();
         earlier.extend(moves.iter().cloned());
         let region_name = |code: &str| {
+            if code == RESERVE {
+                return "Резерв уполномоченного органа".to_string();
+            }
             regions
                 .iter()
                 .find(|r| r.kato == code)
                 .map(|r| r.name_ru.clone())
                 .unwrap_or_default()
         };
+        let country_name = |code: &str| {
+            treaty
+                .iter()
+                .find(|(c, _)| c == code)
+                .map_or_else(|| code.to_string(), |(_, n)| n.clone())
+        };
+        // p. 20.1: the country part by country of origin and by category of foreign and
+        // seasonal workers, region by region.
+        let mut country_totals = [0u64; 6];
+        let mut country_rows = Vec::new();
+        for r in &regions {
+            let mut by_country: BTreeMap<&str, [u64; 5]> = BTreeMap::new();
+            for c in cells
+                .iter()
+                .filter(|c| c.region_code == r.kato && c.part == Part::Countries)
+            {
+                if let Some(k) = CATEGORIES.iter().position(|k| *k == c.category) {
+                    by_country.entry(c.country_code.as_str()).or_default()[k] += c.granted;
+                }
+            }
+            for (code, counts) in by_country {
+                let total: u64 = counts.iter().sum();
+                if total == 0 {
+                    continue;
+                }
+                for (k, n) in counts.iter().enumerate() {
+                    country_totals[k] += n;
+                }
+                country_totals[5] += total;
+                country_rows.push(json!({
+                    "number": country_rows.len() + 1, "region_ru": r.name_ru, "country_ru": country_name(code),
+                    "counts": {"1": counts[0], "2": counts[1], "3": counts[2], "4": counts[3], "seasonal": counts[4]},
+                    "total": total,
+                }));
+            }
+        }
         let mut totals = [0u64; 6];
         let (mut countries_total, mut immigrants_total) = (0u64, 0u64);
         let rows: Vec<_> = regions
@@ -369,24 +488,31 @@ impl QuotaApi {
             .iter()
             .enumerate()
             .map(|(i, m)| {
+                let country_ru = if m.country_code.is_empty() {
+                    String::new()
+                } else {
+                    country_name(&m.country_code)
+                };
                 json!({
                     "number": i + 1, "from_ru": region_name(&m.from_region), "to_ru": region_name(&m.to_region),
                     "part_ru": part_ru(m.part), "category_ru": category_ru(&m.category),
+                    "country_ru": country_ru,
                     "count": m.count, "basis": m.basis,
                 })
             })
             .collect();
-        let date = |t: DateTime<Utc>| today(t).format("%d.%m.%Y").to_string();
-        let establish = q.establish_time.map(date).unwrap_or_default();
+        // Cited as acts are: «от «25» декабря 2026 года № 412» (p. 19); a redistribution keeps
+        // the order's number and date and shows its own version's date.
+        let order_date = q.order_date.map(date_ru::long).unwrap_or_default();
         let id = uuid::Uuid::new_v4().to_string();
         let name = format!("documents/{id}");
         let data = json!({
             "body": minister.legal_name_ru,
             "kind_ru": "ПРИКАЗ",
-            "number": q.number,
-            "date": establish,
+            "number": q.order_number,
+            "date": order_date,
             "version": version,
-            "version_date": date(now),
+            "version_date": date_ru::long(today(now)),
             "title": format!("Об установлении квоты на привлечение иностранной рабочей силы в Республику Казахстан на {years_text} и ее распределении между областями, городами республиканского значения, столицей"),
             "legal_basis": "В соответствии с подпунктом 4) статьи 11 Закона Республики Казахстан «О миграции населения» и пунктом 19 Правил установления квоты на привлечение иностранной рабочей силы в Республику Казахстан и ее распределения между областями, городами республиканского значения, столицей, утвержденных приказом Заместителя Премьер-Министра – Министра труда и социальной защиты населения Республики Казахстан от 30 июня 2023 года № 274, ПРИКАЗЫВАЮ:",
             "labour_force": q.labour_force,
@@ -394,13 +520,19 @@ impl QuotaApi {
             "quota_years": q.quota_years,
             "parts": parts,
             "method_note": method_note,
-            "points": ["Настоящий приказ подлежит размещению на интернет-ресурсе уполномоченного органа в течение трех рабочих дней со дня распределения квоты (пункт 19 Правил)."],
+            "points": period_point(&q.quota_years).into_iter()
+                .chain(["Настоящий приказ подлежит размещению на интернет-ресурсе уполномоченного органа в течение трех рабочих дней со дня распределения квоты (пункт 19 Правил).".to_string()])
+                .collect::<Vec<_>>(),
             "regions": rows,
             "reserve": {"permits": {"total": reserve(Part::Permits)}, "countries_total": reserve(Part::Countries), "immigrants": reserve(Part::Immigrants)},
             "totals": {"permits": {"1": totals[0], "2": totals[1], "3": totals[2], "4": totals[3], "seasonal": totals[4],
                                    "total": totals[5] + reserve(Part::Permits)},
                        "countries_total": countries_total + reserve(Part::Countries),
                        "immigrants": immigrants_total + reserve(Part::Immigrants)},
+            "country_rows": country_rows,
+            "country_totals": {"1": country_totals[0], "2": country_totals[1], "3": country_totals[2],
+                               "4": country_totals[3], "seasonal": country_totals[4], "total": country_totals[5],
+                               "reserve": reserve(Part::Countries)},
             "redistributions": redistributions,
             "signature": serde_json::to_value(self.0.sealer.visible_signature(&name, now)).expect("serialisable"),
             "head_position": minister.head_position_ru,
@@ -482,6 +614,20 @@ impl QuotaService for QuotaApi {
         }))
     }
 
+    /// Forms the quota for one coming year or for several (p. 5: «на предстоящий
+    /// (предстоящие) год (годы)»).
+    ///
+    /// How a quota for several years is read: p. 12, 13 and 16 have the regions and central
+    /// bodies file once, before 1 November, their need «на предстоящий (предстоящие) год
+    /// (годы)», p. 18 forms the quota from those filings and p. 19 establishes it once,
+    /// before 1 January of its first year — when neither the filings nor the labour force
+    /// of later years exist yet. So a quota for several years covers a period: its years
+    /// must follow one another (2028, 2029 — not 2028, 2030), and it is formed from the
+    /// filings and proposals for its first year and the labour force of its first year.
+    /// The later years take the same figures: the same percentages, ceilings and
+    /// distribution among the regions apply in each year of the period, and the decision
+    /// says so ([`period_point`]). A new need in a later year is met by redistribution
+    /// (p. 21) or by the quota of the years after the period.
     async fn form_quota(
         &self,
         request: Request<pb::FormQuotaRequest>,
@@ -505,6 +651,16 @@ impl QuotaService for QuotaApi {
             }
         }
         years.sort();
+        // p. 5: several years make one period (see above).
+        if let Some(w) = years.windows(2).find(|w| w[1] != w[0] + 1) {
+            v.add(
+                "quota_years",
+                format!(
+                    "the years of one quota must follow one another (p. 5): {} is not followed by {}",
+                    w[0], w[1]
+                ),
+            );
+        }
         let mut percent = |field: &str, s: &str| v.check(field, apportion::parse_percent(s));
         let permit = percent("permit_percent", &r.permit_percent);
         let country = if r.country_percent.trim().is_empty() {
@@ -550,6 +706,8 @@ impl QuotaService for QuotaApi {
             establish_time: None,
             publish_due_date: None,
             number: String::new(),
+            order_number: String::new(),
+            order_date: None,
             cells: Vec::new(),
             versions: Vec::new(),
         };
@@ -671,8 +829,10 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::EstablishQuotaRequest>,
     ) -> Result<Response<pb::Quota>, Status> {
-        let q = self.quota(&request.into_inner().name).await?;
+        let r = request.into_inner();
+        let q = self.quota(&r.name).await?;
         let now = self.0.now();
+        let (order_number, order_date) = order_registration(&r, &q, today(now))?;
         let year = QuotaYear::from_stored(i64::from(q.quota_years[0]));
         // p. 19: the quota is set "в срок до 1 января".
         if let Some(d) = timeline::deadline(year, Step::MinistryDecision)
@@ -694,7 +854,11 @@ impl QuotaService for QuotaApi {
         // p. 19: published within three working days of the distribution.
         let calendar = self.0.store.load_calendar().await?;
         let due = calendar.add_working_days(today(now), PUBLICATION_WORKING_DAYS);
-        let q = self.0.store.establish_quota(&q.id, now, due).await?;
+        let q = self
+            .0
+            .store
+            .establish_quota(&q.id, (&order_number, order_date), now, due)
+            .await?;
         Ok(Response::new(quota_to_pb(&q)))
     }
 
@@ -750,10 +914,11 @@ impl QuotaService for QuotaApi {
         for (i, m) in r.moves.iter().enumerate() {
             let f = format!("moves[{i}]");
             let before = v.iter().count();
-            if !self.region_ok(&m.from_region) {
+            let from_reserve = m.from_region == RESERVE;
+            if !from_reserve && !self.region_ok(&m.from_region) {
                 v.add(
                     format!("{f}.from_region"),
-                    "not the KATO code of one of the 20 regions",
+                    "not the KATO code of one of the 20 regions, nor \"reserve\" (the ministry's reserve)",
                 );
             }
             if !self.region_ok(&m.to_region) || m.to_region == m.from_region {
@@ -786,23 +951,40 @@ impl QuotaService for QuotaApi {
                 granted: 0,
             };
             let from = place(&m.from_region);
-            let available = cells
-                .iter()
-                .find(|c| c.same_place(&from))
-                .map_or(0, |c| c.granted);
-            // p. 21: within the set quota; no figure goes below zero.
-            if available < m.count {
-                v.add(
-                    format!("{f}.count"),
-                    format!("region {} has only {available} to move", m.from_region),
-                );
-                continue;
+            if from_reserve {
+                // p. 21: "в пределах установленной квоты": the reserve is what the part's
+                // ceiling leaves undistributed, so an allocation from it keeps the part
+                // within the quota established (p. 19).
+                let reserve = summaries(&q, &cells)[part_index(part)].reserve;
+                if reserve < m.count {
+                    v.add(
+                        format!("{f}.count"),
+                        format!(
+                            "the ministry's reserve of the {} part has only {reserve} left within the established quota (p. 21)",
+                            part.code()
+                        ),
+                    );
+                    continue;
+                }
+            } else {
+                let available = cells
+                    .iter()
+                    .find(|c| c.same_place(&from))
+                    .map_or(0, |c| c.granted);
+                // p. 21: within the set quota; no figure goes below zero.
+                if available < m.count {
+                    v.add(
+                        format!("{f}.count"),
+                        format!("region {} has only {available} to move", m.from_region),
+                    );
+                    continue;
+                }
+                cells
+                    .iter_mut()
+                    .find(|c| c.same_place(&from))
+                    .expect("exists")
+                    .granted -= m.count;
             }
-            cells
-                .iter_mut()
-                .find(|c| c.same_place(&from))
-                .expect("exists")
-                .granted -= m.count;
             let to = place(&m.to_region);
             match cells.iter_mut().find(|c| c.same_place(&to)) {
                 Some(c) => c.granted += m.count,

@@ -190,6 +190,57 @@ fn by_agreement(kind: &str) -> bool {
     matches!(kind, "CHAMBER_OF_ENTREPRENEURS" | "TRADE_UNIONS")
 }
 
+/// The occupation lines of row `i` of Appendix 4 (p. 17), checked as Appendix 1's are:
+/// classifier code, name, category, a positive count, one line per occupation and
+/// category. Only the valid lines are returned; the others are recorded in `v`.
+fn origin_lines(
+    v: &mut Violations,
+    i: usize,
+    lines: &[pb::OriginOccupationLine],
+) -> Vec<ProposalLineRow> {
+    let mut out: Vec<ProposalLineRow> = Vec::new();
+    if lines.len() > 500 {
+        v.add(format!("rows[{i}].lines"), "at most 500 lines per country");
+        return out;
+    }
+    for (j, l) in lines.iter().enumerate() {
+        let f = |n: &str| format!("rows[{i}].lines[{j}].{n}");
+        let code = v.check(
+            f("occupation_code"),
+            crate::domain::OccupationCode::parse(&l.occupation_code),
+        );
+        let name = v.text(
+            &f("occupation_name"),
+            &l.occupation_name,
+            "occupation name",
+            300,
+        );
+        let category = super::applications::category_from_pb(l.category);
+        if category.is_none() {
+            v.add(f("category"), "worker category is required");
+        }
+        if l.count == 0 || l.count > 100_000 {
+            v.add(f("count"), "count must be from 1 to 100000");
+        }
+        if let (Some(code), Some(name), Some(category)) = (code, name, category) {
+            if out
+                .iter()
+                .any(|o| o.occupation_code == code.as_str() && o.category == category)
+            {
+                v.add(f("occupation_code"), "listed twice in the same category");
+                continue;
+            }
+            out.push(ProposalLineRow {
+                occupation_code: code.as_str().to_owned(),
+                occupation_name: name,
+                category,
+                count: l.count,
+            });
+        }
+    }
+    out
+}
+
 fn counts_to_pb(c: [u32; 5]) -> pb::CategoryCounts {
     pb::CategoryCounts {
         first: c[0],
@@ -806,11 +857,33 @@ impl RegionalService for Regional {
             }
             let c = row.counts.unwrap_or_default();
             let mut counts = [c.first, c.second, c.third, c.fourth, c.seasonal];
-            for (n, slot) in ["first", "second", "third", "fourth", "seasonal"]
+            let lines = origin_lines(&mut v, i, &row.lines);
+            for (k, (n, slot)) in ["first", "second", "third", "fourth", "seasonal"]
                 .iter()
                 .zip(counts.iter_mut())
+                .enumerate()
             {
-                *slot = v.count(&format!("rows[{i}].counts.{n}"), *slot, MAX_FIGURE);
+                let field = format!("rows[{i}].counts.{n}");
+                *slot = v.count(&field, *slot, MAX_FIGURE);
+                // Appendix 4: a category broken down by occupation counts its lines.
+                let mine = lines
+                    .iter()
+                    .filter(|l| l.category == WorkerCategory::ALL[k]);
+                if mine.clone().next().is_some() {
+                    let sum = mine.fold(0u32, |s, l| s.saturating_add(l.count));
+                    if sum > MAX_FIGURE {
+                        v.add(
+                            &field,
+                            format!("the lines sum to {sum}, above {MAX_FIGURE}"),
+                        );
+                    } else if *slot != 0 && *slot != sum {
+                        v.add(
+                            field,
+                            format!("{slot} is not the sum of the category's occupation lines ({sum}); leave it 0 or give the sum"),
+                        );
+                    }
+                    *slot = sum;
+                }
             }
             if counts.iter().all(|&n| n == 0) {
                 v.add(
@@ -822,6 +895,7 @@ impl RegionalService for Regional {
                 country_code: code,
                 country_name_ru: name.clone(),
                 counts,
+                lines,
             });
         }
         let (region, year) = ry.filter(|_| v.is_empty()).ok_or_else(|| invalid(v))?;
@@ -838,6 +912,16 @@ impl RegionalService for Regional {
                     country_code: r.country_code,
                     country_name_ru: r.country_name_ru,
                     counts: Some(counts_to_pb(r.counts)),
+                    lines: r
+                        .lines
+                        .into_iter()
+                        .map(|l| pb::OriginOccupationLine {
+                            occupation_code: l.occupation_code,
+                            occupation_name: l.occupation_name,
+                            category: super::applications::category_to_pb(l.category) as i32,
+                            count: l.count,
+                        })
+                        .collect(),
                 })
                 .collect(),
         }))
@@ -1054,7 +1138,10 @@ impl RegionalService for Regional {
                 json!({
                     "code": c.country_code, "name_ru": c.country_name_ru, "number": i + 1, "total": total,
                     "counts": {"1": c.counts[0], "2": c.counts[1], "3": c.counts[2], "4": c.counts[3], "seasonal": c.counts[4]},
-                    "lines": [],
+                    "lines": c.lines.iter().map(|l| json!({
+                        "category": l.category.code(), "occupation_code": l.occupation_code,
+                        "occupation_name": l.occupation_name, "count": l.count,
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();

@@ -4,6 +4,7 @@ pub mod application;
 pub mod apportion;
 pub mod calendar;
 pub mod commission;
+pub mod date_ru;
 pub mod deadline;
 pub mod ids;
 pub mod timeline;

@@ -118,7 +118,12 @@ pub struct QuotaRow {
     pub create_time: DateTime<Utc>,
     pub establish_time: Option<DateTime<Utc>>,
     pub publish_due_date: Option<NaiveDate>,
+    /// The service's own reference ("КВ-2027-…"), kept for the audit trail.
     pub number: String,
+    /// The ministry's registration of the establishing order (p. 19): number and date;
+    /// empty and `None` until the quota is established.
+    pub order_number: String,
+    pub order_date: Option<NaiveDate>,
     pub cells: Vec<CellRow>,
     pub versions: Vec<VersionRow>,
 }
@@ -207,6 +212,14 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
             })
             .transpose()?,
         number: r.get("number"),
+        order_number: r.get("order_number"),
+        order_date: Some(r.get::<String, _>("order_date"))
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map_err(|e| StoreError::Corrupt(format!("order date {d:?}: {e}")))
+            })
+            .transpose()?,
         cells,
         versions,
     })
@@ -346,9 +359,11 @@ impl Store {
         Ok(row)
     }
 
+    /// Establishes a draft under the ministry's order `order` (number, date; p. 19).
     pub async fn establish_quota(
         &self,
         id: &str,
+        order: (&str, NaiveDate),
         now: DateTime<Utc>,
         publish_due: NaiveDate,
     ) -> Result<QuotaRow> {
@@ -375,10 +390,13 @@ impl Store {
             }
         }
         let r = sqlx::query(
-            "UPDATE quotas SET state = 'ESTABLISHED', establish_time = ?, publish_due_date = ? WHERE id = ?",
+            "UPDATE quotas SET state = 'ESTABLISHED', establish_time = ?, publish_due_date = ?,
+                 order_number = ?, order_date = ? WHERE id = ?",
         )
         .bind(ts(now))
         .bind(publish_due.format("%Y-%m-%d").to_string())
+        .bind(order.0)
+        .bind(order.1.format("%Y-%m-%d").to_string())
         .bind(id)
         .execute(&mut *tx)
         .await;

@@ -65,6 +65,9 @@ pub struct CountryRow {
     pub country_name_ru: String,
     /// 1st–4th category, seasonal.
     pub counts: [u32; 5],
+    /// The breakdown by occupation (Appendix 4's «в разрезе профессий и
+    /// специальностей»); empty for a region that files the counts alone.
+    pub lines: Vec<ProposalLineRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,6 +271,14 @@ async fn filing_inputs(
     .fetch_all(&mut *conn)
     .await?;
     h.update(texts(c, 6));
+    let l = q(
+        "SELECT country_code, occupation_code, occupation_name, category, count
+               FROM origin_country_lines WHERE region_code = ? AND quota_year = ?
+               ORDER BY country_code, position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    h.update(texts(l, 5));
     let d = q("SELECT a.id, a.state, a.revision, COALESCE(d.outcome, ''),
                       COALESCE((SELECT group_concat(approved_count) FROM decision_lines l
                                 WHERE l.application_id = a.id), '')
@@ -698,11 +709,16 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, region, year).await?;
-        sqlx::query("DELETE FROM origin_country_quotas WHERE region_code = ? AND quota_year = ?")
-            .bind(region)
-            .bind(year)
-            .execute(&mut *tx)
-            .await?;
+        for sql in [
+            "DELETE FROM origin_country_lines WHERE region_code = ? AND quota_year = ?",
+            "DELETE FROM origin_country_quotas WHERE region_code = ? AND quota_year = ?",
+        ] {
+            sqlx::query(sql)
+                .bind(region)
+                .bind(year)
+                .execute(&mut *tx)
+                .await?;
+        }
         for (i, r) in rows.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO origin_country_quotas (region_code, quota_year, position, country_code,
@@ -719,6 +735,23 @@ impl Store {
             .bind(r.counts[4] as i64)
             .execute(&mut *tx)
             .await?;
+            for (j, l) in r.lines.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO origin_country_lines (region_code, quota_year, country_code,
+                         position, occupation_code, occupation_name, category, count)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(region)
+                .bind(year)
+                .bind(&r.country_code)
+                .bind(j as i64)
+                .bind(&l.occupation_code)
+                .bind(&l.occupation_name)
+                .bind(l.category.code())
+                .bind(i64::from(l.count))
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         super::audit::record(
             &mut tx,
@@ -742,12 +775,42 @@ impl Store {
         .bind(year)
         .fetch_all(self.pool())
         .await?;
+        let lines = sqlx::query(
+            "SELECT country_code, occupation_code, occupation_name, category, count
+             FROM origin_country_lines WHERE region_code = ? AND quota_year = ?
+             ORDER BY country_code, position",
+        )
+        .bind(region)
+        .bind(year)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|l| {
+            let c: String = l.get("category");
+            Ok((
+                l.get::<String, _>("country_code"),
+                ProposalLineRow {
+                    occupation_code: l.get("occupation_code"),
+                    occupation_name: l.get("occupation_name"),
+                    category: WorkerCategory::from_code(&c)
+                        .ok_or_else(|| StoreError::Corrupt(format!("category {c:?}")))?,
+                    count: l.get::<i64, _>("count") as u32,
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
         Ok(rows
             .iter()
             .map(|r| {
                 let n = |c: &str| r.get::<i64, _>(c) as u32;
+                let code: String = r.get("country_code");
                 CountryRow {
-                    country_code: r.get("country_code"),
+                    lines: lines
+                        .iter()
+                        .filter(|(c, _)| *c == code)
+                        .map(|(_, l)| l.clone())
+                        .collect(),
+                    country_code: code,
                     country_name_ru: r.get("name_ru"),
                     counts: [
                         n("first"),

@@ -6,6 +6,7 @@ mod bodies;
 mod calendar;
 mod durability;
 mod helpers;
+mod origin_countries;
 mod party_signing;
 mod quota;
 mod regions;

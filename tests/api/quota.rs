@@ -164,6 +164,15 @@ async fn twenty_regions_file() -> TestApp {
     app
 }
 
+/// Establishing under the ministry's registered order (p. 19).
+fn order(name: &str, number: &str, date: &str) -> pb::EstablishQuotaRequest {
+    pb::EstablishQuotaRequest {
+        name: name.into(),
+        order_number: number.into(),
+        order_date: date.into(),
+    }
+}
+
 fn part(q: &[pb::PartSummary], p: P) -> &pb::PartSummary {
     q.iter().find(|s| s.part == p as i32).unwrap()
 }
@@ -389,17 +398,20 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
     // 24 December (Thursday): established; due 3 working days later, 29 December.
     let app = app.restart_at("2026-12-24T16:00:00+05:00").await;
     let established = quota(&app)
-        .establish_quota(pb::EstablishQuotaRequest {
-            name: q.name.clone(),
-        })
+        .establish_quota(order(&q.name, "412", "2026-12-24"))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(established.publish_due_date, "2026-12-29");
+    assert_eq!(
+        (
+            established.order_number.as_str(),
+            established.order_date.as_str()
+        ),
+        ("412", "2026-12-24")
+    );
     let err = quota(&app)
-        .establish_quota(pb::EstablishQuotaRequest {
-            name: q.name.clone(),
-        })
+        .establish_quota(order(&q.name, "412", "2026-12-24"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
@@ -455,8 +467,21 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         // The minister's line ends the decision; the sender is the ministry's profile.
         "Министр труда и социальной защиты населения Республики Казахстан Ахметжанов Нұрлан Серікұлы",
         "Электронная печать:",
+        "от «24» декабря 2026 года № 412",
     ] {
         assert!(text1.contains(phrase), "{phrase:?} missing from:\n{text1}");
+    }
+    // p. 20.1: the country part by country and category, region by region.
+    let uz = granted(&v1.cells, AKMOLA, P::Countries, "3");
+    assert!(uz > 0);
+    for phrase in [
+        "Распределение квоты по странам исхода в разрезе категорий".to_string(),
+        format!("Акмолинская область Республика Узбекистан 0 0 {uz} 0 0 {uz}"),
+    ] {
+        assert!(
+            text1.contains(phrase.as_str()),
+            "{phrase:?} missing from:\n{text1}"
+        );
     }
 
     // p. 21: redistributions in 2027, each a new version; totals never change.
@@ -547,8 +572,17 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
             .into_inner();
         assert_eq!(d.version, version);
         let text = verify(&reader, &d.document).await;
+        assert_eq!(
+            (d.order_number.as_str(), d.order_date.as_str()),
+            ("412", "2026-12-24")
+        );
+        // Every version keeps the order's number and date.
+        assert!(text.contains("от «24» декабря 2026 года № 412"), "{text}");
         if version == 3 {
-            assert!(text.contains("Редакция № 3"), "{text}");
+            assert!(
+                text.contains("Редакция № 3 от «10» февраля 2027 года"),
+                "{text}"
+            );
             assert!(
                 text.contains("Перераспределение квоты (пункт 21 Правил)"),
                 "{text}"
@@ -581,7 +615,63 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    reader.stop().await;
+
+    // p. 21: the ministry allocates from its reserve of a part within the established
+    // quota, and no further.
+    let app = reader.restart_at("2027-03-02T10:00:00+05:00").await;
+    let from_reserve = |count| pb::Move {
+        from_region: "reserve".into(),
+        to_region: AKMOLA.into(),
+        part: P::Countries as i32,
+        category: "4".into(),
+        country_code: "TJ".into(),
+        count,
+        basis: "Предложение акимата Акмолинской области от 20.02.2027 № 7".into(),
+    };
+    let left = part(&latest.parts, P::Countries).reserve;
+    assert_eq!(left, 680);
+    let err = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![from_reserve(left + 1)],
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "moves[0].count");
+    let err = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![from_reserve(left - 100), from_reserve(101)],
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "moves[1].count");
+    let v4 = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![from_reserve(100)],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v4.version, 4);
+    assert_eq!(v4.moves[0].from_region, "reserve");
+    let countries = part(&v4.parts, P::Countries);
+    assert_eq!(
+        (countries.allocated, countries.reserve, countries.ceiling),
+        (290 + 100, left - 100, 970)
+    );
+    assert_eq!(granted(&v4.cells, AKMOLA, P::Countries, "4"), 100);
+    let text4 = verify(&app, &v4.document).await;
+    assert!(text4.contains("Редакция № 4"), "{text4}");
+    // The redistribution table names the country of each move.
+    assert!(
+        text4.contains(
+            "Резерв уполномоченного органа Акмолинская область по странам исхода иностранной рабочей силы 4-я категория Республика Таджикистан 100"
+        ),
+        "{text4}"
+    );
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -602,24 +692,43 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
             .into_inner()
         }
     };
+    // p. 5: the years of one quota make a period; 2029's own labour force does not
+    // change a quota formed from 2028's.
+    quota(&app)
+        .set_labour_force(pb::SetLabourForceRequest {
+            quota_year: 2029,
+            region_code: AKMOLA.into(),
+            persons: 900_000,
+            source: "Прогноз".into(),
+        })
+        .await
+        .unwrap();
+    let err = quota(&app)
+        .form_quota(pb::FormQuotaRequest {
+            quota_years: vec![2028, 2030],
+            permit_percent: "0.25".into(),
+            country_percent: String::new(),
+            immigrant_percent: "2.9".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "quota_years");
     let q = form(&app).await;
+    assert_eq!(q.quota_years, [2028, 2029]);
+    assert_eq!(q.labour_force, 9_700_000);
     // Nothing filed: all of each part is the ministry's reserve.
     assert_eq!(part(&q.parts, P::Permits).reserve, 24_250);
     assert_eq!(part(&q.parts, P::Immigrants).reserve, 281_300);
     let spare = form(&app).await;
     // Monday 20 December 2027: due 23 December.
     let established = quota(&app)
-        .establish_quota(pb::EstablishQuotaRequest {
-            name: q.name.clone(),
-        })
+        .establish_quota(order(&q.name, "18", "2027-12-20"))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(established.publish_due_date, "2027-12-23");
     let err = quota(&app)
-        .establish_quota(pb::EstablishQuotaRequest {
-            name: spare.name.clone(),
-        })
+        .establish_quota(order(&spare.name, "19", "2027-12-20"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -639,6 +748,10 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
     assert!(published.late);
     let text = verify(&app, &published.document).await;
     assert!(text.contains("на 2028, 2029 годы"), "{text}");
+    assert!(
+        text.contains("на 2028 год и численности рабочей силы на 2028 год и действуют в том же размере в каждом году периода с 2028 по 2029 год (пункты 5, 18 Правил)"),
+        "{text}"
+    );
     let overdue = app
         .calendar()
         .list_overdue(pb::ListOverdueRequest { quota_year: 2028 })
@@ -656,9 +769,7 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
 
     let app = app.restart_at("2028-01-01T00:00:00+05:00").await;
     let err = quota(&app)
-        .establish_quota(pb::EstablishQuotaRequest {
-            name: spare.name.clone(),
-        })
+        .establish_quota(order(&spare.name, "19", "2027-12-31"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
@@ -671,5 +782,82 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_decision_is_cited_by_the_ministrys_order_number_and_date() {
+    let app = TestApp::spawn_at("2027-12-20T10:00:00+05:00").await;
+    set_labour_force(&app, 2028).await;
+    let q = quota(&app)
+        .form_quota(pb::FormQuotaRequest {
+            quota_years: vec![2028],
+            permit_percent: "0.25".into(),
+            country_percent: String::new(),
+            immigrant_percent: "2.9".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Without the order's registration the quota cannot be established (p. 19).
+    let err = quota(&app)
+        .establish_quota(order(&q.name, "", ""))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert_eq!(reason(&err), "ORDER_NOT_REGISTERED");
+    for (number, date, field) in [
+        ("412", "", "order_date"),
+        ("", "2027-12-20", "order_number"),
+        ("412", "20.12.2027", "order_date"),
+        ("412", "2027-12-21", "order_date"),
+        ("412", "2027-12-19", "order_date"),
+    ] {
+        let err = quota(&app)
+            .establish_quota(order(&q.name, number, date))
+            .await
+            .unwrap_err();
+        assert_invalid(&err, field);
+    }
+    let draft = quota(&app)
+        .get_quota(pb::GetQuotaRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(draft.state, pb::quota::State::Draft as i32);
+    assert_eq!(draft.order_number, "");
+
+    let established = quota(&app)
+        .establish_quota(order(&q.name, " 07-2/418 ", "2027-12-20"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(established.order_number, "07-2/418");
+    assert_eq!(established.order_date, "2027-12-20");
+    let published = quota(&app)
+        .publish_decision(pb::PublishDecisionRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (
+            published.order_number.as_str(),
+            published.order_date.as_str()
+        ),
+        ("07-2/418", "2027-12-20")
+    );
+    let text = verify(&app, &published.document).await;
+    assert!(
+        text.contains("от «20» декабря 2027 года № 07-2/418"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("КВ-2028"),
+        "the internal number is not the act's: {text}"
+    );
     app.stop().await;
 }
