@@ -9,7 +9,10 @@ use super::error::{self, invalid, invalid_field};
 use super::pb::{self, employer_application_service_server::EmployerApplicationService};
 use super::{AppState, page_size, page_token, resource_id, timestamp};
 use crate::domain::application::{ApplicationInput, LineInput};
-use crate::domain::{ApplicationDraft, Bin, QuotaYear, WorkerCategory, submission_deadline};
+use crate::domain::{
+    ApplicationDraft, Bin, QuotaYear, WorkerCategory, nominal_submission_deadline,
+    submission_deadline,
+};
 use crate::store::{ApplicationRow, ApplicationState, ListFilter};
 
 pub struct Applications(pub AppState);
@@ -120,16 +123,27 @@ impl Applications {
     }
 }
 
-/// p. 6: FAILED_PRECONDITION once 1 October of the year before the quota year has begun.
-fn check_deadline(app: &ApplicationRow, now: chrono::DateTime<chrono::Utc>) -> Result<(), Status> {
-    let deadline = submission_deadline(QuotaYear::from_stored(app.quota_year));
+/// p. 6: FAILED_PRECONDITION once the day after the last day has begun: 1 October of the
+/// year before the quota year, or later when 30 September is a day off (Civil Code
+/// art. 172). The calendar is read only once the nominal deadline has passed.
+async fn check_deadline(
+    state: &AppState,
+    app: &ApplicationRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Status> {
+    let year = QuotaYear::from_stored(app.quota_year);
+    if now < nominal_submission_deadline(year) {
+        return Ok(());
+    }
+    let calendar = state.store.load_calendar().await?;
+    let deadline = submission_deadline(year, &calendar);
     if now >= deadline {
         let shown = deadline.format("%d.%m.%Y %H:%M (UTC+5)").to_string();
         return Err(error::status_with(
             Code::FailedPrecondition,
             "SUBMISSION_DEADLINE_PASSED",
             format!(
-                "applications for {} are accepted until {shown} (p. 6 of the Rules: до 1 октября); the deadline has passed",
+                "applications for {} are accepted until {shown} (p. 6 of the Rules: до 1 октября; a last day that is a day off moves to the next working day); the deadline has passed",
                 app.quota_year
             ),
             HashMap::from([
@@ -300,7 +314,7 @@ impl EmployerApplicationService for Applications {
         let now = self.0.now();
         let app = self.0.store.check_submittable(id, &req.etag).await?;
         caller.require_employer("name", &app.employer_bin)?;
-        check_deadline(&app, now)?;
+        check_deadline(&self.0, &app, now).await?;
         let mut region = self.0.store.get_region(&app.region_code).await?;
         // The application is addressed to the region's body by its legal name (its profile).
         region.body_name_ru = self.0.store.get_body(&app.region_code).await?.legal_name_ru;

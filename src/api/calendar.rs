@@ -161,7 +161,9 @@ impl CalendarService for CalendarApi {
     ) -> Result<Response<pb::GetDeadlinesResponse>, Status> {
         let r = request.into_inner();
         let year = quota_year(r.quota_year)?;
-        let mut deadlines: Vec<pb::Deadline> = timeline::fixed_deadlines(year)
+        // Civil Code art. 172: a last day on a day off moves to the next working day.
+        let calendar = self.0.store.load_calendar().await?;
+        let mut deadlines: Vec<pb::Deadline> = timeline::fixed_deadlines(year, &calendar)
             .into_iter()
             .map(|d| pb::Deadline {
                 step: d.step.code().into(),
@@ -171,6 +173,7 @@ impl CalendarService for CalendarApi {
                 due_time: Some(timestamp(d.late_from.with_timezone(&Utc))),
                 due_date: ds(d.last_day),
                 relative_to: String::new(),
+                nominal_due_date: ds(d.nominal_last_day),
             })
             .collect();
         for (step, after, days) in [
@@ -206,6 +209,7 @@ impl CalendarService for CalendarApi {
                     due_time: None,
                     due_date: String::new(),
                     relative_to: format!("{days} working days after {after}"),
+                    nominal_due_date: String::new(),
                 },
             );
         }
@@ -231,7 +235,9 @@ impl CalendarService for CalendarApi {
         };
         let store = &self.0.store;
         let mut items = Vec::new();
-        let due = |s: Step| timeline::deadline(year, s).expect("fixed step");
+        // Civil Code art. 172: a last day on a day off moves to the next working day.
+        let calendar = store.load_calendar().await?;
+        let due = |s: Step| timeline::deadline(year, s, &calendar).expect("fixed step");
 
         let assessment = due(Step::RegionalAssessment);
         let filing = due(Step::RegionalFiling);

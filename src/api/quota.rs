@@ -834,8 +834,10 @@ impl QuotaService for QuotaApi {
         let now = self.0.now();
         let (order_number, order_date) = order_registration(&r, &q, today(now))?;
         let year = QuotaYear::from_stored(i64::from(q.quota_years[0]));
-        // p. 19: the quota is set "в срок до 1 января".
-        if let Some(d) = timeline::deadline(year, Step::MinistryDecision)
+        let calendar = self.0.store.load_calendar().await?;
+        // p. 19: the quota is set "в срок до 1 января" (31 December moved to the next
+        // working day when it is a day off: Civil Code art. 172).
+        if let Some(d) = timeline::deadline(year, Step::MinistryDecision, &calendar)
             && now >= d.late_from
         {
             return Err(error::status_with(
@@ -852,7 +854,6 @@ impl QuotaService for QuotaApi {
             ));
         }
         // p. 19: published within three working days of the distribution.
-        let calendar = self.0.store.load_calendar().await?;
         let due = calendar.add_working_days(today(now), PUBLICATION_WORKING_DAYS);
         let q = self
             .0

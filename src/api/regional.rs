@@ -62,8 +62,17 @@ impl AppState {
     }
 }
 
-fn late(now: DateTime<Utc>, year: QuotaYear, step: Step) -> bool {
-    timeline::deadline(year, step).is_some_and(|d| now >= d.late_from)
+impl AppState {
+    /// Whether `step` of `year` is late at `now`: past its last day, moved to the next
+    /// working day when it is a day off (Civil Code art. 172). Before the Rules' own date
+    /// nothing is late, so the calendar is read only after it.
+    async fn late(&self, now: DateTime<Utc>, year: QuotaYear, step: Step) -> Result<bool, Status> {
+        if timeline::nominal_deadline(year, step).is_none_or(|d| now < d.late_from) {
+            return Ok(false);
+        }
+        let calendar = self.store.load_calendar().await?;
+        Ok(timeline::deadline(year, step, &calendar).is_some_and(|d| now >= d.late_from))
+    }
 }
 
 fn outcome_from_pb(v: i32) -> Option<Outcome> {
@@ -121,6 +130,11 @@ fn decision_to_pb(d: DecisionRow) -> pb::CommissionDecision {
             .unwrap_or_default(),
         notice_time: d.notice_time.map(timestamp),
         notice_late: d.notice_late,
+        put_to_commission_on: d
+            .decision
+            .put_to_commission_on
+            .map(date_str)
+            .unwrap_or_default(),
     }
 }
 
@@ -397,7 +411,7 @@ impl RegionalService for Regional {
         row.region_code = region;
         row.quota_year = i64::from(year.get());
         // p. 7, 15: due before 10 October; a later assessment is kept but flagged.
-        row.late = late(now, year, Step::RegionalAssessment);
+        row.late = self.0.late(now, year, Step::RegionalAssessment).await?;
         let stored = self
             .0
             .store
@@ -523,6 +537,7 @@ impl RegionalService for Regional {
                 .map(|g| ground_from_pb(*g))
                 .collect(),
             decided_on: r.decided_on.clone(),
+            put_to_commission_on: r.put_to_commission_on.clone(),
             protocol_number: r.protocol_number.clone(),
         };
         let decision = CommissionDecision::parse(&input, &requested).map_err(invalid)?;
@@ -541,6 +556,14 @@ impl RegionalService for Regional {
                 "the decision date is before the application was submitted",
             ));
         }
+        if let (Some(put), Some(submitted)) = (decision.put_to_commission_on, app.submit_time)
+            && put < today(submitted)
+        {
+            return Err(invalid_field(
+                "put_to_commission_on",
+                "the application was put to the Commission before it was submitted",
+            ));
+        }
         let members = self
             .0
             .store
@@ -557,11 +580,14 @@ impl RegionalService for Regional {
             ));
         }
         let year = QuotaYear::from_stored(app.quota_year);
-        // p. 8: applications go to the Commission no later than 15 October; later ones are flagged.
-        let late_to_commission = timeline::deadline(year, Step::Commission)
-            .is_some_and(|d| decision.decided_on > d.last_day);
-        // p. 11: the employer is informed within five working days of the decision.
         let calendar = self.0.store.load_calendar().await?;
+        // p. 8: the regional body puts applications to the Commission "не позднее 15
+        // октября" (moved to the next working day when it is a day off: Civil Code
+        // art. 172); judged by the day it did so, or by the decision date when that is not
+        // given. A later one is flagged.
+        let late_to_commission = timeline::deadline(year, Step::Commission, &calendar)
+            .is_some_and(|d| decision.put_to_commission_or_decided_on() > d.last_day);
+        // p. 11: the employer is informed within five working days of the decision.
         let notice_due = calendar.add_working_days(decision.decided_on, NOTICE_WORKING_DAYS);
         let row = self
             .0
@@ -614,6 +640,12 @@ impl RegionalService for Regional {
         let body = super::bodies::issuing_body(&self.0, region).await?;
         let members = self.0.store.commission_members(region, year).await?;
         let region_row = self.0.store.get_region(region).await?;
+        // p. 8's last day, for the footnote of decisions put to the Commission late.
+        let calendar = self.0.store.load_calendar().await?;
+        let commission_last_day =
+            timeline::deadline(QuotaYear::from_stored(year), Step::Commission, &calendar)
+                .map(|d| date_ru(d.last_day))
+                .unwrap_or_default();
         let mut rows = Vec::new();
         for (i, d) in decisions.iter().enumerate() {
             let app = self.0.store.get_application(&d.application_id).await?;
@@ -623,6 +655,9 @@ impl RegionalService for Regional {
                 "outcome_ru": d.decision.outcome.text_ru(),
                 "decided_on": date_ru(d.decision.decided_on),
                 "late_submission": d.late_to_commission,
+                // Empty when the day was not given: the footnote then says only what is known.
+                "put_to_commission_on": d.decision.put_to_commission_on.map(date_ru).unwrap_or_default(),
+                "commission_last_day": commission_last_day,
                 "lines": app.lines.iter().zip(&d.decision.approved_counts).map(|(l, a)| json!({
                     "occupation_code": l.occupation_code,
                     "occupation_name": l.occupation_name,
@@ -803,14 +838,18 @@ impl RegionalService for Regional {
             MAX_TEXT,
         );
         let (region, year) = ry.filter(|_| v.is_empty()).ok_or_else(|| invalid(v))?;
+        let now = self.0.now();
         let row = ImmigrantNeedRow {
             current_count,
             need,
             justification: justification.unwrap_or_default(),
+            // p. 15: determined "до 10 октября", as the assessment of p. 7; a later one is
+            // kept but flagged.
+            late: self.0.late(now, year, Step::RegionalAssessment).await?,
         };
         self.0
             .store
-            .set_immigrant_need(&region, i64::from(year.get()), &row, self.0.now())
+            .set_immigrant_need(&region, i64::from(year.get()), &row, now)
             .await?;
         Ok(Response::new(pb::LabourImmigrantNeed {
             region_code: region,
@@ -818,6 +857,7 @@ impl RegionalService for Regional {
             current_count: row.current_count,
             need: row.need,
             justification: row.justification,
+            late: row.late,
         }))
     }
 
@@ -1030,7 +1070,7 @@ impl RegionalService for Regional {
             .get_body(crate::store::bodies::MINISTRY)
             .await?;
         let now = self.0.now();
-        let late = late(now, year, Step::RegionalFiling);
+        let late = self.0.late(now, year, Step::RegionalFiling).await?;
 
         // Appendix 2: one row per organisation with its approved counts (p. 12).
         let mut rows = Vec::new();
@@ -1280,7 +1320,7 @@ impl CentralBodyService for CentralBodies {
             submit_time: now,
             agree_time: r.agreed_by_region.then_some(now),
             // p. 13: proposals are due before 1 November.
-            late: late(now, year, Step::CentralProposals),
+            late: self.0.late(now, year, Step::CentralProposals).await?,
             lines,
         };
         Ok(Response::new(proposal_to_pb(

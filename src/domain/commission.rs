@@ -103,6 +103,8 @@ pub struct DecisionInput {
     pub approved_counts: Vec<u32>,
     pub grounds: Vec<Option<RejectionGround>>,
     pub decided_on: String,
+    /// p. 8: when the application was put to the Commission; empty if not given.
+    pub put_to_commission_on: String,
     pub protocol_number: String,
 }
 
@@ -113,10 +115,19 @@ pub struct CommissionDecision {
     pub approved_counts: Vec<u32>,
     pub grounds: Vec<RejectionGround>,
     pub decided_on: NaiveDate,
+    /// p. 8: the day the regional body put the application to the Commission, when given.
+    pub put_to_commission_on: Option<NaiveDate>,
     pub protocol_number: String,
 }
 
 impl CommissionDecision {
+    /// The day by which p. 8's deadline ("не позднее 15 октября") is judged: the day the
+    /// application was put to the Commission, or, when that was not given, the decision
+    /// date (an application is put to the Commission no later than it is decided on).
+    pub fn put_to_commission_or_decided_on(&self) -> NaiveDate {
+        self.put_to_commission_on.unwrap_or(self.decided_on)
+    }
+
     /// Parses a decision on an application whose lines requested `requested`.
     pub fn parse(input: &DecisionInput, requested: &[u32]) -> Result<Self, Violations> {
         let mut v = Violations::new();
@@ -167,6 +178,28 @@ impl CommissionDecision {
                     "the date of the decision is required as YYYY-MM-DD",
                 );
                 None
+            }
+        };
+        let put = input.put_to_commission_on.trim();
+        let put_to_commission_on = if put.is_empty() {
+            None
+        } else {
+            match NaiveDate::parse_from_str(put, "%Y-%m-%d") {
+                Ok(p) if decided_on.is_some_and(|d| p > d) => {
+                    v.add(
+                        "put_to_commission_on",
+                        "the application is put to the Commission before the Commission decides on it",
+                    );
+                    None
+                }
+                Ok(p) => Some(p),
+                Err(_) => {
+                    v.add(
+                        "put_to_commission_on",
+                        "the date the application was put to the Commission must be YYYY-MM-DD (or left empty)",
+                    );
+                    None
+                }
             }
         };
         let protocol_number = input.protocol_number.trim();
@@ -229,6 +262,7 @@ impl CommissionDecision {
                 approved_counts: input.approved_counts.clone(),
                 grounds,
                 decided_on,
+                put_to_commission_on,
                 protocol_number: protocol_number.to_owned(),
             }),
             _ => Err(v),
@@ -246,6 +280,7 @@ mod tests {
             approved_counts: approved.to_vec(),
             grounds: grounds.iter().copied().map(Some).collect(),
             decided_on: "2026-10-12".into(),
+            put_to_commission_on: String::new(),
             protocol_number: "3".into(),
         }
     }
@@ -304,5 +339,25 @@ mod tests {
         i.grounds = vec![None];
         let r = CommissionDecision::parse(&i, &[5]);
         assert!(fields(r).contains(&"grounds[0]".to_string()));
+    }
+
+    #[test]
+    fn the_day_put_to_the_commission_is_optional_and_not_after_the_decision() {
+        let mut i = input(Outcome::Approved, &[5], &[]);
+        let d = CommissionDecision::parse(&i, &[5]).unwrap();
+        assert_eq!(d.put_to_commission_on, None);
+        assert_eq!(d.put_to_commission_or_decided_on(), d.decided_on);
+        i.put_to_commission_on = "2026-10-09".into();
+        let d = CommissionDecision::parse(&i, &[5]).unwrap();
+        assert_eq!(
+            d.put_to_commission_or_decided_on(),
+            NaiveDate::from_ymd_opt(2026, 10, 9).unwrap()
+        );
+        i.put_to_commission_on = "2026-10-13".into();
+        let r = CommissionDecision::parse(&i, &[5]);
+        assert_eq!(fields(r), ["put_to_commission_on"]);
+        i.put_to_commission_on = "9 October".into();
+        let r = CommissionDecision::parse(&i, &[5]);
+        assert_eq!(fields(r), ["put_to_commission_on"]);
     }
 }

@@ -2,6 +2,9 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
 
+use super::calendar::Calendar;
+use super::timeline::{self, Step};
+
 /// Kazakhstan has kept one time zone, UTC+5, since 1 March 2024; the Rules' dates are
 /// read in it.
 pub const ALMATY_OFFSET_SECS: i32 = 5 * 3600;
@@ -52,8 +55,18 @@ impl QuotaYear {
 }
 
 /// p. 6: employers file Appendix 1 "до 1 октября" of the year before the quota year, so
-/// the last accepted instant is just before 1 October 00:00 in Almaty.
-pub fn submission_deadline(year: QuotaYear) -> DateTime<FixedOffset> {
+/// the last day is 30 September, and the first late instant is the start of the next day
+/// in Almaty. A 30 September that is a day off moves the last day to the next working day
+/// (Civil Code art. 172; see [`super::timeline`]).
+pub fn submission_deadline(year: QuotaYear, calendar: &Calendar) -> DateTime<FixedOffset> {
+    timeline::deadline(year, Step::EmployerApplications, calendar)
+        .expect("a fixed step")
+        .late_from
+}
+
+/// The start of 1 October in Almaty: before it an application is in time whatever the
+/// calendar says, so a submission need not read the calendar.
+pub fn nominal_submission_deadline(year: QuotaYear) -> DateTime<FixedOffset> {
     let day = NaiveDate::from_ymd_opt(year.get() - 1, 10, 1).expect("valid date");
     almaty()
         .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
@@ -89,11 +102,22 @@ mod tests {
 
     #[test]
     fn submission_deadline_is_1_october_of_the_year_before_in_almaty() {
-        let d = submission_deadline(QuotaYear(2027));
+        let d = submission_deadline(QuotaYear(2027), &Calendar::reference());
+        assert_eq!(d, nominal_submission_deadline(QuotaYear(2027)));
         assert_eq!(d.to_rfc3339(), "2026-10-01T00:00:00+05:00");
         assert_eq!(
             d.with_timezone(&Utc).to_rfc3339(),
             "2026-09-30T19:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn submission_deadline_of_30_september_2028_a_saturday_runs_to_monday_2_october() {
+        let d = submission_deadline(QuotaYear(2029), &Calendar::reference());
+        assert_eq!(d.to_rfc3339(), "2028-10-03T00:00:00+05:00");
+        assert_eq!(
+            nominal_submission_deadline(QuotaYear(2029)).to_rfc3339(),
+            "2028-10-01T00:00:00+05:00"
         );
     }
 }

@@ -11,6 +11,8 @@ pub mod timeline;
 pub mod violations;
 
 pub use application::{ApplicationDraft, DemandLine, OccupationCode, WorkerCategory};
-pub use deadline::{ALMATY_OFFSET_SECS, QuotaYear, almaty, submission_deadline};
+pub use deadline::{
+    ALMATY_OFFSET_SECS, QuotaYear, almaty, nominal_submission_deadline, submission_deadline,
+};
 pub use ids::Bin;
 pub use violations::{FieldViolation, Violations};

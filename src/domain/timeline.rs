@@ -1,7 +1,23 @@
 //! The dated steps of a quota year (DOMAIN.md's timeline) and when each becomes late.
+//!
+//! # A last day that is not a working day
+//!
+//! The Rules give calendar dates ("до 1 октября", "не позднее 15 октября", "до 1 ноября",
+//! "до 1 января") and no rule of their own for a date that falls on a day off. The general
+//! rule of Kazakhstan's law on computing terms applies: the Civil Code of the Republic of
+//! Kazakhstan (General Part) of 27 December 1994, art. 172 «Окончание срока в нерабочий
+//! день»: "если последний день срока приходится на нерабочий день, днем окончания срока
+//! считается ближайший следующий за ним рабочий день". What moves is the term's *last
+//! day*: "до 1 ноября" ends on 31 October, so when 31 October is a Saturday (2026) the last
+//! day is the next working day, Monday 2 November, although 1 November is after the date
+//! the Rules name; "до 1 октября" likewise ends on 30 September, and only a day off on
+//! 30 September moves it. The same reading applies to every party (employers, regional
+//! bodies, central bodies, the ministry), so nobody is late for not acting on a day off.
+//! Working days are those of [`Calendar`], with its holidays, carry-overs and transfers.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 
+use super::calendar::Calendar;
 use super::deadline::{QuotaYear, almaty};
 
 /// One step of the quota process with a fixed date.
@@ -97,10 +113,33 @@ impl Step {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixedDeadline {
     pub step: Step,
-    /// The last day on which the step is in time.
+    /// The last day as the Rules' calendar date gives it (31 October for "до 1 ноября").
+    pub nominal_last_day: NaiveDate,
+    /// The last day on which the step is in time: `nominal_last_day`, or the next working
+    /// day when that is a day off (Civil Code art. 172; see the module's documentation).
     pub last_day: NaiveDate,
-    /// The first instant (UTC+5) at which it is late.
+    /// The first instant (UTC+5) at which it is late: the start of the day after `last_day`.
     pub late_from: DateTime<FixedOffset>,
+}
+
+impl FixedDeadline {
+    /// Whether the last day was moved off a day off.
+    pub fn moved(&self) -> bool {
+        self.last_day != self.nominal_last_day
+    }
+
+    /// Civil Code art. 172: a last day that is a day off moves to the next working day.
+    fn on_working_day(self, calendar: &Calendar) -> Self {
+        let Some(last_day) = calendar.checked_next_working_day_on_or_after(self.nominal_last_day)
+        else {
+            return self;
+        };
+        Self {
+            last_day,
+            late_from: day_after(last_day),
+            ..self
+        }
+    }
 }
 
 fn midnight(d: NaiveDate) -> DateTime<FixedOffset> {
@@ -114,25 +153,28 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
 }
 
-/// "до D" (before D): late from the start of D. "не позднее D": late from the day after.
+fn day_after(d: NaiveDate) -> DateTime<FixedOffset> {
+    midnight(d.succ_opt().expect("a day after"))
+}
+
+/// "до D" (before D): the last day is the day before D. "не позднее D": D itself.
 fn before(step: Step, d: NaiveDate) -> FixedDeadline {
-    FixedDeadline {
-        step,
-        last_day: d.pred_opt().expect("a day before"),
-        late_from: midnight(d),
-    }
+    not_later_than(step, d.pred_opt().expect("a day before"))
 }
 
 fn not_later_than(step: Step, d: NaiveDate) -> FixedDeadline {
     FixedDeadline {
         step,
+        nominal_last_day: d,
         last_day: d,
-        late_from: midnight(d.succ_opt().expect("a day after")),
+        late_from: day_after(d),
     }
 }
 
-/// Every fixed-date step of quota year `y`, in order.
-pub fn fixed_deadlines(year: QuotaYear) -> Vec<FixedDeadline> {
+/// Every fixed-date step of quota year `y`, in order, as the Rules' dates read before a
+/// last day on a day off is moved. A step is never late before its nominal `late_from`,
+/// so this answers "not late yet" without the calendar.
+pub fn nominal_deadlines(year: QuotaYear) -> Vec<FixedDeadline> {
     let y = year.get();
     let prev = y - 1;
     vec![
@@ -145,8 +187,23 @@ pub fn fixed_deadlines(year: QuotaYear) -> Vec<FixedDeadline> {
     ]
 }
 
-pub fn deadline(year: QuotaYear, step: Step) -> Option<FixedDeadline> {
-    fixed_deadlines(year).into_iter().find(|d| d.step == step)
+/// Every fixed-date step of quota year `y`, in order, with each last day that falls on a
+/// day off moved to the next working day (Civil Code art. 172).
+pub fn fixed_deadlines(year: QuotaYear, calendar: &Calendar) -> Vec<FixedDeadline> {
+    nominal_deadlines(year)
+        .into_iter()
+        .map(|d| d.on_working_day(calendar))
+        .collect()
+}
+
+/// A step's deadline before any move; see [`nominal_deadlines`].
+pub fn nominal_deadline(year: QuotaYear, step: Step) -> Option<FixedDeadline> {
+    nominal_deadlines(year).into_iter().find(|d| d.step == step)
+}
+
+/// A step's deadline, moved off a day off (Civil Code art. 172).
+pub fn deadline(year: QuotaYear, step: Step, calendar: &Calendar) -> Option<FixedDeadline> {
+    nominal_deadline(year, step).map(|d| d.on_working_day(calendar))
 }
 
 /// p. 11: working days within which the employer is informed of the decision.
@@ -158,9 +215,13 @@ pub const PUBLICATION_WORKING_DAYS: i64 = 3;
 mod tests {
     use super::*;
 
+    fn cal() -> Calendar {
+        Calendar::reference()
+    }
+
     #[test]
     fn the_2027_timeline_runs_in_autumn_2026() {
-        let d = fixed_deadlines(QuotaYear::from_stored(2027));
+        let d = fixed_deadlines(QuotaYear::from_stored(2027), &cal());
         let f = |s: Step| d.iter().find(|x| x.step == s).unwrap().clone();
         assert_eq!(
             f(Step::EmployerApplications).late_from.to_rfc3339(),
@@ -174,7 +235,81 @@ mod tests {
             f(Step::Commission).late_from.to_rfc3339(),
             "2026-10-16T00:00:00+05:00"
         );
-        assert_eq!(f(Step::RegionalFiling).last_day, day(2026, 10, 31));
+        // "до 1 ноября": 31 October 2026 is a Saturday; see the test below.
+        assert_eq!(f(Step::RegionalFiling).nominal_last_day, day(2026, 10, 31));
         assert_eq!(f(Step::MinistryDecision).last_day, day(2026, 12, 31));
+    }
+
+    #[test]
+    fn filing_due_by_1_november_2026_moves_from_saturday_31_october_to_monday_2_november() {
+        let c = cal();
+        assert!(!c.is_working_day(day(2026, 10, 31)), "a Saturday");
+        assert!(!c.is_working_day(day(2026, 11, 1)), "a Sunday");
+        assert!(c.is_working_day(day(2026, 11, 2)), "a Monday");
+        for step in [Step::RegionalFiling, Step::CentralProposals] {
+            let d = deadline(QuotaYear::from_stored(2027), step, &c).unwrap();
+            assert_eq!(d.nominal_last_day, day(2026, 10, 31));
+            assert_eq!(d.last_day, day(2026, 11, 2));
+            assert!(d.moved());
+            assert_eq!(d.late_from.to_rfc3339(), "2026-11-03T00:00:00+05:00");
+        }
+    }
+
+    #[test]
+    fn deadlines_on_working_days_in_2026_stay_where_the_rules_put_them() {
+        let c = cal();
+        let y = QuotaYear::from_stored(2027);
+        for (step, last) in [
+            // Wednesday 30 September 2026.
+            (Step::EmployerApplications, day(2026, 9, 30)),
+            // Friday 9 October 2026.
+            (Step::RegionalAssessment, day(2026, 10, 9)),
+            // Thursday 15 October 2026.
+            (Step::Commission, day(2026, 10, 15)),
+            // Thursday 31 December 2026.
+            (Step::MinistryDecision, day(2026, 12, 31)),
+        ] {
+            let d = deadline(y, step, &c).unwrap();
+            assert_eq!((d.last_day, d.moved()), (last, false), "{step:?}");
+        }
+    }
+
+    #[test]
+    fn applications_due_by_1_october_2028_move_from_saturday_30_september_to_monday_2_october() {
+        let d = deadline(
+            QuotaYear::from_stored(2029),
+            Step::EmployerApplications,
+            &cal(),
+        )
+        .unwrap();
+        assert_eq!(d.nominal_last_day, day(2028, 9, 30));
+        assert_eq!(d.last_day, day(2028, 10, 2));
+        assert_eq!(d.late_from.to_rfc3339(), "2028-10-03T00:00:00+05:00");
+    }
+
+    #[test]
+    fn commission_by_15_october_2028_moves_from_sunday_to_monday_16_october() {
+        let d = deadline(QuotaYear::from_stored(2029), Step::Commission, &cal()).unwrap();
+        assert_eq!(d.nominal_last_day, day(2028, 10, 15));
+        assert_eq!(d.last_day, day(2028, 10, 16));
+    }
+
+    #[test]
+    fn quota_due_by_1_january_2029_moves_past_the_new_year_holidays() {
+        // Sunday 31 December 2028; 1 and 2 January are holidays, so Wednesday 3 January.
+        let d = deadline(QuotaYear::from_stored(2029), Step::MinistryDecision, &cal()).unwrap();
+        assert_eq!(d.nominal_last_day, day(2028, 12, 31));
+        assert_eq!(d.last_day, day(2029, 1, 3));
+    }
+
+    #[test]
+    fn a_step_is_never_late_before_its_nominal_deadline() {
+        let c = cal();
+        for year in 2026..=2040 {
+            let y = QuotaYear::from_stored(year);
+            for (n, m) in nominal_deadlines(y).iter().zip(fixed_deadlines(y, &c)) {
+                assert!(m.late_from >= n.late_from && m.last_day >= n.last_day);
+            }
+        }
     }
 }

@@ -57,6 +57,8 @@ pub struct ImmigrantNeedRow {
     pub current_count: u32,
     pub need: u32,
     pub justification: String,
+    /// p. 15: determined after its deadline (before 10 October).
+    pub late: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +135,8 @@ async fn fetch_decision(
 ) -> Result<Option<DecisionRow>> {
     let Some(r) = sqlx::query(
         "SELECT application_id, outcome, grounds, decided_on, protocol_number, late_to_commission,
-                notice_due_date, record_time, notice_document_id, notice_time, notice_late
+                notice_due_date, record_time, notice_document_id, notice_time, notice_late,
+                put_to_commission_on
          FROM commission_decisions WHERE application_id = ?",
     )
     .bind(application_id)
@@ -165,6 +168,11 @@ async fn fetch_decision(
                 })
                 .collect::<Result<_>>()?,
             decided_on: date(r.get("decided_on"))?,
+            put_to_commission_on: r
+                .get::<Option<String>, _>("put_to_commission_on")
+                .as_deref()
+                .map(date)
+                .transpose()?,
             protocol_number: r.get("protocol_number"),
         },
         late_to_commission: r.get::<i64, _>("late_to_commission") != 0,
@@ -507,8 +515,9 @@ impl Store {
         let grounds: Vec<&str> = d.grounds.iter().map(|g| g.code()).collect();
         sqlx::query(
             "INSERT INTO commission_decisions (application_id, outcome, grounds, decided_on,
-                 protocol_number, late_to_commission, notice_due_date, record_time)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 protocol_number, late_to_commission, notice_due_date, record_time,
+                 put_to_commission_on)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(application_id)
         .bind(d.outcome.code())
@@ -518,6 +527,10 @@ impl Store {
         .bind(late_to_commission as i64)
         .bind(notice_due_date.format("%Y-%m-%d").to_string())
         .bind(ts(now))
+        .bind(
+            d.put_to_commission_on
+                .map(|p| p.format("%Y-%m-%d").to_string()),
+        )
         .execute(&mut *tx)
         .await?;
         for (i, a) in d.approved_counts.iter().enumerate() {
@@ -648,7 +661,7 @@ impl Store {
         ensure_open(&mut tx, region, year).await?;
         sqlx::query(
             "INSERT OR REPLACE INTO labour_immigrant_needs (region_code, quota_year, current_count,
-                 need, justification, update_time) VALUES (?, ?, ?, ?, ?, ?)",
+                 need, justification, update_time, late) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(region)
         .bind(year)
@@ -656,6 +669,7 @@ impl Store {
         .bind(n.need as i64)
         .bind(&n.justification)
         .bind(ts(now))
+        .bind(n.late as i64)
         .execute(&mut *tx)
         .await?;
         super::audit::record(
@@ -676,7 +690,7 @@ impl Store {
         year: i64,
     ) -> Result<Option<ImmigrantNeedRow>> {
         Ok(sqlx::query(
-            "SELECT current_count, need, justification FROM labour_immigrant_needs
+            "SELECT current_count, need, justification, late FROM labour_immigrant_needs
              WHERE region_code = ? AND quota_year = ?",
         )
         .bind(region)
@@ -687,6 +701,7 @@ impl Store {
             current_count: r.get::<i64, _>("current_count") as u32,
             need: r.get::<i64, _>("need") as u32,
             justification: r.get("justification"),
+            late: r.get::<i64, _>("late") != 0,
         }))
     }
 

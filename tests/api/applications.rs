@@ -420,6 +420,31 @@ async fn unknown_and_malformed_names_are_refused() {
     app.stop().await;
 }
 
+/// "До 1 октября" ends on 30 September; 30 September 2028 is a Saturday and 1 October a
+/// Sunday, so the last day is Monday 2 October (Civil Code of the Republic of Kazakhstan,
+/// art. 172) and applications for 2029 are refused only from 3 October.
+#[tokio::test]
+async fn an_application_submitted_on_monday_2_october_2028_is_in_time_for_2029() {
+    let for_2029 = || pb::Application {
+        quota_year: 2029,
+        ..sample_application()
+    };
+    let app = TestApp::spawn_at("2028-10-02T23:59:59+05:00").await;
+    let a = app.create(for_2029()).await;
+    let submitted = app.submit(&a).await.expect("in time on the moved last day");
+    assert_eq!(submitted.state, pb::application::State::Submitted as i32);
+    app.stop().await;
+
+    let app = TestApp::spawn_at("2028-10-03T00:00:00+05:00").await;
+    let a = app.create(for_2029()).await;
+    let err = app.submit(&a).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert_eq!(reason(&err), "SUBMISSION_DEADLINE_PASSED");
+    let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
+    assert_eq!(info.metadata["deadline"], "2028-10-03T00:00:00+05:00");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn late_application_is_refused_after_1_october() {
     // The last second of 30 September in Almaty is still in time.

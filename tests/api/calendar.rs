@@ -160,8 +160,10 @@ async fn the_deadlines_of_a_quota_year_follow_the_rules() {
     assert_eq!(due("EMPLOYER_APPLICATIONS"), "2026-09-30");
     assert_eq!(due("REGIONAL_ASSESSMENT"), "2026-10-09");
     assert_eq!(due("COMMISSION"), "2026-10-15");
-    assert_eq!(due("REGIONAL_FILING"), "2026-10-31");
-    assert_eq!(due("CENTRAL_PROPOSALS"), "2026-10-31");
+    // "до 1 ноября": 31 October 2026 is a Saturday, 1 November a Sunday; the last day
+    // moves to Monday 2 November (Civil Code art. 172).
+    assert_eq!(due("REGIONAL_FILING"), "2026-11-02");
+    assert_eq!(due("CENTRAL_PROPOSALS"), "2026-11-02");
     assert_eq!(due("MINISTRY_DECISION"), "2026-12-31");
     let notice = d.iter().find(|x| x.step == "EMPLOYER_NOTICE").unwrap();
     assert!(notice.relative_to.contains("5 working days"));
@@ -261,5 +263,57 @@ async fn a_transfer_that_clashes_with_the_weekday_or_a_holiday_is_refused_and_no
             "calendar/day-transfers/2027-01-16"
         ]
     );
+    app.stop().await;
+}
+
+/// Civil Code of the Republic of Kazakhstan, art. 172: a last day that is a day off moves
+/// to the next working day. For quota year 2027 only "до 1 ноября" moves (31 October 2026
+/// is a Saturday); for 2029 "до 1 октября", "не позднее 15 октября" and "до 1 января" move.
+#[tokio::test]
+async fn deadlines_on_a_day_off_move_to_the_next_working_day() {
+    let app = TestApp::spawn().await;
+    let deadlines = |year: u32| {
+        let mut c = app.calendar();
+        async move {
+            c.get_deadlines(pb::GetDeadlinesRequest { quota_year: year })
+                .await
+                .unwrap()
+                .into_inner()
+                .deadlines
+        }
+    };
+    let d2027 = deadlines(2027).await;
+    let get = |d: &[pb::Deadline], step: &str| d.iter().find(|x| x.step == step).unwrap().clone();
+    let filing = get(&d2027, "REGIONAL_FILING");
+    assert_eq!(filing.nominal_due_date, "2026-10-31");
+    assert_eq!(filing.due_date, "2026-11-02");
+    let late_from = filing.due_time.unwrap();
+    // 3 November 2026 00:00 in Almaty.
+    assert_eq!(late_from.seconds, 1_793_646_000);
+    let applications = get(&d2027, "EMPLOYER_APPLICATIONS");
+    assert_eq!(
+        (
+            applications.nominal_due_date.as_str(),
+            applications.due_date.as_str()
+        ),
+        ("2026-09-30", "2026-09-30")
+    );
+    assert_eq!(get(&d2027, "EMPLOYER_NOTICE").nominal_due_date, "");
+
+    let d2029 = deadlines(2029).await;
+    for (step, nominal, moved) in [
+        // Saturday 30 September 2028.
+        ("EMPLOYER_APPLICATIONS", "2028-09-30", "2028-10-02"),
+        // Sunday 15 October 2028.
+        ("COMMISSION", "2028-10-15", "2028-10-16"),
+        // Sunday 31 December 2028; 1 and 2 January are holidays.
+        ("MINISTRY_DECISION", "2028-12-31", "2029-01-03"),
+    ] {
+        let d = get(&d2029, step);
+        assert_eq!(
+            (d.nominal_due_date.as_str(), d.due_date.as_str()),
+            (nominal, moved)
+        );
+    }
     app.stop().await;
 }

@@ -852,6 +852,7 @@ async fn the_regional_body_signs_its_notice_with_the_bin_configured_for_it() {
         grounds: vec![],
         decided_on: "2026-09-15".into(),
         protocol_number: "1".into(),
+        ..Default::default()
     })
     .await
     .unwrap();

@@ -130,6 +130,7 @@ async fn twenty_regions_file() -> TestApp {
             grounds: vec![],
             decided_on: "2026-10-14".into(),
             protocol_number: "1".into(),
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -137,6 +137,7 @@ fn decision(
         grounds: grounds.iter().map(|g| *g as i32).collect(),
         decided_on: on.into(),
         protocol_number: "7".into(),
+        put_to_commission_on: String::new(),
     }
 }
 
@@ -548,8 +549,9 @@ async fn a_regions_season_from_applications_to_the_filing() {
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
 
-    // 2 November: regions that have not filed are overdue.
-    let app = app.restart_at("2026-11-02T09:00:00+05:00").await;
+    // 3 November: regions that have not filed are overdue ("до 1 ноября": 31 October 2026
+    // is a Saturday, so the last day is Monday 2 November).
+    let app = app.restart_at("2026-11-03T09:00:00+05:00").await;
     let overdue = app
         .calendar()
         .list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
@@ -815,7 +817,8 @@ async fn a_late_assessment_and_a_central_proposal_are_flagged() {
     assert_invalid(&err, "body");
     assert_invalid(&err, "lines");
 
-    let app = app.restart_at("2026-11-01T00:00:00+05:00").await;
+    // The last day, 31 October 2026, is a Saturday: it moves to Monday 2 November.
+    let app = app.restart_at("2026-11-03T00:00:00+05:00").await;
     let late = app
         .central()
         .submit_proposal(pb::SubmitProposalRequest {
@@ -993,7 +996,7 @@ async fn filings_refuse_bad_figures_and_changes_after_the_freeze() {
 }
 
 #[tokio::test]
-async fn a_filing_after_1_november_is_accepted_but_flagged_late() {
+async fn a_filing_after_monday_2_november_2026_is_accepted_but_flagged_late() {
     let app = TestApp::spawn_at("2026-10-05T10:00:00+05:00").await;
     let mut c = app.regional();
     c.set_regional_assessment(pb::SetRegionalAssessmentRequest {
@@ -1010,7 +1013,7 @@ async fn a_filing_after_1_november_is_accepted_but_flagged_late() {
     })
     .await
     .unwrap();
-    let app = app.restart_at("2026-11-01T00:00:00+05:00").await;
+    let app = app.restart_at("2026-11-03T00:00:00+05:00").await;
     let filing = app
         .regional()
         .file_with_ministry(pb::FileWithMinistryRequest {
@@ -1033,7 +1036,7 @@ async fn a_filing_after_1_november_is_accepted_but_flagged_late() {
         .find(|i| i.step == "REGIONAL_FILING" && i.region_code == AKMOLA)
         .expect("late filing listed");
     assert!(akmola.done_time.is_some());
-    assert_eq!(akmola.due_date, "2026-10-31");
+    assert_eq!(akmola.due_date, "2026-11-02");
     app.stop().await;
 }
 
@@ -1232,5 +1235,249 @@ async fn a_filing_with_undecided_applications_is_refused_and_proposals_still_com
         .unwrap()
         .into_inner();
     assert!(agreed.agreed_by_region);
+    app.stop().await;
+}
+
+/// "До 1 ноября" (p. 12, 13) ends on 31 October; in 2026 that is a Saturday and 1 November a
+/// Sunday, so the last day moves to Monday 2 November (Civil Code of the Republic of
+/// Kazakhstan, art. 172): a filing and a proposal that day are in time, and nobody is
+/// overdue until 3 November.
+#[tokio::test]
+async fn a_filing_and_a_proposal_on_monday_2_november_2026_are_in_time() {
+    let app = TestApp::spawn_at("2026-10-05T10:00:00+05:00").await;
+    let mut c = app.regional();
+    c.set_regional_assessment(pb::SetRegionalAssessmentRequest {
+        assessment: Some(assessment()),
+    })
+    .await
+    .unwrap();
+    c.set_labour_immigrant_need(pb::SetLabourImmigrantNeedRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+        current_count: 5,
+        need: 7,
+        justification: "Спрос домохозяйств.".into(),
+    })
+    .await
+    .unwrap();
+
+    let app = app.restart_at("2026-11-02T17:30:00+05:00").await;
+    let overdue = |app: &TestApp| {
+        let mut cal = app.calendar();
+        async move {
+            cal.list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
+                .await
+                .unwrap()
+                .into_inner()
+                .items
+        }
+    };
+    let before = overdue(&app).await;
+    assert!(
+        !before
+            .iter()
+            .any(|i| i.step == "REGIONAL_FILING" || i.step == "CENTRAL_PROPOSALS"),
+        "{before:?}"
+    );
+    let filing = app
+        .regional()
+        .file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!filing.late, "{filing:?}");
+    let proposal = app
+        .central()
+        .submit_proposal(pb::SubmitProposalRequest {
+            body: "Министерство энергетики Республики Казахстан".into(),
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            lines: vec![pb::ProposalLine {
+                occupation_code: "7212".into(),
+                occupation_name: "Электрогазосварщик".into(),
+                category: C::Fourth as i32,
+                count: 4,
+            }],
+            justification: "Ремонт ТЭЦ.".into(),
+            agreed_by_region: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!proposal.late, "{proposal:?}");
+
+    // 3 November: the 19 regions that have not filed are overdue, due 2 November.
+    let app = app.restart_at("2026-11-03T00:00:00+05:00").await;
+    let after = overdue(&app).await;
+    let unfiled: Vec<_> = after
+        .iter()
+        .filter(|i| i.step == "REGIONAL_FILING")
+        .collect();
+    assert_eq!(unfiled.len(), 19);
+    assert!(unfiled.iter().all(|i| i.region_code != AKMOLA));
+    assert!(unfiled.iter().all(|i| i.due_date == "2026-11-02"));
+    assert!(!after.iter().any(|i| i.step == "CENTRAL_PROPOSALS"));
+    app.stop().await;
+}
+
+/// p. 15: the labour-immigrant need is determined "до 10 октября", as the assessment of
+/// p. 7 is; one set later is kept, flagged late in the answer and in the database.
+#[tokio::test]
+async fn a_labour_immigrant_need_set_after_10_october_is_flagged_late() {
+    let need = |n: u32| pb::SetLabourImmigrantNeedRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+        current_count: 5,
+        need: n,
+        justification: "Спрос домохозяйств.".into(),
+    };
+    let stored_late = |app: &TestApp| {
+        let url = app.config.database_url();
+        async move {
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let late: i64 = sqlx::query_scalar(
+                "SELECT late FROM labour_immigrant_needs WHERE region_code = ? AND quota_year = 2027",
+            )
+            .bind(AKMOLA)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+            late != 0
+        }
+    };
+    // Friday 9 October 2026, the last day: in time.
+    let app = TestApp::spawn_at("2026-10-09T23:30:00+05:00").await;
+    let in_time = app
+        .regional()
+        .set_labour_immigrant_need(need(7))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!in_time.late, "{in_time:?}");
+    assert!(!stored_late(&app).await);
+
+    // Saturday 10 October: late, but kept.
+    let app = app.restart_at("2026-10-10T00:00:00+05:00").await;
+    let late = app
+        .regional()
+        .set_labour_immigrant_need(need(9))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(late.late, "{late:?}");
+    assert_eq!(late.need, 9);
+    assert!(stored_late(&app).await);
+    // The regional assessment is judged by the same day.
+    let a = app
+        .regional()
+        .set_regional_assessment(pb::SetRegionalAssessmentRequest {
+            assessment: Some(assessment()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(a.late);
+    app.stop().await;
+}
+
+/// p. 8: the regional body puts applications to the Commission "не позднее 15 октября".
+/// Lateness is judged by the day it did so when given, else by the decision date; the
+/// protocol's footnote says only what is known.
+#[tokio::test]
+async fn lateness_to_the_commission_is_judged_by_the_day_the_application_was_put_to_it() {
+    let app = TestApp::spawn_at("2026-09-20T11:00:00+05:00").await;
+    let mut apps = Vec::new();
+    for i in 0..3 {
+        let created = app.create(employer_application(i)).await;
+        apps.push(app.submit(&created).await.unwrap());
+    }
+    let app = app.restart_at("2026-10-16T15:00:00+05:00").await;
+    let mut c = app.regional();
+    c.set_commission_members(pb::SetCommissionMembersRequest {
+        region_code: AKMOLA.into(),
+        quota_year: 2027,
+        members: members(),
+    })
+    .await
+    .unwrap();
+    use pb::DecisionOutcome as O;
+    let put_on = |i: usize, put: &str| pb::RecordCommissionDecisionRequest {
+        put_to_commission_on: put.into(),
+        ..decision(&apps[i], O::Approved, &[10, 6], &[], "2026-10-16")
+    };
+
+    // Refused: put after the decision, or before the application was submitted.
+    for put in ["2026-10-17", "2026-09-19", "16.10.2026"] {
+        let err = c
+            .record_commission_decision(put_on(0, put))
+            .await
+            .unwrap_err();
+        assert_invalid(&err, "put_to_commission_on");
+    }
+
+    // Put on 14 October, decided on 16 October: in time.
+    let in_time = c
+        .record_commission_decision(put_on(0, "2026-10-14"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!in_time.late_to_commission, "{in_time:?}");
+    assert_eq!(in_time.put_to_commission_on, "2026-10-14");
+    // Not given: judged by the decision of 16 October, late.
+    let unknown = c
+        .record_commission_decision(put_on(1, ""))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(unknown.late_to_commission);
+    assert_eq!(unknown.put_to_commission_on, "");
+    // Put on 16 October: late.
+    let known = c
+        .record_commission_decision(put_on(2, "2026-10-16"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(known.late_to_commission);
+
+    let overdue = app
+        .calendar()
+        .list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    let late_subjects: Vec<_> = overdue
+        .iter()
+        .filter(|i| i.step == "COMMISSION")
+        .map(|i| i.subject.as_str())
+        .collect();
+    assert_eq!(
+        late_subjects,
+        [apps[1].name.as_str(), apps[2].name.as_str()]
+    );
+
+    let protocol = c
+        .render_commission_protocol(pb::RenderCommissionProtocolRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            protocol_number: "7".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let text = verify_everywhere(&app, &protocol.document).await;
+    assert_has(
+        &text,
+        &[
+            "Заявка внесена на рассмотрение Комиссии после срока, установленного пунктом 8 Правил (не позднее 15.10.2026): № 3 — 16.10.2026.",
+            "Дата внесения заявки на рассмотрение Комиссии не указана; решение Комиссии принято после срока, установленного пунктом 8 Правил (не позднее 15.10.2026): № 2 — 16.10.2026.",
+        ],
+    );
+    // The old footnote claimed what was not known.
+    assert!(!text.contains("после 15 октября"), "{text}");
     app.stop().await;
 }
