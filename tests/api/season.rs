@@ -1279,16 +1279,7 @@ async fn a_filing_and_a_proposal_on_monday_2_november_2026_are_in_time() {
             .any(|i| i.step == "REGIONAL_FILING" || i.step == "CENTRAL_PROPOSALS"),
         "{before:?}"
     );
-    let filing = app
-        .regional()
-        .file_with_ministry(pb::FileWithMinistryRequest {
-            region_code: AKMOLA.into(),
-            quota_year: 2027,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(!filing.late, "{filing:?}");
+    // The proposal first: a region's year is frozen once it has filed.
     let proposal = app
         .central()
         .submit_proposal(pb::SubmitProposalRequest {
@@ -1308,6 +1299,16 @@ async fn a_filing_and_a_proposal_on_monday_2_november_2026_are_in_time() {
         .unwrap()
         .into_inner();
     assert!(!proposal.late, "{proposal:?}");
+    let filing = app
+        .regional()
+        .file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!filing.late, "{filing:?}");
 
     // 3 November: the 19 regions that have not filed are overdue, due 2 November.
     let app = app.restart_at("2026-11-03T00:00:00+05:00").await;
@@ -1479,5 +1480,115 @@ async fn lateness_to_the_commission_is_judged_by_the_day_the_application_was_put
     );
     // The old footnote claimed what was not known.
     assert!(!text.contains("после 15 октября"), "{text}");
+    app.stop().await;
+}
+
+/// Words in the forms' tables are never hyphenated (a hyphen Typst inserts extracts as a
+/// soft hyphen, U+00AD, and splits the word for search and copy-paste): proper names and
+/// «Электрогазосварщик» in Appendix 1's narrow category column read whole.
+#[tokio::test]
+async fn the_forms_keep_names_and_occupations_whole_without_soft_hyphens() {
+    const ULYTAU: &str = "620000000";
+    let app = TestApp::spawn_at("2026-09-20T11:00:00+05:00").await;
+    let mut a = employer_application(0);
+    a.region_code = ULYTAU.into();
+    a.employer = Some(pb::Employer {
+        bin: BINS[0].into(),
+        name: "ТОО «Ұлытау Қарағанды Құрылыс»".into(),
+        legal_address: "область Ұлытау, г. Жезказган, ул. Алашахана, 12".into(),
+    });
+    let submitted = app.submit(&app.create(a).await).await.unwrap();
+    let a1 = verify_everywhere(&app, &submitted.document).await;
+    let whole = |text: &str| {
+        assert!(!text.contains('\u{ad}'), "a soft hyphen in:\n{text}");
+        assert!(!text.contains("Электрога-"), "{text}");
+        assert!(
+            !text.contains("Ұлы-") && !text.contains("Қараған-"),
+            "{text}"
+        );
+    };
+    whole(&a1);
+    assert_has(
+        &a1,
+        &[
+            "7212 Электрогазосварщик",
+            "ТОО «Ұлытау Қарағанды Құрылыс»",
+            "область Ұлытау, г. Жезказган",
+        ],
+    );
+
+    let app = app.restart_at("2026-10-14T15:00:00+05:00").await;
+    let mut c = app.regional();
+    c.set_commission_members(pb::SetCommissionMembersRequest {
+        region_code: ULYTAU.into(),
+        quota_year: 2027,
+        members: members(),
+    })
+    .await
+    .unwrap();
+    c.record_commission_decision(decision(
+        &submitted,
+        pb::DecisionOutcome::Approved,
+        &[10, 6],
+        &[],
+        "2026-10-14",
+    ))
+    .await
+    .unwrap();
+    let notice = c
+        .notify_employer(pb::NotifyEmployerRequest {
+            application: submitted.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let text = verify_everywhere(&app, &notice.document).await;
+    whole(&text);
+    assert_has(&text, &["Электрогазосварщик", "Ұлытау"]);
+    let protocol = c
+        .render_commission_protocol(pb::RenderCommissionProtocolRequest {
+            region_code: ULYTAU.into(),
+            quota_year: 2027,
+            protocol_number: "7".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let text = verify_everywhere(&app, &protocol.document).await;
+    whole(&text);
+    assert_has(
+        &text,
+        &["Электрогазосварщик", "ТОО «Ұлытау Қарағанды Құрылыс»"],
+    );
+
+    let mut assessment = assessment();
+    assessment.region_code = ULYTAU.into();
+    c.set_regional_assessment(pb::SetRegionalAssessmentRequest {
+        assessment: Some(assessment),
+    })
+    .await
+    .unwrap();
+    c.set_labour_immigrant_need(pb::SetLabourImmigrantNeedRequest {
+        region_code: ULYTAU.into(),
+        quota_year: 2027,
+        current_count: 5,
+        need: 7,
+        justification: "Спрос домохозяйств Жезказгана и Сатпаева.".into(),
+    })
+    .await
+    .unwrap();
+    let filing = c
+        .file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: ULYTAU.into(),
+            quota_year: 2027,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for doc in [&filing.appendix2, &filing.appendix3, &filing.appendix4] {
+        let text = verify_everywhere(&app, doc).await;
+        whole(&text);
+        assert_has(&text, &["области Ұлытау"]);
+    }
     app.stop().await;
 }
