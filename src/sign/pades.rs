@@ -468,8 +468,9 @@ const MM: f32 = 72.0 / 25.4;
 /// Space between two signature boxes.
 const BOX_GAP: f32 = 3.0 * MM;
 
-/// A box is shrunk to fit the free space down to this scale, no further.
-const MIN_SCALE: f32 = 0.5;
+/// A box is shrunk to fit the free space down to this scale (the text stays legible when
+/// zoomed: it is vector text), no further.
+const MIN_SCALE: f32 = 0.4;
 
 /// Where a visible signature box of `width` × `height` goes on `page_id`: the first one
 /// at the left of the bottom margin, each next one to the right of the last while it

@@ -224,6 +224,7 @@ async fn decided_application(app: TestApp) -> (TestApp, pb::Application) {
             grounds: vec![],
             decided_on: "2026-10-14".into(),
             protocol_number: "3".into(),
+            put_to_commission_on: String::new(),
         })
         .await
         .unwrap();
