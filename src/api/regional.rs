@@ -207,6 +207,34 @@ fn by_agreement(kind: &str) -> bool {
 /// The occupation lines of row `i` of Appendix 4 (p. 17), checked as Appendix 1's are:
 /// classifier code, name, category, a positive count, one line per occupation and
 /// category. Only the valid lines are returned; the others are recorded in `v`.
+/// One occupation line (code, name, category, count) as Appendix 1 has them, checked
+/// with its fields named under `prefix`; None (and violations) if any is bad.
+fn occupation_line(
+    v: &mut Violations,
+    prefix: &str,
+    (code, name, category, count): (&str, &str, i32, u32),
+) -> Option<ProposalLineRow> {
+    let f = |n: &str| format!("{prefix}.{n}");
+    let code = v.check(
+        f("occupation_code"),
+        crate::domain::OccupationCode::parse(code),
+    );
+    let name = v.text(&f("occupation_name"), name, "occupation name", 300);
+    let category = super::applications::category_from_pb(category);
+    if category.is_none() {
+        v.add(f("category"), "worker category is required");
+    }
+    if count == 0 || count > 100_000 {
+        v.add(f("count"), "count must be from 1 to 100000");
+    }
+    Some(ProposalLineRow {
+        occupation_code: code?.as_str().to_owned(),
+        occupation_name: name?,
+        category: category?,
+        count,
+    })
+}
+
 fn origin_lines(
     v: &mut Violations,
     i: usize,
@@ -218,38 +246,24 @@ fn origin_lines(
         return out;
     }
     for (j, l) in lines.iter().enumerate() {
-        let f = |n: &str| format!("rows[{i}].lines[{j}].{n}");
-        let code = v.check(
-            f("occupation_code"),
-            crate::domain::OccupationCode::parse(&l.occupation_code),
+        let prefix = format!("rows[{i}].lines[{j}]");
+        let line = occupation_line(
+            v,
+            &prefix,
+            (&l.occupation_code, &l.occupation_name, l.category, l.count),
         );
-        let name = v.text(
-            &f("occupation_name"),
-            &l.occupation_name,
-            "occupation name",
-            300,
-        );
-        let category = super::applications::category_from_pb(l.category);
-        if category.is_none() {
-            v.add(f("category"), "worker category is required");
-        }
-        if l.count == 0 || l.count > 100_000 {
-            v.add(f("count"), "count must be from 1 to 100000");
-        }
-        if let (Some(code), Some(name), Some(category)) = (code, name, category) {
+        if let Some(line) = line {
             if out
                 .iter()
-                .any(|o| o.occupation_code == code.as_str() && o.category == category)
+                .any(|o| o.occupation_code == line.occupation_code && o.category == line.category)
             {
-                v.add(f("occupation_code"), "listed twice in the same category");
+                v.add(
+                    format!("{prefix}.occupation_code"),
+                    "listed twice in the same category",
+                );
                 continue;
             }
-            out.push(ProposalLineRow {
-                occupation_code: code.as_str().to_owned(),
-                occupation_name: name,
-                category,
-                count: l.count,
-            });
+            out.push(line);
         }
     }
     out
@@ -1281,32 +1295,12 @@ impl CentralBodyService for CentralBodies {
             return Err(invalid(v));
         }
         for (i, l) in r.lines.iter().enumerate() {
-            let f = |n: &str| format!("lines[{i}].{n}");
-            let code = v.check(
-                f("occupation_code"),
-                crate::domain::OccupationCode::parse(&l.occupation_code),
+            let line = occupation_line(
+                &mut v,
+                &format!("lines[{i}]"),
+                (&l.occupation_code, &l.occupation_name, l.category, l.count),
             );
-            let name = v.text(
-                &f("occupation_name"),
-                &l.occupation_name,
-                "occupation name",
-                300,
-            );
-            let category = super::applications::category_from_pb(l.category);
-            if category.is_none() {
-                v.add(f("category"), "worker category is required");
-            }
-            if l.count == 0 || l.count > 100_000 {
-                v.add(f("count"), "count must be from 1 to 100000");
-            }
-            if let (Some(code), Some(name), Some(category)) = (code, name, category) {
-                lines.push(ProposalLineRow {
-                    occupation_code: code.as_str().to_owned(),
-                    occupation_name: name,
-                    category,
-                    count: l.count,
-                });
-            }
+            lines.extend(line);
         }
         let (region, year) = ry.filter(|_| v.is_empty()).ok_or_else(|| invalid(v))?;
         let now = self.0.now();
