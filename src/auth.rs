@@ -1,5 +1,5 @@
 //! Who may call what: the caller's identity and role, and the one table of RPC × role,
-//! enforced for every call by [`AuthLayer`] before any handler runs.
+//! enforced for every call by [`crate::api::layer::AuthLayer`] before any handler runs.
 //!
 //! Identity comes from the client certificate of a mutual-TLS connection, read the way
 //! Kazakhstan's PKI names people and organisations (IIN in the subject serialNumber, BIN in
@@ -8,208 +8,36 @@
 //! certificate is PUBLIC.
 
 use std::collections::HashMap;
-use std::fmt;
+
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+
 use std::time::{Duration, Instant};
 
-use tonic::Code;
-use tonic::Status;
+pub use crate::identity::{Caller, Role};
+use crate::store::{Store, StoreError};
 
-use crate::api::error::status_with;
-use crate::store::Store;
-
-/// A caller's role. Names are the ones the principal registry and the audit trail use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// An employer (by BIN, or an individual entrepreneur by IIN): its own applications
-    /// and documents only.
-    Employer,
-    /// A region's local executive body: its region only.
-    RegionalBody,
-    /// A region's interdepartmental commission: its region only.
-    Commission,
-    /// A central state body (its own proposals).
-    CentralBody,
-    /// The authorised ministry: everything.
-    Ministry,
-    /// No certificate: reference data, published decisions, verification.
-    Public,
-    /// Development transport only (loopback, no TLS): every call is allowed.
-    Developer,
-}
-
-impl Role {
-    pub const REGISTRABLE: [Role; 5] = [
-        Role::Employer,
-        Role::RegionalBody,
-        Role::Commission,
-        Role::CentralBody,
-        Role::Ministry,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Employer => "EMPLOYER",
-            Role::RegionalBody => "REGIONAL_BODY",
-            Role::Commission => "COMMISSION",
-            Role::CentralBody => "CENTRAL_BODY",
-            Role::Ministry => "MINISTRY",
-            Role::Public => "PUBLIC",
-            Role::Developer => "DEVELOPER",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::REGISTRABLE
-            .into_iter()
-            .chain([Role::Public])
-            .find(|r| r.as_str() == s)
-    }
-
-    /// Roles bound to one region.
-    pub fn is_regional(self) -> bool {
-        matches!(self, Role::RegionalBody | Role::Commission)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The identity and role of the caller of one request, put into the request's extensions
-/// by [`AuthLayer`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub role: Role,
-    /// The certificate's IIN (a person), if any.
-    pub iin: Option<String>,
-    /// The certificate's BIN (an organisation), if any.
-    pub bin: Option<String>,
-    /// KATO code of the region, for REGIONAL_BODY and COMMISSION.
-    pub region: Option<String>,
-    /// The certificate's organisation (O), if any.
-    pub organisation: Option<String>,
-    /// The certificate subject, for logs and the audit trail.
-    pub subject: String,
-}
-
-impl Caller {
-    pub fn public() -> Self {
-        Caller {
-            role: Role::Public,
-            iin: None,
-            bin: None,
-            region: None,
-            organisation: None,
-            subject: String::new(),
-        }
-    }
-
-    pub fn developer() -> Self {
-        Caller {
-            role: Role::Developer,
-            subject: "development transport".into(),
-            ..Caller::public()
-        }
-    }
-
-    /// Who, for the audit trail: `ROLE BIN… IIN…` or the subject.
-    pub fn identity(&self) -> String {
-        let mut parts = vec![];
-        if let Some(b) = &self.bin {
-            parts.push(format!("BIN{b}"));
-        }
-        if let Some(i) = &self.iin {
-            parts.push(format!("IIN{i}"));
-        }
-        if parts.is_empty() {
-            parts.push(if self.subject.is_empty() {
-                "anonymous".into()
-            } else {
-                self.subject.clone()
-            });
-        }
-        parts.join(" ")
-    }
-
-    /// The caller of a request; PUBLIC when the layer did not run (never in the service).
-    /// The caller's organisation as a document names it: "{O} (БИН …)", or the BIN
-    /// alone when the certificate names no organisation.
-    pub fn organisation_label(&self) -> String {
-        match (self.organisation.as_deref(), self.bin.as_deref()) {
-            (Some(o), Some(b)) => format!("{o} (БИН {b})"),
-            (Some(o), None) => o.to_owned(),
-            (None, Some(b)) => format!("БИН {b}"),
-            (None, None) => self.identity(),
-        }
-    }
-
-    pub fn of<T>(req: &tonic::Request<T>) -> Caller {
-        req.extensions()
-            .get::<Caller>()
-            .cloned()
-            .unwrap_or_else(Caller::public)
-    }
-
-    /// May this caller see or act on data of employer `bin` filed in `region`?
-    /// Employers see their own; regional roles their region; the ministry, central bodies
-    /// (read-only by the table) and development callers everything.
-    pub fn may_access(&self, employer_id: &str, region: &str) -> bool {
-        match self.role {
-            Role::Ministry | Role::Developer | Role::CentralBody => true,
-            Role::Employer => {
-                self.bin.as_deref() == Some(employer_id) || self.iin.as_deref() == Some(employer_id)
-            }
-            Role::RegionalBody | Role::Commission => self.region.as_deref() == Some(region),
-            Role::Public => false,
-        }
-    }
-
-    /// PERMISSION_DENIED unless the caller may act for `region` (field names the request
-    /// field that carries it).
-    pub fn require_region(&self, field: &str, region: &str) -> Result<(), Status> {
-        match self.role {
-            Role::Ministry | Role::Developer => Ok(()),
-            Role::RegionalBody | Role::Commission if self.region.as_deref() == Some(region) => {
-                Ok(())
-            }
-            _ => Err(denied(
-                "REGION_NOT_PERMITTED",
-                format!(
-                    "{} {} may not act for region {region} ({field})",
-                    self.role,
-                    self.identity()
-                ),
-            )),
-        }
-    }
-
-    /// PERMISSION_DENIED unless the caller may act for employer `id` (BIN or IIN).
-    pub fn require_employer(&self, field: &str, id: &str) -> Result<(), Status> {
-        match self.role {
-            Role::Developer => Ok(()),
-            Role::Employer
-                if self.bin.as_deref() == Some(id) || self.iin.as_deref() == Some(id) =>
-            {
-                Ok(())
-            }
-            _ => Err(denied(
-                "EMPLOYER_NOT_PERMITTED",
-                format!(
-                    "{} {} may not act for employer {id} ({field})",
-                    self.role,
-                    self.identity()
-                ),
-            )),
-        }
-    }
-}
-
-pub fn denied(reason: &str, message: String) -> Status {
-    status_with(Code::PermissionDenied, reason, message, HashMap::new())
+/// Why a call was refused before any handler ran; `api` maps each to its status.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The method is in no row of [`TABLE`].
+    #[error("{0} is not a method of this service")]
+    UnknownMethod(String),
+    /// PUBLIC called a method that needs a client certificate.
+    #[error("{0} needs a client certificate (mutual TLS)")]
+    CertificateRequired(String),
+    /// The caller's role is not in the method's row.
+    #[error("{role} {who} may not call {method} (allowed: {allowed})")]
+    RoleNotPermitted {
+        role: Role,
+        who: String,
+        method: String,
+        allowed: String,
+    },
+    /// The certificate names neither an IIN nor a BIN.
+    #[error("the client certificate ({0}) names neither an IIN nor a BIN")]
+    NoIdentity(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 use Role::*;
@@ -341,42 +169,27 @@ const OPEN_SERVICES: &[&str] = &[
 
 /// Decides a call: `Ok` if `caller` may call `path` ("/package.Service/Method").
 /// Unknown methods are refused (a method missing from the table is a defect).
-pub fn authorize(path: &str, caller: &Caller) -> Result<(), Status> {
+pub fn authorize(path: &str, caller: &Caller) -> Result<(), AuthError> {
     let method = path.trim_start_matches('/');
     if OPEN_SERVICES.iter().any(|s| method.starts_with(s)) {
         return Ok(());
     }
     let Some((_, roles)) = TABLE.iter().find(|(m, _)| *m == method) else {
-        return Err(status_with(
-            Code::Unimplemented,
-            "UNKNOWN_METHOD",
-            format!("{method} is not a method of this service"),
-            HashMap::new(),
-        ));
+        return Err(AuthError::UnknownMethod(method.to_owned()));
     };
     if caller.role == Developer || roles.contains(&caller.role) {
         return Ok(());
     }
     if caller.role == Public {
-        return Err(status_with(
-            Code::Unauthenticated,
-            "CERTIFICATE_REQUIRED",
-            format!("{method} needs a client certificate (mutual TLS)"),
-            HashMap::new(),
-        ));
+        return Err(AuthError::CertificateRequired(method.to_owned()));
     }
     let may: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    Err(status_with(
-        Code::PermissionDenied,
-        "ROLE_NOT_PERMITTED",
-        format!(
-            "{} {} may not call {method} (allowed: {})",
-            caller.role,
-            caller.identity(),
-            may.join(", ")
-        ),
-        HashMap::from([("role".to_string(), caller.role.as_str().to_string())]),
-    ))
+    Err(AuthError::RoleNotPermitted {
+        role: caller.role,
+        who: caller.identity(),
+        method: method.to_owned(),
+        allowed: may.join(", "),
+    })
 }
 
 /// The peer's verified client certificate, put into the connection info by the TLS
@@ -419,7 +232,7 @@ impl Resolver {
         }
     }
 
-    pub async fn resolve(&self, peer: Option<&PeerIdentity>) -> Result<Caller, Status> {
+    pub async fn resolve(&self, peer: Option<&PeerIdentity>) -> Result<Caller, AuthError> {
         let Some(peer) = peer else {
             return Ok(Caller::public());
         };
@@ -438,8 +251,7 @@ impl Resolver {
         let principal = self
             .store
             .find_principal(cert.iin.as_deref(), cert.bin.as_deref())
-            .await
-            .map_err(Status::from)?;
+            .await?;
         let caller = match principal {
             Some(p) => Caller {
                 role: p.role,
@@ -458,15 +270,7 @@ impl Resolver {
                 subject: cert.subject.clone(),
             },
             None => {
-                return Err(status_with(
-                    Code::Unauthenticated,
-                    "NO_IDENTITY",
-                    format!(
-                        "the client certificate ({}) names neither an IIN nor a BIN",
-                        cert.subject
-                    ),
-                    HashMap::new(),
-                ));
+                return Err(AuthError::NoIdentity(cert.subject.clone()));
             }
         };
         self.cache
@@ -477,133 +281,9 @@ impl Resolver {
     }
 }
 
-/// The tower layer that resolves the caller and applies [`TABLE`] to every call.
-#[derive(Clone)]
-pub struct AuthLayer {
-    resolver: Resolver,
-    clock: crate::clock::Clock,
-}
-
-impl AuthLayer {
-    /// `clock` is the service clock, handed to the audit trail of every call.
-    pub fn new(resolver: Resolver, clock: crate::clock::Clock) -> Self {
-        AuthLayer { resolver, clock }
-    }
-}
-
-impl<S> tower::Layer<S> for AuthLayer {
-    type Service = AuthService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        AuthService {
-            inner,
-            resolver: self.resolver.clone(),
-            clock: self.clock,
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct AuthService<S> {
-    inner: S,
-    resolver: Resolver,
-    clock: crate::clock::Clock,
-}
-
-type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
-
-impl<S, B> tower::Service<http::Request<B>> for AuthService<S>
-where
-    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
-        // The clone that was ready serves this call (tower's readiness contract).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let resolver = self.resolver.clone();
-        let clock = self.clock;
-        Box::pin(async move {
-            let peer = req.extensions().get::<PeerIdentity>().cloned();
-            let path = req.uri().path().to_owned();
-            let decided = match resolver.resolve(peer.as_ref()).await {
-                Ok(caller) => authorize(&path, &caller).map(|()| caller),
-                Err(e) => Err(e),
-            };
-            match decided {
-                Ok(caller) => {
-                    tracing::debug!(method = %path, role = %caller.role, who = %caller.identity(), "call");
-                    let context = crate::store::audit::AuditContext {
-                        caller: caller.clone(),
-                        method: path.trim_start_matches('/').to_owned(),
-                        clock,
-                    };
-                    req.extensions_mut().insert(caller);
-                    let response = crate::store::audit::CONTEXT
-                        .scope(context, inner.call(req))
-                        .await?;
-                    Ok(oversized_as_invalid(response))
-                }
-                Err(status) => {
-                    tracing::info!(method = %path, code = ?status.code(), reason = status.message(), "call refused");
-                    Ok(status.into_http())
-                }
-            }
-        })
-    }
-}
-
-/// A request message over the size limit is refused by tonic's decoder with OUT_OF_RANGE
-/// before any handler runs; callers get INVALID_ARGUMENT, like every other bound.
-fn oversized_as_invalid(
-    response: http::Response<tonic::body::Body>,
-) -> http::Response<tonic::body::Body> {
-    match Status::from_header_map(response.headers()) {
-        Some(s)
-            if s.code() == Code::OutOfRange
-                && s.message()
-                    .starts_with("Error, decoded message length too large") =>
-        {
-            crate::api::error::invalid_field("request", s.message().replace("Error, d", "D"))
-                .into_http()
-        }
-        _ => response,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_method_of_the_service_is_in_the_table_once() {
-        use prost::Message;
-        let set =
-            prost_types::FileDescriptorSet::decode(crate::api::pb::FILE_DESCRIPTOR_SET).unwrap();
-        let mut methods = vec![];
-        for file in &set.file {
-            for s in &file.service {
-                for m in &s.method {
-                    methods.push(format!("{}.{}/{}", file.package(), s.name(), m.name()));
-                }
-            }
-        }
-        let mut in_table: Vec<String> = TABLE.iter().map(|(m, _)| m.to_string()).collect();
-        methods.sort();
-        in_table.sort();
-        assert_eq!(methods, in_table);
-    }
 
     #[test]
     fn roles_parse_back() {

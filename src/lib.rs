@@ -8,6 +8,9 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod identity;
+#[cfg(feature = "service")]
+pub mod process;
 #[cfg(feature = "service")]
 pub mod render;
 #[cfg(feature = "service")]
@@ -19,10 +22,3 @@ pub mod startup;
 pub mod store;
 #[cfg(feature = "service")]
 pub mod tls;
-
-/// Typst's layout allocates and frees many small objects on every core (a long form is
-/// laid out in parts in parallel); mimalloc returns freed pages to the system, where
-/// glibc's per-thread arenas kept a long form's peak resident.
-#[cfg(feature = "service")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -9,6 +9,12 @@ use kvota::config::Config;
 use kvota::startup::{Application, shutdown_signal};
 use kvota::store::Store;
 
+/// Typst's layout allocates and frees many small objects on every core (a long form is
+/// laid out in parts in parallel); mimalloc returns freed pages to the system, where
+/// glibc's per-thread arenas kept a long form's peak resident.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Kvota: foreign-labour quota applications, forms and sealed documents over gRPC.
 #[derive(Parser)]
 #[command(version, about)]
@@ -229,17 +235,14 @@ async fn principals(config: &Config, command: PrincipalsCommand) -> Result<()> {
     use kvota::store::principals::PrincipalRow;
     let store = writable_store(config).await?;
     let clock = service_clock(config)?;
-    let context = kvota::store::audit::AuditContext {
-        caller: kvota::auth::Caller {
-            subject: format!(
-                "kvota principals (user {})",
-                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-            ),
-            ..kvota::auth::Caller::public()
-        },
-        method: "cli/principals".into(),
-        clock,
+    let operator = kvota::identity::Caller {
+        subject: format!(
+            "kvota principals (user {})",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        ),
+        ..kvota::identity::Caller::public()
     };
+    let actor = kvota::store::audit::Actor::caller(&operator, "cli/principals", clock);
     let show = |p: &PrincipalRow| {
         println!(
             "{:>4}  {:<13}  IIN {:<12}  BIN {:<12}  region {:<9}  {}",
@@ -293,9 +296,7 @@ async fn principals(config: &Config, command: PrincipalsCommand) -> Result<()> {
                 region,
                 note,
             };
-            let added = kvota::store::audit::CONTEXT
-                .scope(context, store.add_principal(&row, clock.now()))
-                .await?;
+            let added = store.add_principal(&actor, &row, clock.now()).await?;
             show(&added);
         }
         PrincipalsCommand::List => {
@@ -304,9 +305,7 @@ async fn principals(config: &Config, command: PrincipalsCommand) -> Result<()> {
             }
         }
         PrincipalsCommand::Remove { id } => {
-            let removed = kvota::store::audit::CONTEXT
-                .scope(context, store.remove_principal(id))
-                .await?;
+            let removed = store.remove_principal(&actor, id).await?;
             show(&removed);
         }
     }

@@ -166,6 +166,7 @@ impl Application {
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         let accept = transport(config, &listener, &trust)?;
+        let calendar = crate::process::SharedCalendar::new(store.load_calendar().await?);
         Ok(Self {
             listener,
             accept,
@@ -189,10 +190,11 @@ impl Application {
                 ),
                 clock,
                 region_codes: Arc::new(region_codes),
-                parties: Arc::new(crate::api::Parties {
+                parties: Arc::new(crate::process::Parties {
                     ministry_bin: config.signing.ministry_bin.clone(),
                     regional_body_bins: config.signing.regional_body_bins.clone(),
                 }),
+                calendar,
             },
         })
     }
@@ -239,7 +241,7 @@ impl Application {
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, "kvota listening");
         let auth =
-            crate::auth::AuthLayer::new(crate::auth::Resolver::new(s.store.clone()), s.clock);
+            crate::api::layer::AuthLayer::new(crate::auth::Resolver::new(s.store.clone()), s.clock);
         Server::builder()
             .layer(auth)
             .add_service(health_service)

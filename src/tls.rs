@@ -3,7 +3,7 @@
 //! engines of Kazakhstan's national PKI), or plain TCP for local work.
 //!
 //! Every accepted connection carries a [`PeerIdentity`] that tonic puts into each request's
-//! extensions, where [`crate::auth::AuthLayer`] reads it.
+//! extensions, where [`crate::api::layer::AuthLayer`] reads it.
 
 use std::io;
 use std::net::SocketAddr;

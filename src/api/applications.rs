@@ -135,7 +135,7 @@ async fn check_deadline(
     if now < nominal_submission_deadline(year) {
         return Ok(());
     }
-    let calendar = state.store.load_calendar().await?;
+    let calendar = state.calendar();
     let deadline = submission_deadline(year, &calendar);
     if now >= deadline {
         let shown = deadline.format("%d.%m.%Y %H:%M (UTC+5)").to_string();
@@ -160,15 +160,15 @@ fn may_see(caller: &Caller, app: &ApplicationRow) -> Result<(), Status> {
     if caller.may_access(&app.employer_bin, &app.region_code) {
         Ok(())
     } else {
-        Err(crate::auth::denied(
-            "NOT_PARTY",
+        Err(Status::from(crate::identity::Denied::new(
+            crate::identity::DenialReason::NotParty,
             format!(
                 "{} {} may not see applications/{}",
                 caller.role,
                 caller.identity(),
                 app.id
             ),
-        ))
+        )))
     }
 }
 
@@ -178,7 +178,8 @@ impl EmployerApplicationService for Applications {
         &self,
         request: Request<pb::CreateApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let req = request.into_inner();
         let application = req
             .application
@@ -198,7 +199,7 @@ impl EmployerApplicationService for Applications {
         let app = self
             .0
             .store
-            .create_application(&id, &draft, request_id, self.0.now())
+            .create_application(&actor, &id, &draft, request_id, self.0.now())
             .await?;
         tracing::info!(application = %app.id, region = %app.region_code, year = app.quota_year, "application created");
         Ok(Response::new(to_pb(app)))
@@ -208,7 +209,7 @@ impl EmployerApplicationService for Applications {
         &self,
         request: Request<pb::GetApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let caller = Caller::of(&request);
+        let caller = super::caller(&request);
         let name = request.into_inner().name;
         let id = resource_id("name", &name, "applications")?;
         let app = self.0.store.get_application(id).await?;
@@ -220,7 +221,7 @@ impl EmployerApplicationService for Applications {
         &self,
         request: Request<pb::ListApplicationsRequest>,
     ) -> Result<Response<pb::ListApplicationsResponse>, Status> {
-        let caller = Caller::of(&request);
+        let caller = super::caller(&request);
         let req = request.into_inner();
         let limit = page_size("page_size", req.page_size)?;
         let employer_bin = Some(req.employer_bin.trim()).filter(|b| !b.is_empty());
@@ -286,7 +287,8 @@ impl EmployerApplicationService for Applications {
         &self,
         request: Request<pb::UpdateApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let application = request
             .into_inner()
             .application
@@ -299,7 +301,7 @@ impl EmployerApplicationService for Applications {
         let app = self
             .0
             .store
-            .update_application(&id, &application.etag, &draft, self.0.now())
+            .update_application(&actor, &id, &application.etag, &draft, self.0.now())
             .await?;
         Ok(Response::new(to_pb(app)))
     }
@@ -308,7 +310,8 @@ impl EmployerApplicationService for Applications {
         &self,
         request: Request<pb::SubmitApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let req = request.into_inner();
         let id = resource_id("name", &req.name, "applications")?;
         let now = self.0.now();
@@ -336,7 +339,7 @@ impl EmployerApplicationService for Applications {
         let app = self
             .0
             .store
-            .submit_application(id, &stored_etag, &document, now)
+            .submit_application(&actor, id, &stored_etag, &document, now)
             .await?;
         Ok(Response::new(to_pb(app)))
     }
@@ -345,7 +348,8 @@ impl EmployerApplicationService for Applications {
         &self,
         request: Request<pb::WithdrawApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let req = request.into_inner();
         let id = resource_id("name", &req.name, "applications")?;
         let stored = self.0.store.get_application(id).await?;
@@ -353,7 +357,7 @@ impl EmployerApplicationService for Applications {
         let app = self
             .0
             .store
-            .withdraw_application(id, &req.etag, self.0.now())
+            .withdraw_application(&actor, id, &req.etag, self.0.now())
             .await?;
         Ok(Response::new(to_pb(app)))
     }

@@ -4,7 +4,6 @@ use tonic::{Request, Response, Status};
 
 use super::pb::{self, audit_service_server::AuditService};
 use super::{AppState, error, page_token};
-use crate::auth::Caller;
 use crate::store::audit::AuditRecord;
 
 pub struct Audit(pub AppState);
@@ -32,7 +31,7 @@ impl AuditService for Audit {
         &self,
         request: Request<pb::ListAuditRecordsRequest>,
     ) -> Result<Response<pb::ListAuditRecordsResponse>, Status> {
-        let caller = Caller::of(&request);
+        let caller = super::caller(&request);
         let req = request.into_inner();
         let mut region = (!req.region_code.is_empty()).then_some(req.region_code.clone());
         if let Some(r) = &region

@@ -8,7 +8,6 @@ use tonic::{Code, Request, Response, Status};
 use super::AppState;
 use super::error::{self, invalid, invalid_field};
 use super::pb::{self, body_service_server::BodyService};
-use crate::auth::Caller;
 use crate::domain::{Bin, Violations};
 use crate::store::bodies::{BodyRow, MINISTRY};
 
@@ -97,7 +96,8 @@ impl BodyService for Bodies {
         &self,
         request: Request<pb::UpdateBodyRequest>,
     ) -> Result<Response<pb::Body>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         let body = r
             .body
@@ -198,7 +198,7 @@ impl BodyService for Bodies {
         let stored = self
             .0
             .store
-            .update_body(&row, body.etag.trim(), self.0.now())
+            .update_body(&actor, &row, body.etag.trim(), self.0.now())
             .await?;
         Ok(Response::new(to_pb(stored)))
     }

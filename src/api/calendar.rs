@@ -128,7 +128,7 @@ impl CalendarService for CalendarApi {
                 "at most 3660 working days either way",
             ));
         }
-        let calendar = self.0.store.load_calendar().await?;
+        let calendar = self.0.calendar();
         Ok(Response::new(pb::AddWorkingDaysResponse {
             date: ds(calendar.add_working_days(date, i64::from(r.days))),
         }))
@@ -149,7 +149,7 @@ impl CalendarService for CalendarApi {
                 ),
             ));
         }
-        let calendar = self.0.store.load_calendar().await?;
+        let calendar = self.0.calendar();
         Ok(Response::new(pb::ListNonWorkingDaysResponse {
             days: days_to_pb(&calendar, r.year, r.include_weekends),
         }))
@@ -162,7 +162,7 @@ impl CalendarService for CalendarApi {
         let r = request.into_inner();
         let year = quota_year(r.quota_year)?;
         // Civil Code art. 172: a last day on a day off moves to the next working day.
-        let calendar = self.0.store.load_calendar().await?;
+        let calendar = self.0.calendar();
         let mut deadlines: Vec<pb::Deadline> = timeline::fixed_deadlines(year, &calendar)
             .into_iter()
             .map(|d| pb::Deadline {
@@ -223,7 +223,7 @@ impl CalendarService for CalendarApi {
         &self,
         request: Request<pb::ListOverdueRequest>,
     ) -> Result<Response<pb::ListOverdueResponse>, Status> {
-        let caller = crate::auth::Caller::of(&request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         let year = quota_year(r.quota_year)?;
         let y = i64::from(year.get());
@@ -236,7 +236,7 @@ impl CalendarService for CalendarApi {
         let store = &self.0.store;
         let mut items = Vec::new();
         // Civil Code art. 172: a last day on a day off moves to the next working day.
-        let calendar = store.load_calendar().await?;
+        let calendar = self.0.calendar();
         let due = |s: Step| timeline::deadline(year, s, &calendar).expect("fixed step");
 
         let assessment = due(Step::RegionalAssessment);
@@ -388,6 +388,7 @@ impl CalendarService for CalendarApi {
         &self,
         request: Request<pb::AddDayTransferRequest>,
     ) -> Result<Response<pb::CalendarChange>, Status> {
+        let actor = super::actor(&self.0, &request);
         let r = request.into_inner();
         let mut v = Violations::new();
         let date = parse_date("date", &r.date);
@@ -425,10 +426,10 @@ impl CalendarService for CalendarApi {
         // transaction (weekday, holiday, another transfer on the date).
         self.0
             .store
-            .add_day_transfer(&transfer)
+            .add_day_transfer(&actor, &transfer)
             .await
             .map_err(transfer_refused)?;
-        let calendar = self.0.store.load_calendar().await?;
+        let calendar = self.0.reload_calendar().await?;
         Ok(Response::new(pb::CalendarChange {
             days: days_to_pb(&calendar, chrono::Datelike::year(&date), false),
         }))
@@ -438,6 +439,7 @@ impl CalendarService for CalendarApi {
         &self,
         request: Request<pb::AddDatedDayOffRequest>,
     ) -> Result<Response<pb::CalendarChange>, Status> {
+        let actor = super::actor(&self.0, &request);
         let r = request.into_inner();
         let date = parse_date("date", &r.date)?;
         let mut v = Violations::new();
@@ -448,7 +450,7 @@ impl CalendarService for CalendarApi {
             name_ru,
             shifts_if_weekend: r.shifts_if_weekend,
         };
-        let mut data = self.0.store.load_calendar().await?.to_data();
+        let mut data = self.0.calendar().to_data();
         if data.dated_days_off.iter().any(|d| d.date == date) {
             return Err(error::status(
                 tonic::Code::AlreadyExists,
@@ -458,8 +460,8 @@ impl CalendarService for CalendarApi {
         }
         data.dated_days_off.push(day.clone());
         Calendar::from_data(data).map_err(|e| invalid_field("date", e.to_string()))?;
-        self.0.store.add_dated_day_off(&day).await?;
-        let calendar = self.0.store.load_calendar().await?;
+        self.0.store.add_dated_day_off(&actor, &day).await?;
+        let calendar = self.0.reload_calendar().await?;
         Ok(Response::new(pb::CalendarChange {
             days: days_to_pb(&calendar, chrono::Datelike::year(&date), false),
         }))

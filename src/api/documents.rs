@@ -135,8 +135,8 @@ pub(crate) async fn may_read(
     if allowed {
         Ok(())
     } else {
-        Err(crate::auth::denied(
-            "NOT_PARTY",
+        Err(Status::from(crate::identity::Denied::new(
+            crate::identity::DenialReason::NotParty,
             format!(
                 "{} {} is not a party to documents/{} ({})",
                 caller.role,
@@ -144,7 +144,7 @@ pub(crate) async fn may_read(
                 doc.id,
                 doc.subject
             ),
-        ))
+        )))
     }
 }
 
@@ -156,7 +156,7 @@ impl DocumentService for Documents {
         &self,
         request: Request<pb::GetDocumentRequest>,
     ) -> Result<Response<pb::Document>, Status> {
-        let caller = Caller::of(&request);
+        let caller = super::caller(&request);
         let name = request.into_inner().name;
         let id = resource_id("name", &name, "documents")?;
         let doc = self.0.store.get_document(id).await?;
@@ -169,7 +169,7 @@ impl DocumentService for Documents {
         &self,
         request: Request<pb::ListDocumentsRequest>,
     ) -> Result<Response<pb::ListDocumentsResponse>, Status> {
-        let caller = Caller::of(&request);
+        let caller = super::caller(&request);
         let req = request.into_inner();
         let limit = page_size("page_size", req.page_size)?;
         let subject = Some(req.subject.trim()).filter(|s| !s.is_empty());
@@ -207,7 +207,7 @@ impl DocumentService for Documents {
         &self,
         request: Request<pb::DownloadDocumentRequest>,
     ) -> Result<Response<Self::DownloadDocumentStream>, Status> {
-        let caller = Caller::of(&request);
+        let caller = super::caller(&request);
         let req = request.into_inner();
         let id = resource_id("name", &req.name, "documents")?;
         let blob = match pb::DocumentFormat::try_from(req.format) {

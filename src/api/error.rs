@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::auth::AuthError;
 use crate::domain::Violations;
+use crate::identity::Denied;
+use crate::process::{Error, Reason};
 use crate::store::StoreError;
 
 /// The ErrorInfo domain of every error this service returns.
@@ -30,13 +33,11 @@ pub fn status_with(
 /// INVALID_ARGUMENT listing every bad field.
 pub fn invalid(violations: Violations) -> Status {
     let mut details = ErrorDetails::new();
-    let mut summary = Vec::new();
     for v in violations.iter() {
         details.add_bad_request_violation(&v.field, &v.description);
-        summary.push(format!("{}: {}", v.field, v.description));
     }
     details.set_error_info("INVALID_FIELD", ERROR_DOMAIN, HashMap::new());
-    Status::with_error_details(Code::InvalidArgument, summary.join("; "), details)
+    Status::with_error_details(Code::InvalidArgument, violations.to_string(), details)
 }
 
 /// INVALID_ARGUMENT for one field.
@@ -71,6 +72,87 @@ impl From<StoreError> for Status {
                 status(Code::Unavailable, "BUSY", "the database is busy; retry")
             }
             other => internal("storage", other),
+        }
+    }
+}
+
+/// The gRPC code of each refusal: the one table of it.
+pub fn code(reason: Reason) -> Code {
+    use Reason::*;
+    match reason {
+        SubmissionDeadlinePassed
+        | EstablishDeadlinePassed
+        | WrongState
+        | BodyProfileIncomplete
+        | OrderNotRegistered
+        | FilingIncomplete
+        | LabourForceMissing
+        | NotDecided
+        | NoCommission
+        | NoDecisions
+        | UndecidedApplications
+        | TransferOnHoliday
+        | PartyNotRegistered
+        | SessionExpired => Code::FailedPrecondition,
+        AgreementNotPermitted | SignerNotParty => Code::PermissionDenied,
+        KeyUsage | CertificateRevoked | UntrustedCertificate | SignatureMismatch => {
+            Code::InvalidArgument
+        }
+        TooManySessions => Code::ResourceExhausted,
+        TsaUnavailable => Code::Unavailable,
+    }
+}
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Invalid(v) => invalid(v),
+            Error::Refused {
+                reason,
+                message,
+                metadata,
+                unmet,
+            } => {
+                let mut details = ErrorDetails::new();
+                details.set_error_info(
+                    reason.as_str(),
+                    ERROR_DOMAIN,
+                    metadata.into_iter().collect::<HashMap<_, _>>(),
+                );
+                for u in &unmet {
+                    details.add_precondition_failure_violation(&u.kind, &u.subject, &u.description);
+                }
+                Status::with_error_details(code(reason), message, details)
+            }
+            Error::Denied(d) => d.into(),
+            Error::Store(s) => s.into(),
+            Error::Internal { context, detail } => internal(context, detail),
+        }
+    }
+}
+
+impl From<Denied> for Status {
+    fn from(d: Denied) -> Self {
+        status(Code::PermissionDenied, d.reason.as_str(), d.message)
+    }
+}
+
+impl From<AuthError> for Status {
+    fn from(e: AuthError) -> Self {
+        let message = e.to_string();
+        match e {
+            AuthError::UnknownMethod(_) => status(Code::Unimplemented, "UNKNOWN_METHOD", message),
+            AuthError::CertificateRequired(_) => {
+                status(Code::Unauthenticated, "CERTIFICATE_REQUIRED", message)
+            }
+            AuthError::RoleNotPermitted { role, .. } => status_with(
+                Code::PermissionDenied,
+                "ROLE_NOT_PERMITTED",
+                message,
+                HashMap::from([("role".to_string(), role.as_str().to_string())]),
+            ),
+            AuthError::NoIdentity(_) => status(Code::Unauthenticated, "NO_IDENTITY", message),
+            AuthError::Store(s) => s.into(),
         }
     }
 }

@@ -7,19 +7,17 @@ pub mod bodies;
 pub mod calendar;
 pub mod documents;
 pub mod error;
+pub mod layer;
 pub mod quota;
 pub mod regional;
 pub mod regions;
 pub mod signing;
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
-use tonic::Status;
+use tonic::{Request, Status};
 
-use crate::clock::Clock;
-use crate::sealing::Sealer;
-use crate::store::Store;
+use crate::identity::Caller;
+use crate::store::audit::Actor;
 
 /// The generated protobuf and gRPC code of `kvota.v1`.
 pub mod pb {
@@ -29,29 +27,24 @@ pub mod pb {
     pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("kvota_descriptor");
 }
 
-/// What every service shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub sealer: Arc<Sealer>,
-    pub clock: Clock,
-    /// KATO codes of the 20 regions, loaded once at start (they change only by migration).
-    pub region_codes: Arc<Vec<String>>,
-    /// Who signs for the state bodies: the ministry's BIN and each region's body's BIN.
-    pub parties: Arc<Parties>,
+/// What every service shares: the process layer's context.
+pub use crate::process::{Context as AppState, Parties};
+
+/// The caller of a request, as the auth layer resolved it; PUBLIC when the layer did not
+/// run (never in the service).
+pub(crate) fn caller<T>(req: &Request<T>) -> Caller {
+    req.extensions()
+        .get::<layer::Call>()
+        .map(|c| c.caller.clone())
+        .unwrap_or_else(Caller::public)
 }
 
-/// BINs of the state bodies whose signatories may sign their documents.
-#[derive(Debug, Clone, Default)]
-pub struct Parties {
-    pub ministry_bin: Option<String>,
-    pub regional_body_bins: std::collections::BTreeMap<String, String>,
-}
-
-impl AppState {
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
+/// Whom the audit records of this request name.
+pub(crate) fn actor<T>(state: &AppState, req: &Request<T>) -> Actor {
+    req.extensions()
+        .get::<layer::Call>()
+        .map(|c| c.actor.clone())
+        .unwrap_or_else(|| Actor::system("unauthenticated call", state.clock))
 }
 
 pub(crate) fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
@@ -66,37 +59,22 @@ pub(crate) fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
 pub(crate) fn resource_id<'a>(
     field: &str,
     name: &'a str,
-    collection: &str,
+    collection: &'static str,
 ) -> Result<&'a str, Status> {
-    let id = name
-        .strip_prefix(collection)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .filter(|id| {
-            !id.is_empty()
-                && id.len() <= 63
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        });
-    id.ok_or_else(|| {
-        error::invalid_field(
-            field,
-            format!("{name:?} is not a resource name of the form {collection}/{{id}}"),
-        )
-    })
+    crate::domain::names::parse_id(name, collection)
+        .map_err(|e| error::invalid_field(field, e.to_string()))
 }
 
 /// Page size of List methods (AIP-158): 0 means the default, larger values are capped.
 pub(crate) fn page_size(field: &str, requested: i32) -> Result<i64, Status> {
-    const DEFAULT: i64 = 50;
-    const MAX: i64 = 500;
+    use crate::domain::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
     match requested {
         n if n < 0 => Err(error::invalid_field(
             field,
             "page_size must not be negative",
         )),
-        0 => Ok(DEFAULT),
-        n => Ok(i64::from(n).min(MAX)),
+        0 => Ok(DEFAULT_PAGE_SIZE),
+        n => Ok(i64::from(n).min(MAX_PAGE_SIZE)),
     }
 }
 

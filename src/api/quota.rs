@@ -14,6 +14,7 @@ use crate::domain::apportion::{self, Request as Ask};
 use crate::domain::commission::Outcome;
 use crate::domain::timeline::{self, PUBLICATION_WORKING_DAYS, Step};
 use crate::domain::{QuotaYear, Violations, almaty, date_ru};
+use crate::store::audit::Actor;
 use crate::store::quota::{CellRow, MoveRow, NewVersion, Part, QuotaRow, QuotaState};
 
 pub struct QuotaApi(pub AppState);
@@ -358,6 +359,7 @@ impl QuotaApi {
         cells: Vec<CellRow>,
         moves: Vec<MoveRow>,
         version: u32,
+        actor: &Actor,
     ) -> Result<pb::PublishedDecision, Status> {
         // The decision ends with the minister's position and name (the ministry's profile).
         let minister = super::bodies::issuing_body(&self.0, crate::store::bodies::MINISTRY).await?;
@@ -559,6 +561,7 @@ impl QuotaApi {
             .0
             .store
             .publish_version(
+                actor,
                 &q.id,
                 &NewVersion {
                     version,
@@ -580,6 +583,7 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::SetLabourForceRequest>,
     ) -> Result<Response<pb::LabourForce>, Status> {
+        let actor = super::actor(&self.0, &request);
         let r = request.into_inner();
         let mut v = Violations::new();
         if !self.region_ok(r.region_code.trim()) {
@@ -599,6 +603,7 @@ impl QuotaService for QuotaApi {
         self.0
             .store
             .set_labour_force(
+                &actor,
                 i64::from(r.quota_year),
                 r.region_code.trim(),
                 r.persons,
@@ -632,6 +637,7 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::FormQuotaRequest>,
     ) -> Result<Response<pb::Quota>, Status> {
+        let actor = super::actor(&self.0, &request);
         let r = request.into_inner();
         let mut v = Violations::new();
         let now = self.0.now();
@@ -738,7 +744,7 @@ impl QuotaService for QuotaApi {
             }
         }
         q.cells = cells;
-        let stored = self.0.store.create_quota(&q).await?;
+        let stored = self.0.store.create_quota(&actor, &q).await?;
         Ok(Response::new(quota_to_pb(&stored)))
     }
 
@@ -754,6 +760,7 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::AdjustDistributionRequest>,
     ) -> Result<Response<pb::Quota>, Status> {
+        let actor = super::actor(&self.0, &request);
         let r = request.into_inner();
         let id = resource_id("name", &r.name, "quotas")?.to_owned();
         let treaty = self.0.store.treaty_countries().await?;
@@ -791,7 +798,7 @@ impl QuotaService for QuotaApi {
         let q = self
             .0
             .store
-            .adjust_quota(&id, |q| {
+            .adjust_quota(&actor, &id, |q| {
                 let mut cells = q.cells.clone();
                 for c in &changes {
                     let place = CellRow {
@@ -829,12 +836,13 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::EstablishQuotaRequest>,
     ) -> Result<Response<pb::Quota>, Status> {
+        let actor = super::actor(&self.0, &request);
         let r = request.into_inner();
         let q = self.quota(&r.name).await?;
         let now = self.0.now();
         let (order_number, order_date) = order_registration(&r, &q, today(now))?;
         let year = QuotaYear::from_stored(i64::from(q.quota_years[0]));
-        let calendar = self.0.store.load_calendar().await?;
+        let calendar = self.0.calendar();
         // p. 19: the quota is set "в срок до 1 января" (31 December moved to the next
         // working day when it is a day off: Civil Code art. 172).
         if let Some(d) = timeline::deadline(year, Step::MinistryDecision, &calendar)
@@ -858,7 +866,7 @@ impl QuotaService for QuotaApi {
         let q = self
             .0
             .store
-            .establish_quota(&q.id, (&order_number, order_date), now, due)
+            .establish_quota(&actor, &q.id, (&order_number, order_date), now, due)
             .await?;
         Ok(Response::new(quota_to_pb(&q)))
     }
@@ -867,6 +875,7 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::PublishDecisionRequest>,
     ) -> Result<Response<pb::PublishedDecision>, Status> {
+        let actor = super::actor(&self.0, &request);
         let q = self.quota(&request.into_inner().name).await?;
         match q.state {
             QuotaState::Draft => {
@@ -886,13 +895,16 @@ impl QuotaService for QuotaApi {
             QuotaState::Established => {}
         }
         let cells = q.cells.clone();
-        Ok(Response::new(self.publish(&q, cells, Vec::new(), 1).await?))
+        Ok(Response::new(
+            self.publish(&q, cells, Vec::new(), 1, &actor).await?,
+        ))
     }
 
     async fn redistribute_quota(
         &self,
         request: Request<pb::RedistributeQuotaRequest>,
     ) -> Result<Response<pb::PublishedDecision>, Status> {
+        let actor = super::actor(&self.0, &request);
         let r = request.into_inner();
         let q = self.quota(&r.name).await?;
         if q.state != QuotaState::Published {
@@ -1017,7 +1029,7 @@ impl QuotaService for QuotaApi {
         });
         let version = q.versions.last().map_or(1, |v| v.version + 1);
         Ok(Response::new(
-            self.publish(&q, cells, moves, version).await?,
+            self.publish(&q, cells, moves, version, &actor).await?,
         ))
     }
 

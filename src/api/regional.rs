@@ -70,7 +70,7 @@ impl AppState {
         if timeline::nominal_deadline(year, step).is_none_or(|d| now < d.late_from) {
             return Ok(false);
         }
-        let calendar = self.store.load_calendar().await?;
+        let calendar = self.calendar();
         Ok(timeline::deadline(year, step, &calendar).is_some_and(|d| now >= d.late_from))
     }
 }
@@ -326,7 +326,7 @@ impl Regional {
 /// limited which roles reach the method).
 fn scope_region(caller: &Caller, field: &str, region: &str) -> Result<(), Status> {
     if caller.role.is_regional() {
-        caller.require_region(field, region)
+        Ok(caller.require_region(field, region)?)
     } else {
         Ok(())
     }
@@ -342,7 +342,8 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::SetRegionalAssessmentRequest>,
     ) -> Result<Response<pb::RegionalAssessment>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let a = request
             .into_inner()
             .assessment
@@ -429,7 +430,7 @@ impl RegionalService for Regional {
         let stored = self
             .0
             .store
-            .set_assessment(&row, now)
+            .set_assessment(&actor, &row, now)
             .await
             .map_err(frozen_or)?;
         Ok(Response::new(assessment_to_pb(stored)))
@@ -439,7 +440,7 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::GetRegionalAssessmentRequest>,
     ) -> Result<Response<pb::RegionalAssessment>, Status> {
-        let caller = Caller::of(&request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         scope_region(&caller, "region_code", r.region_code.trim())?;
         let a = self
@@ -464,7 +465,8 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::SetCommissionMembersRequest>,
     ) -> Result<Response<pb::CommissionMembers>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         scope_region(&caller, "region_code", r.region_code.trim())?;
         let mut v = Violations::new();
@@ -522,7 +524,7 @@ impl RegionalService for Regional {
         let y = i64::from(year.get());
         self.0
             .store
-            .set_commission_members(&region, y, &members)
+            .set_commission_members(&actor, &region, y, &members)
             .await?;
         Ok(Response::new(pb::CommissionMembers {
             region_code: region,
@@ -535,7 +537,8 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::RecordCommissionDecisionRequest>,
     ) -> Result<Response<pb::CommissionDecision>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         let app = self.submitted_application(&r.application).await?;
         scope_region(&caller, "application", &app.region_code)?;
@@ -594,7 +597,7 @@ impl RegionalService for Regional {
             ));
         }
         let year = QuotaYear::from_stored(app.quota_year);
-        let calendar = self.0.store.load_calendar().await?;
+        let calendar = self.0.calendar();
         // p. 8: the regional body puts applications to the Commission "не позднее 15
         // октября" (moved to the next working day when it is a day off: Civil Code
         // art. 172); judged by the day it did so, or by the decision date when that is not
@@ -606,7 +609,14 @@ impl RegionalService for Regional {
         let row = self
             .0
             .store
-            .record_decision(&app.id, &decision, late_to_commission, notice_due, now)
+            .record_decision(
+                &actor,
+                &app.id,
+                &decision,
+                late_to_commission,
+                notice_due,
+                now,
+            )
             .await?;
         Ok(Response::new(decision_to_pb(row)))
     }
@@ -615,7 +625,8 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::RenderCommissionProtocolRequest>,
     ) -> Result<Response<pb::DocumentRef>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         scope_region(&caller, "region_code", r.region_code.trim())?;
         let mut v = Violations::new();
@@ -655,7 +666,7 @@ impl RegionalService for Regional {
         let members = self.0.store.commission_members(region, year).await?;
         let region_row = self.0.store.get_region(region).await?;
         // p. 8's last day, for the footnote of decisions put to the Commission late.
-        let calendar = self.0.store.load_calendar().await?;
+        let calendar = self.0.calendar();
         let commission_last_day =
             timeline::deadline(QuotaYear::from_stored(year), Step::Commission, &calendar)
                 .map(|d| date_ru(d.last_day))
@@ -741,7 +752,7 @@ impl RegionalService for Regional {
                 now,
             )
             .await?;
-        self.0.store.store_document(&doc).await?;
+        self.0.store.store_document(&actor, &doc).await?;
         Ok(Response::new(pb::DocumentRef {
             document: format!("documents/{}", doc.id),
             late: false,
@@ -753,7 +764,8 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::NotifyEmployerRequest>,
     ) -> Result<Response<pb::DocumentRef>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         let id = resource_id("application", &r.application, "applications")?;
         let app = self.0.store.get_application(id).await?;
@@ -826,7 +838,11 @@ impl RegionalService for Regional {
                 now,
             )
             .await?;
-        let row = self.0.store.record_notice(&app.id, &doc, late, now).await?;
+        let row = self
+            .0
+            .store
+            .record_notice(&actor, &app.id, &doc, late, now)
+            .await?;
         Ok(Response::new(pb::DocumentRef {
             document: format!("documents/{}", doc.id),
             late: row.notice_late,
@@ -838,7 +854,8 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::SetLabourImmigrantNeedRequest>,
     ) -> Result<Response<pb::LabourImmigrantNeed>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         scope_region(&caller, "region_code", r.region_code.trim())?;
         let mut v = Violations::new();
@@ -863,7 +880,7 @@ impl RegionalService for Regional {
         };
         self.0
             .store
-            .set_immigrant_need(&region, i64::from(year.get()), &row, now)
+            .set_immigrant_need(&actor, &region, i64::from(year.get()), &row, now)
             .await?;
         Ok(Response::new(pb::LabourImmigrantNeed {
             region_code: region,
@@ -879,7 +896,8 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::SetOriginCountryQuotaRequest>,
     ) -> Result<Response<pb::OriginCountryQuota>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         scope_region(&caller, "region_code", r.region_code.trim())?;
         let mut v = Violations::new();
@@ -955,7 +973,7 @@ impl RegionalService for Regional {
         let (region, year) = ry.filter(|_| v.is_empty()).ok_or_else(|| invalid(v))?;
         self.0
             .store
-            .set_origin_quota(&region, i64::from(year.get()), &rows)
+            .set_origin_quota(&actor, &region, i64::from(year.get()), &rows)
             .await?;
         Ok(Response::new(pb::OriginCountryQuota {
             region_code: region,
@@ -1004,7 +1022,8 @@ impl RegionalService for Regional {
         &self,
         request: Request<pb::FileWithMinistryRequest>,
     ) -> Result<Response<pb::RegionalFiling>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         scope_region(&caller, "region_code", r.region_code.trim())?;
         let mut v = Violations::new();
@@ -1221,7 +1240,15 @@ impl RegionalService for Regional {
         let filing = self
             .0
             .store
-            .file_with_ministry(&region, y, [&app2, &app3, &app4], &fingerprint, late, now)
+            .file_with_ministry(
+                &actor,
+                &region,
+                y,
+                [&app2, &app3, &app4],
+                &fingerprint,
+                late,
+                now,
+            )
             .await?;
         Ok(Response::new(pb::RegionalFiling {
             region_code: region,
@@ -1265,7 +1292,8 @@ impl CentralBodyService for CentralBodies {
         &self,
         request: Request<pb::SubmitProposalRequest>,
     ) -> Result<Response<pb::Proposal>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         // p. 13: the proposal is counted once the region agrees, and only the region's body
         // (or the ministry) records that agreement, with AgreeProposal.
@@ -1318,7 +1346,7 @@ impl CentralBodyService for CentralBodies {
             lines,
         };
         Ok(Response::new(proposal_to_pb(
-            self.0.store.submit_proposal(&row).await?,
+            self.0.store.submit_proposal(&actor, &row).await?,
         )))
     }
 
@@ -1326,13 +1354,17 @@ impl CentralBodyService for CentralBodies {
         &self,
         request: Request<pb::AgreeProposalRequest>,
     ) -> Result<Response<pb::Proposal>, Status> {
-        let caller = Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let name = request.into_inner().name;
         let id = resource_id("name", &name, "proposals")?;
         let proposal = self.0.store.get_proposal(id).await?;
         scope_region(&caller, "name", &proposal.region_code)?;
         Ok(Response::new(proposal_to_pb(
-            self.0.store.agree_proposal(id, self.0.now()).await?,
+            self.0
+                .store
+                .agree_proposal(&actor, id, self.0.now())
+                .await?,
         )))
     }
 
@@ -1340,7 +1372,7 @@ impl CentralBodyService for CentralBodies {
         &self,
         request: Request<pb::ListProposalsRequest>,
     ) -> Result<Response<pb::ListProposalsResponse>, Status> {
-        let caller = Caller::of(&request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         let mut region = Some(r.region_code.trim()).filter(|s| !s.is_empty());
         if caller.role.is_regional() {

@@ -219,7 +219,8 @@ impl SigningService for Signing {
         &self,
         request: Request<pb::PrepareSignatureRequest>,
     ) -> Result<Response<pb::SigningSession>, Status> {
-        let caller = crate::auth::Caller::of(&request);
+        let actor = super::actor(&self.0, &request);
+        let caller = super::caller(&request);
         let r = request.into_inner();
         let id = resource_id("document", &r.document, "documents")?;
         let doc = self.0.store.get_document(id).await?;
@@ -290,7 +291,7 @@ impl SigningService for Signing {
             prepared_pdf: prepared.bytes.clone(),
             signer_certificate_sha256: certificate_sha256,
         };
-        self.0.store.create_session(&session).await?;
+        self.0.store.create_session(&actor, &session).await?;
         Ok(Response::new(pb::SigningSession {
             name: format!("signingSessions/{}", session.id),
             document: r.document,
@@ -305,6 +306,7 @@ impl SigningService for Signing {
         &self,
         request: Request<pb::CompleteSignatureRequest>,
     ) -> Result<Response<pb::Document>, Status> {
+        let actor = super::actor(&self.0, &request);
         let r = request.into_inner();
         let id = resource_id("session", &r.session, "signingSessions")?;
         let session = self.0.store.get_session(id).await?;
@@ -479,7 +481,7 @@ impl SigningService for Signing {
         }
         self.0
             .store
-            .complete_signature(&session, &pdf, &seal_cms, &rows, &der, now)
+            .complete_signature(&actor, &session, &pdf, &seal_cms, &rows, &der, now)
             .await?;
         let doc = self.0.store.get_document(&session.document_id).await?;
         let party = self.0.store.party_signatures(&session.document_id).await?;

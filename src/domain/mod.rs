@@ -7,6 +7,9 @@ pub mod commission;
 pub mod date_ru;
 pub mod deadline;
 pub mod ids;
+pub mod limits;
+pub mod names;
+pub mod states;
 pub mod timeline;
 pub mod violations;
 
@@ -15,4 +18,5 @@ pub use deadline::{
     ALMATY_OFFSET_SECS, QuotaYear, almaty, nominal_submission_deadline, submission_deadline,
 };
 pub use ids::Bin;
+pub use states::{ApplicationState, Part, QuotaState};
 pub use violations::{FieldViolation, Violations};

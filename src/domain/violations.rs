@@ -95,3 +95,16 @@ impl Violations {
         }
     }
 }
+
+impl std::fmt::Display for Violations {
+    /// `field: description; …`, the summary a status message carries.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: {}", v.field, v.description)?;
+        }
+        Ok(())
+    }
+}

@@ -1,5 +1,6 @@
 //! Employers' applications and their demand lines.
 
+use super::audit::Actor;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::AssertSqlSafe;
@@ -9,31 +10,7 @@ use super::documents::{self, NewDocument};
 use super::{Result, Store, StoreError, is_unique_violation, parse_ts, ts};
 use crate::domain::{ApplicationDraft, WorkerCategory};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApplicationState {
-    Draft,
-    Submitted,
-    Withdrawn,
-}
-
-impl ApplicationState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "DRAFT",
-            Self::Submitted => "SUBMITTED",
-            Self::Withdrawn => "WITHDRAWN",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        match s {
-            "DRAFT" => Ok(Self::Draft),
-            "SUBMITTED" => Ok(Self::Submitted),
-            "WITHDRAWN" => Ok(Self::Withdrawn),
-            other => Err(StoreError::Corrupt(format!("application state {other:?}"))),
-        }
-    }
-}
+pub use crate::domain::states::ApplicationState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineRow {
@@ -130,7 +107,11 @@ fn head_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ApplicationRow> {
         justification: r.get("justification"),
         head_position: r.get("head_position"),
         head_full_name: r.get("head_full_name"),
-        state: ApplicationState::parse(r.get("state"))?,
+        state: {
+            let s: String = r.get("state");
+            ApplicationState::parse(&s)
+                .ok_or_else(|| StoreError::Corrupt(format!("application state {s:?}")))?
+        },
         revision: r.get("revision"),
         etag: r.get("etag"),
         create_time: parse_ts(r.get("create_time"))?,
@@ -209,6 +190,7 @@ impl Store {
     /// request made (AIP-155).
     pub async fn create_application(
         &self,
+        actor: &Actor,
         id: &str,
         d: &ApplicationDraft,
         request_id: Option<&str>,
@@ -271,6 +253,7 @@ impl Store {
         let app = fetch(&mut tx, id).await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("applications/{id}"),
             Some(&app.region_code),
             None::<&()>,
@@ -325,6 +308,7 @@ impl Store {
     /// Replaces a draft's content, if the caller's etag is current.
     pub async fn update_application(
         &self,
+        actor: &Actor,
         id: &str,
         expected_etag: &str,
         d: &ApplicationDraft,
@@ -372,6 +356,7 @@ impl Store {
         let app = fetch(&mut tx, id).await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("applications/{id}"),
             Some(&app.region_code),
             Some(&before),
@@ -385,6 +370,7 @@ impl Store {
     /// Marks a draft submitted and stores its sealed document, in one transaction.
     pub async fn submit_application(
         &self,
+        actor: &Actor,
         id: &str,
         expected_etag: &str,
         document: &NewDocument,
@@ -431,6 +417,7 @@ impl Store {
         debug_assert_eq!(app, fetch(&mut tx, id).await?);
         super::audit::record(
             &mut tx,
+            actor,
             &format!("applications/{id}"),
             Some(&app.region_code),
             Some(&before),
@@ -463,6 +450,7 @@ impl Store {
     /// year is freed.
     pub async fn withdraw_application(
         &self,
+        actor: &Actor,
         id: &str,
         expected_etag: &str,
         now: DateTime<Utc>,
@@ -505,6 +493,7 @@ impl Store {
         let app = fetch(&mut tx, id).await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("applications/{id}"),
             Some(&app.region_code),
             Some(&before),

@@ -5,25 +5,44 @@ use sha2::{Digest, Sha256};
 use sqlx::{Row, SqliteConnection};
 
 use super::{Result, Store, ts};
-use crate::auth::Caller;
 use crate::clock::Clock;
+use crate::identity::Caller;
 
 /// The hash before the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-tokio::task_local! {
-    /// Who is calling which method, set for the duration of a call by the service's
-    /// authorisation layer (or a CLI command); records written outside one say "system".
-    pub static CONTEXT: AuditContext;
-}
-
+/// Who changes what, named in each audit record: handed explicitly to every write of
+/// the store, by the service for a call or by a CLI command.
 #[derive(Debug, Clone)]
-pub struct AuditContext {
-    pub caller: Caller,
+pub struct Actor {
+    pub who: String,
+    pub role: String,
+    /// The RPC (`kvota.v1.Service/Method`) or command.
     pub method: String,
     /// The service clock, so a record's time agrees with the times the change itself
     /// stores (a fixed clock fixes both).
     pub clock: Clock,
+}
+
+impl Actor {
+    pub fn caller(caller: &Caller, method: impl Into<String>, clock: Clock) -> Self {
+        Actor {
+            who: caller.identity(),
+            role: caller.role.as_str().to_owned(),
+            method: method.into(),
+            clock,
+        }
+    }
+
+    /// The service itself (migrations, background jobs): "system".
+    pub fn system(method: impl Into<String>, clock: Clock) -> Self {
+        Actor {
+            who: "system".into(),
+            role: "SYSTEM".into(),
+            method: method.into(),
+            clock,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,29 +95,12 @@ pub fn digest<T: std::fmt::Debug + ?Sized>(state: Option<&T>) -> String {
 /// (which holds SQLite's write lock, so the chain cannot fork).
 pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
     conn: &mut SqliteConnection,
+    actor: &Actor,
     resource: &str,
     region: Option<&str>,
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<()> {
-    // Outside a call or command no service clock is known; the system's is the only one.
-    let (who, role, method, clock) = CONTEXT
-        .try_with(|c| {
-            (
-                c.caller.identity(),
-                c.caller.role.as_str().to_owned(),
-                c.method.clone(),
-                c.clock,
-            )
-        })
-        .unwrap_or_else(|_| {
-            (
-                "system".into(),
-                "SYSTEM".into(),
-                "internal".into(),
-                Clock::System,
-            )
-        });
     let last = sqlx::query("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *conn)
         .await?;
@@ -108,10 +110,10 @@ pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
     };
     let mut rec = AuditRecord {
         seq,
-        time: ts(clock.now()),
-        who,
-        role,
-        method,
+        time: ts(actor.clock.now()),
+        who: actor.who.clone(),
+        role: actor.role.clone(),
+        method: actor.method.clone(),
         resource: resource.to_owned(),
         region: region.map(str::to_owned),
         before_digest: digest(before),

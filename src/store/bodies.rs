@@ -1,6 +1,7 @@
 //! The state bodies' profiles (migration `bodies`): the ministry and the 20 regions' local
 //! executive bodies, seeded with their names; their heads are set over the API.
 
+use super::audit::Actor;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -78,6 +79,7 @@ impl Store {
     /// record, in one transaction.
     pub async fn update_body(
         &self,
+        actor: &Actor,
         new: &BodyRow,
         expected_etag: &str,
         now: DateTime<Utc>,
@@ -118,6 +120,7 @@ impl Store {
         .await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("bodies/{}", row.id),
             row.region_code.as_deref(),
             Some(&old),

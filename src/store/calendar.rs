@@ -1,6 +1,7 @@
 //! The working-day calendar's facts: holiday rules, dated days off and the ministry's
 //! day transfers, seeded by migration and extendable through the API.
 
+use super::audit::Actor;
 use chrono::NaiveDate;
 use sqlx::{Row, SqliteConnection};
 
@@ -93,7 +94,11 @@ impl Store {
     /// Records a day transfer after checking it against the calendar read in the same
     /// write transaction ([`Calendar::validate_transfer`]), so no transfer or day off
     /// recorded meanwhile can slip between the check and the insert.
-    pub async fn add_day_transfer(&self, t: &Transfer) -> std::result::Result<(), TransferRefused> {
+    pub async fn add_day_transfer(
+        &self,
+        actor: &Actor,
+        t: &Transfer,
+    ) -> std::result::Result<(), TransferRefused> {
         let kind = match t.kind {
             TransferKind::DayOff => "DAY_OFF",
             TransferKind::WorkingDay => "WORKING_DAY",
@@ -118,6 +123,7 @@ impl Store {
         };
         super::audit::record(
             &mut tx,
+            actor,
             &format!("calendar/day-transfers/{}", t.date),
             None,
             None::<&()>,
@@ -128,7 +134,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn add_dated_day_off(&self, d: &DatedDayOff) -> Result<()> {
+    pub async fn add_dated_day_off(&self, actor: &Actor, d: &DatedDayOff) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "INSERT INTO dated_days_off (date, name_ru, shifts_if_weekend) VALUES (?, ?, ?)",
@@ -149,6 +155,7 @@ impl Store {
         };
         super::audit::record(
             &mut tx,
+            actor,
             &format!("calendar/dated-days-off/{}", d.date),
             None,
             None::<&()>,

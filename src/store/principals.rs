@@ -1,5 +1,6 @@
 //! The principal registry: which certificate identities act in which role.
 
+use super::audit::Actor;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -53,6 +54,7 @@ impl Store {
 
     pub async fn add_principal(
         &self,
+        actor: &Actor,
         p: &PrincipalRow,
         now: DateTime<Utc>,
     ) -> Result<PrincipalRow> {
@@ -83,6 +85,7 @@ impl Store {
         let row = PrincipalRow { id, ..p.clone() };
         super::audit::record(
             &mut tx,
+            actor,
             &format!("principals/{id}"),
             row.region.as_deref(),
             None::<&()>,
@@ -102,7 +105,7 @@ impl Store {
             .collect()
     }
 
-    pub async fn remove_principal(&self, id: i64) -> Result<PrincipalRow> {
+    pub async fn remove_principal(&self, actor: &Actor, id: i64) -> Result<PrincipalRow> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query("SELECT * FROM principals WHERE id = ?")
             .bind(id)
@@ -116,6 +119,7 @@ impl Store {
             .await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("principals/{id}"),
             row.region.as_deref(),
             Some(&row),

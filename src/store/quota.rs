@@ -1,6 +1,7 @@
 //! The ministry's quota: labour force, the formed quota and its cells, and the published
 //! versions of its decision.
 
+use super::audit::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{Row, SqliteConnection};
@@ -8,31 +9,7 @@ use sqlx::{Row, SqliteConnection};
 use super::documents::{self, NewDocument};
 use super::{Result, Store, StoreError, is_unique_violation, parse_ts, ts};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Part {
-    Permits,
-    Countries,
-    Immigrants,
-}
-
-impl Part {
-    pub const ALL: [Part; 3] = [Part::Permits, Part::Countries, Part::Immigrants];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Permits => "PERMITS",
-            Self::Countries => "COUNTRIES",
-            Self::Immigrants => "IMMIGRANTS",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.code() == s)
-            .ok_or_else(|| StoreError::Corrupt(format!("quota part {s:?}")))
-    }
-}
+pub use crate::domain::states::{Part, QuotaState};
 
 /// One figure of a distribution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,23 +67,6 @@ pub struct NewVersion<'a> {
     pub now: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QuotaState {
-    Draft,
-    Established,
-    Published,
-}
-
-impl QuotaState {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Draft => "DRAFT",
-            Self::Established => "ESTABLISHED",
-            Self::Published => "PUBLISHED",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotaRow {
     pub id: String,
@@ -147,7 +107,10 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
     .map(|c| {
         Ok(CellRow {
             region_code: c.get("region_code"),
-            part: Part::parse(c.get("part"))?,
+            part: {
+                let p: String = c.get("part");
+                Part::parse(&p).ok_or_else(|| StoreError::Corrupt(format!("quota part {p:?}")))?
+            },
             category: c.get("category"),
             country_code: c.get("country_code"),
             requested: c.get::<i64, _>("requested") as u64,
@@ -186,12 +149,8 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
                     .map_err(|_| StoreError::Corrupt(format!("years {years:?}")))
             })
             .collect::<Result<_>>()?,
-        state: match state.as_str() {
-            "DRAFT" => QuotaState::Draft,
-            "ESTABLISHED" => QuotaState::Established,
-            "PUBLISHED" => QuotaState::Published,
-            other => return Err(StoreError::Corrupt(format!("quota state {other:?}"))),
-        },
+        state: QuotaState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("quota state {state:?}")))?,
         labour_force: r.get::<i64, _>("labour_force") as u64,
         millis: [
             r.get::<i64, _>("permit_millis") as u32,
@@ -259,6 +218,7 @@ fn wrong_state(q: &QuotaRow, action: &str) -> StoreError {
 impl Store {
     pub async fn set_labour_force(
         &self,
+        actor: &Actor,
         year: i64,
         region: &str,
         persons: u64,
@@ -279,6 +239,7 @@ impl Store {
         .await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("labour-force/{year}/{region}"),
             Some(region),
             None::<&()>,
@@ -302,7 +263,7 @@ impl Store {
             .collect())
     }
 
-    pub async fn create_quota(&self, q: &QuotaRow) -> Result<QuotaRow> {
+    pub async fn create_quota(&self, actor: &Actor, q: &QuotaRow) -> Result<QuotaRow> {
         let mut tx = self.write_tx().await?;
         let years: Vec<String> = q.quota_years.iter().map(|y| y.to_string()).collect();
         sqlx::query(
@@ -325,6 +286,7 @@ impl Store {
         let row = fetch(&mut tx, &q.id).await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("quotas/{}", q.id),
             None,
             None::<&()>,
@@ -343,6 +305,7 @@ impl Store {
     /// Replaces a draft's cells after `check` accepts the new figures.
     pub async fn adjust_quota(
         &self,
+        actor: &Actor,
         id: &str,
         check: impl FnOnce(&QuotaRow) -> std::result::Result<Vec<CellRow>, StoreError>,
     ) -> Result<QuotaRow> {
@@ -354,7 +317,15 @@ impl Store {
         let cells = check(&q)?;
         write_cells(&mut tx, id, &cells).await?;
         let row = fetch(&mut tx, id).await?;
-        super::audit::record(&mut tx, &format!("quotas/{id}"), None, Some(&q), Some(&row)).await?;
+        super::audit::record(
+            &mut tx,
+            actor,
+            &format!("quotas/{id}"),
+            None,
+            Some(&q),
+            Some(&row),
+        )
+        .await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -362,6 +333,7 @@ impl Store {
     /// Establishes a draft under the ministry's order `order` (number, date; p. 19).
     pub async fn establish_quota(
         &self,
+        actor: &Actor,
         id: &str,
         order: (&str, NaiveDate),
         now: DateTime<Utc>,
@@ -410,14 +382,27 @@ impl Store {
             other => other?,
         };
         let row = fetch(&mut tx, id).await?;
-        super::audit::record(&mut tx, &format!("quotas/{id}"), None, Some(&q), Some(&row)).await?;
+        super::audit::record(
+            &mut tx,
+            actor,
+            &format!("quotas/{id}"),
+            None,
+            Some(&q),
+            Some(&row),
+        )
+        .await?;
         tx.commit().await?;
         Ok(row)
     }
 
     /// Publishes a new version: stores its sealed document and, for a redistribution, the
     /// new figures, all in one transaction. `expected_version` guards against a race.
-    pub async fn publish_version(&self, id: &str, v: &NewVersion<'_>) -> Result<QuotaRow> {
+    pub async fn publish_version(
+        &self,
+        actor: &Actor,
+        id: &str,
+        v: &NewVersion<'_>,
+    ) -> Result<QuotaRow> {
         let NewVersion {
             version: expected_version,
             cells,
@@ -455,7 +440,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let row = fetch(&mut tx, id).await?;
-        super::audit::record(&mut tx, &format!("quotas/{id}"), None, Some(&q), Some(&row)).await?;
+        super::audit::record(
+            &mut tx,
+            actor,
+            &format!("quotas/{id}"),
+            None,
+            Some(&q),
+            Some(&row),
+        )
+        .await?;
         tx.commit().await?;
         Ok(row)
     }

@@ -1,6 +1,7 @@
 //! The regional body's year: assessment, Commission, decisions and notices, filings
 //! (p. 7–17). Once a region has filed with the ministry its data for the year is frozen.
 
+use super::audit::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 
@@ -301,6 +302,7 @@ async fn filing_inputs(
 /// Audits a change of an application's decision, filed under the application's region.
 async fn audit_decision(
     conn: &mut SqliteConnection,
+    actor: &Actor,
     application_id: &str,
     after: &impl std::fmt::Debug,
 ) -> Result<()> {
@@ -310,6 +312,7 @@ async fn audit_decision(
         .await?;
     super::audit::record(
         conn,
+        actor,
         &format!("applications/{application_id}/decision"),
         Some(&region),
         None::<&()>,
@@ -328,6 +331,7 @@ async fn insert_documents(tx: &mut SqliteConnection, docs: &[&NewDocument]) -> R
 impl Store {
     pub async fn set_assessment(
         &self,
+        actor: &Actor,
         a: &AssessmentRow,
         now: DateTime<Utc>,
     ) -> Result<AssessmentRow> {
@@ -363,6 +367,7 @@ impl Store {
         .await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("regions/{}/assessments/{}", a.region_code, a.quota_year),
             Some(&a.region_code),
             None::<&()>,
@@ -413,6 +418,7 @@ impl Store {
     /// Replaces the Commission's composition for the year.
     pub async fn set_commission_members(
         &self,
+        actor: &Actor,
         region: &str,
         year: i64,
         members: &[MemberRow],
@@ -442,6 +448,7 @@ impl Store {
         }
         super::audit::record(
             &mut tx,
+            actor,
             &format!("regions/{region}/commissions/{year}"),
             Some(region),
             None::<&()>,
@@ -476,6 +483,7 @@ impl Store {
     /// Records the Commission's decision on a submitted application, once.
     pub async fn record_decision(
         &self,
+        actor: &Actor,
         application_id: &str,
         d: &CommissionDecision,
         late_to_commission: bool,
@@ -546,7 +554,7 @@ impl Store {
         let row = fetch_decision(&mut tx, application_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("decision vanished".into()))?;
-        audit_decision(&mut tx, application_id, &row).await?;
+        audit_decision(&mut tx, actor, application_id, &row).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -597,6 +605,7 @@ impl Store {
     /// Stores the p. 11 notice and links it to the decision, once.
     pub async fn record_notice(
         &self,
+        actor: &Actor,
         application_id: &str,
         doc: &NewDocument,
         late: bool,
@@ -629,17 +638,18 @@ impl Store {
         let row = fetch_decision(&mut tx, application_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("decision vanished".into()))?;
-        audit_decision(&mut tx, application_id, &(&row, &doc.sha256)).await?;
+        audit_decision(&mut tx, actor, application_id, &(&row, &doc.sha256)).await?;
         tx.commit().await?;
         Ok(row)
     }
 
     /// Stores a document on its own (e.g. a Commission protocol).
-    pub async fn store_document(&self, doc: &NewDocument) -> Result<()> {
+    pub async fn store_document(&self, actor: &Actor, doc: &NewDocument) -> Result<()> {
         let mut tx = self.write_tx().await?;
         insert_documents(&mut tx, &[doc]).await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("documents/{}", doc.id),
             None,
             None::<&()>,
@@ -652,6 +662,7 @@ impl Store {
 
     pub async fn set_immigrant_need(
         &self,
+        actor: &Actor,
         region: &str,
         year: i64,
         n: &ImmigrantNeedRow,
@@ -674,6 +685,7 @@ impl Store {
         .await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("regions/{region}/immigrant-needs/{year}"),
             Some(region),
             None::<&()>,
@@ -718,6 +730,7 @@ impl Store {
 
     pub async fn set_origin_quota(
         &self,
+        actor: &Actor,
         region: &str,
         year: i64,
         rows: &[CountryRow],
@@ -770,6 +783,7 @@ impl Store {
         }
         super::audit::record(
             &mut tx,
+            actor,
             &format!("regions/{region}/origin-quotas/{year}"),
             Some(region),
             None::<&()>,
@@ -867,8 +881,10 @@ impl Store {
     }
 
     /// Stores the three filed appendices and freezes the region's year, atomically.
+    #[allow(clippy::too_many_arguments)] // the origin-country annex: one row of p. 20.1
     pub async fn file_with_ministry(
         &self,
+        actor: &Actor,
         region: &str,
         year: i64,
         docs: [&NewDocument; 3],
@@ -899,6 +915,7 @@ impl Store {
         .await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("regions/{region}/filings/{year}"),
             Some(region),
             None::<&()>,
@@ -915,7 +932,7 @@ impl Store {
         })
     }
 
-    pub async fn submit_proposal(&self, p: &ProposalRow) -> Result<ProposalRow> {
+    pub async fn submit_proposal(&self, actor: &Actor, p: &ProposalRow) -> Result<ProposalRow> {
         // p. 13: a central body's proposal is accepted even after the region filed (the
         // ministry counts it when it forms the quota); after 1 November it is flagged late.
         let mut tx = self.write_tx().await?;
@@ -952,6 +969,7 @@ impl Store {
         let row = fetch_proposal(&mut tx, &p.id).await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("proposals/{}", p.id),
             Some(&row.region_code),
             None::<&()>,
@@ -962,7 +980,12 @@ impl Store {
         Ok(row)
     }
 
-    pub async fn agree_proposal(&self, id: &str, now: DateTime<Utc>) -> Result<ProposalRow> {
+    pub async fn agree_proposal(
+        &self,
+        actor: &Actor,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ProposalRow> {
         let mut tx = self.write_tx().await?;
         let p = fetch_proposal(&mut tx, id).await?;
         if p.agreed_by_region {
@@ -980,6 +1003,7 @@ impl Store {
         let row = fetch_proposal(&mut tx, id).await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("proposals/{id}"),
             Some(&row.region_code),
             None::<&()>,

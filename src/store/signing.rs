@@ -1,5 +1,6 @@
 //! Two-step signing sessions and the party signatures they add to documents.
 
+use super::audit::Actor;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -36,7 +37,7 @@ pub struct PartySignatureRow {
 }
 
 impl Store {
-    pub async fn create_session(&self, s: &SessionRow) -> Result<()> {
+    pub async fn create_session(&self, actor: &Actor, s: &SessionRow) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO signing_sessions (id, document_id, prepared_pdf, contents_start, contents_end,
@@ -57,6 +58,7 @@ impl Store {
         .await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("signingSessions/{}", s.id),
             None,
             None::<&()>,
@@ -114,8 +116,10 @@ impl Store {
 
     /// Replaces a document's bytes with the party-signed ones (and the service's detached
     /// CMS over them) and records the signature, if nothing changed since the session.
+    #[allow(clippy::too_many_arguments)] // one signature: session, document, CMS and signer
     pub async fn complete_signature(
         &self,
+        actor: &Actor,
         session: &SessionRow,
         pdf: &[u8],
         cms: &[u8],
@@ -189,6 +193,7 @@ impl Store {
             .await?;
         super::audit::record(
             &mut tx,
+            actor,
             &format!("documents/{}", session.document_id),
             None,
             None::<&()>,

@@ -1,0 +1,27 @@
+//! Every bound the service puts on input, in one place, with why.
+
+/// List methods (AIP-158): the page size when none is asked for, and the most one page holds.
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+pub const MAX_PAGE_SIZE: i64 = 500;
+
+/// Lines of one application, proposal or country row; changes of one adjustment.
+pub const MAX_LINES: usize = 500;
+
+/// A short text field: a name, a position, an organisation, a source, a legal basis.
+pub const MAX_SHORT_TEXT: usize = 500;
+
+/// A long text field: an assessment's or a justification's prose.
+pub const MAX_LONG_TEXT: usize = 20_000;
+
+/// The largest head count a form takes in one cell (the country's whole labour force is
+/// under ten million).
+pub const MAX_FIGURE: u32 = 10_000_000;
+
+/// A request id (idempotency key): a UUID is 36 characters.
+pub const MAX_REQUEST_ID: usize = 100;
+
+/// A party's signing session stays open this long (a PIN entry and a CMS, not a day).
+pub const SESSION_MINUTES: i64 = 15;
+
+/// Open signing sessions of one document at once.
+pub const MAX_OPEN_SESSIONS: i64 = 10;
