@@ -53,7 +53,7 @@ async fn twenty_regions_file() -> TestApp {
         a.region_code = code.clone();
         apps.push(app.submit(&app.create(a).await).await.unwrap());
     }
-    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
+    app.set_clock("2026-10-09T10:00:00+05:00");
     let mut r = app.regional();
     use pb::CommissionMemberKind as K;
     let members: Vec<pb::CommissionMember> = [
@@ -120,7 +120,7 @@ async fn twenty_regions_file() -> TestApp {
         .await
         .unwrap();
     }
-    let app = app.restart_at("2026-10-14T15:00:00+05:00").await;
+    app.set_clock("2026-10-14T15:00:00+05:00");
     let mut r = app.regional();
     for a in &apps {
         r.record_commission_decision(pb::RecordCommissionDecisionRequest {
@@ -222,7 +222,7 @@ async fn verify(app: &TestApp, document: &str) -> String {
 #[tokio::test]
 async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
     let app = twenty_regions_file().await;
-    let app = app.restart_at("2026-12-01T10:00:00+05:00").await;
+    app.set_clock("2026-12-01T10:00:00+05:00");
     let err = quota(&app)
         .form_quota(pb::FormQuotaRequest {
             quota_years: vec![2027],
@@ -397,7 +397,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
     );
 
     // 24 December (Thursday): established; due 3 working days later, 29 December.
-    let app = app.restart_at("2026-12-24T16:00:00+05:00").await;
+    app.set_clock("2026-12-24T16:00:00+05:00");
     let established = quota(&app)
         .establish_quota(order(&q.name, "412", "2026-12-24"))
         .await
@@ -429,7 +429,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         "an established quota is fixed"
     );
 
-    let app = app.restart_at("2026-12-28T09:00:00+05:00").await;
+    app.set_clock("2026-12-28T09:00:00+05:00");
     // No decision with a blank minister's line: the ministry's profile names its head.
     let minister = clear_head(&app, "bodies/ministry").await;
     let err = quota(&app)
@@ -486,7 +486,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
     }
 
     // p. 21: redistributions in 2027, each a new version; totals never change.
-    let app = app.restart_at("2027-02-10T10:00:00+05:00").await;
+    app.set_clock("2027-02-10T10:00:00+05:00");
     let mv = |part: P, category: &str, country: &str, count| pb::Move {
         from_region: AKMOLA.into(),
         to_region: ASTANA.into(),
@@ -551,8 +551,8 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
     );
 
     // A reader fetches every version; earlier versions read as they were published.
-    let reader = app.restart_at("2027-03-01T10:00:00+05:00").await;
-    let list = quota(&reader)
+    app.set_clock("2027-03-01T10:00:00+05:00");
+    let list = quota(&app)
         .list_published_decisions(pb::ListPublishedDecisionsRequest { quota_year: 2027 })
         .await
         .unwrap()
@@ -563,7 +563,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         [1, 2, 3]
     );
     for version in 1..=3 {
-        let d = quota(&reader)
+        let d = quota(&app)
             .get_published_decision(pb::GetPublishedDecisionRequest {
                 quota_year: 2027,
                 version,
@@ -572,7 +572,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
             .unwrap()
             .into_inner();
         assert_eq!(d.version, version);
-        let text = verify(&reader, &d.document).await;
+        let text = verify(&app, &d.document).await;
         assert_eq!(
             (d.order_number.as_str(), d.order_date.as_str()),
             ("412", "2026-12-24")
@@ -590,7 +590,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
             );
         }
     }
-    let v1_again = quota(&reader)
+    let v1_again = quota(&app)
         .get_published_decision(pb::GetPublishedDecisionRequest {
             quota_year: 2027,
             version: 1,
@@ -599,7 +599,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .unwrap()
         .into_inner();
     assert_eq!(v1_again.cells, v1.cells);
-    let latest = quota(&reader)
+    let latest = quota(&app)
         .get_published_decision(pb::GetPublishedDecisionRequest {
             quota_year: 2027,
             version: 0,
@@ -608,7 +608,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .unwrap()
         .into_inner();
     assert_eq!(latest.version, 3);
-    let err = quota(&reader)
+    let err = quota(&app)
         .get_published_decision(pb::GetPublishedDecisionRequest {
             quota_year: 2031,
             version: 0,
@@ -619,7 +619,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
 
     // p. 21: the ministry allocates from its reserve of a part within the established
     // quota, and no further.
-    let app = reader.restart_at("2027-03-02T10:00:00+05:00").await;
+    app.set_clock("2027-03-02T10:00:00+05:00");
     let from_reserve = |count| pb::Move {
         from_region: "reserve".into(),
         to_region: AKMOLA.into(),
@@ -738,7 +738,7 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
         "one established quota per year"
     );
 
-    let app = app.restart_at("2027-12-28T10:00:00+05:00").await;
+    app.set_clock("2027-12-28T10:00:00+05:00");
     let published = quota(&app)
         .publish_decision(pb::PublishDecisionRequest {
             name: q.name.clone(),
@@ -768,7 +768,7 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
     assert_eq!(late.due_date, "2027-12-23");
     assert!(late.done_time.is_some());
 
-    let app = app.restart_at("2028-01-01T00:00:00+05:00").await;
+    app.set_clock("2028-01-01T00:00:00+05:00");
     let err = quota(&app)
         .establish_quota(order(&spare.name, "19", "2027-12-31"))
         .await

@@ -215,7 +215,7 @@ async fn a_regions_season_from_applications_to_the_filing() {
     }
 
     // 9 October: the assessment (in time), the Commission, Appendices 3 and 4 data.
-    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
+    app.set_clock("2026-10-09T10:00:00+05:00");
     let a = app
         .regional()
         .set_regional_assessment(pb::SetRegionalAssessmentRequest {
@@ -277,7 +277,7 @@ async fn a_regions_season_from_applications_to_the_filing() {
     assert_eq!(origin.rows[0].country_name_ru, "Республика Узбекистан");
 
     // 16 October: the Commission's decisions of 14 October, and one of 16 October (late, p. 8).
-    let app = app.restart_at("2026-10-16T15:00:00+05:00").await;
+    app.set_clock("2026-10-16T15:00:00+05:00");
     use pb::DecisionOutcome as O;
     use pb::RejectionGround as G;
     let decide = |req| {
@@ -364,7 +364,7 @@ async fn a_regions_season_from_applications_to_the_filing() {
     assert_eq!(err.code(), Code::AlreadyExists);
 
     // 27 October: the last notice is late (due 23 October) but still issued.
-    let app = app.restart_at("2026-10-27T09:00:00+05:00").await;
+    app.set_clock("2026-10-27T09:00:00+05:00");
     let mut c = app.regional();
     let late_notice = c
         .notify_employer(pb::NotifyEmployerRequest {
@@ -551,7 +551,7 @@ async fn a_regions_season_from_applications_to_the_filing() {
 
     // 3 November: regions that have not filed are overdue ("до 1 ноября": 31 October 2026
     // is a Saturday, so the last day is Monday 2 November).
-    let app = app.restart_at("2026-11-03T09:00:00+05:00").await;
+    app.set_clock("2026-11-03T09:00:00+05:00");
     let overdue = app
         .calendar()
         .list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
@@ -575,7 +575,7 @@ async fn the_commission_refuses_what_the_rules_do_not_allow() {
         .submit(&app.create(employer_application(1)).await)
         .await
         .unwrap();
-    let app = app.restart_at("2026-10-12T10:00:00+05:00").await;
+    app.set_clock("2026-10-12T10:00:00+05:00");
     let mut c = app.regional();
     use pb::DecisionOutcome as O;
     use pb::RejectionGround as G;
@@ -818,7 +818,7 @@ async fn a_late_assessment_and_a_central_proposal_are_flagged() {
     assert_invalid(&err, "lines");
 
     // The last day, 31 October 2026, is a Saturday: it moves to Monday 2 November.
-    let app = app.restart_at("2026-11-03T00:00:00+05:00").await;
+    app.set_clock("2026-11-03T00:00:00+05:00");
     let late = app
         .central()
         .submit_proposal(pb::SubmitProposalRequest {
@@ -1013,7 +1013,7 @@ async fn a_filing_after_monday_2_november_2026_is_accepted_but_flagged_late() {
     })
     .await
     .unwrap();
-    let app = app.restart_at("2026-11-03T00:00:00+05:00").await;
+    app.set_clock("2026-11-03T00:00:00+05:00");
     let filing = app
         .regional()
         .file_with_ministry(pb::FileWithMinistryRequest {
@@ -1048,7 +1048,7 @@ async fn a_decided_application_cannot_be_withdrawn_and_a_filed_region_takes_no_n
         .await
         .unwrap();
     let late_draft = app.create(employer_application(1)).await;
-    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
+    app.set_clock("2026-10-09T10:00:00+05:00");
     let mut c = app.regional();
     c.set_commission_members(pb::SetCommissionMembersRequest {
         region_code: AKMOLA.into(),
@@ -1142,7 +1142,7 @@ async fn a_filing_with_undecided_applications_is_refused_and_proposals_still_com
         let a = app.create(employer_application(i)).await;
         apps.push(app.submit(&a).await.unwrap());
     }
-    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
+    app.set_clock("2026-10-09T10:00:00+05:00");
     let mut c = app.regional();
     c.set_regional_assessment(pb::SetRegionalAssessmentRequest {
         assessment: Some(assessment()),
@@ -1158,7 +1158,7 @@ async fn a_filing_with_undecided_applications_is_refused_and_proposals_still_com
     })
     .await
     .unwrap();
-    let app = app.restart_at("2026-10-16T10:00:00+05:00").await;
+    app.set_clock("2026-10-16T10:00:00+05:00");
     let mut c = app.regional();
     c.set_commission_members(pb::SetCommissionMembersRequest {
         region_code: AKMOLA.into(),
@@ -1261,7 +1261,7 @@ async fn a_filing_and_a_proposal_on_monday_2_november_2026_are_in_time() {
     .await
     .unwrap();
 
-    let app = app.restart_at("2026-11-02T17:30:00+05:00").await;
+    app.set_clock("2026-11-02T17:30:00+05:00");
     let overdue = |app: &TestApp| {
         let mut cal = app.calendar();
         async move {
@@ -1311,7 +1311,7 @@ async fn a_filing_and_a_proposal_on_monday_2_november_2026_are_in_time() {
     assert!(!filing.late, "{filing:?}");
 
     // 3 November: the 19 regions that have not filed are overdue, due 2 November.
-    let app = app.restart_at("2026-11-03T00:00:00+05:00").await;
+    app.set_clock("2026-11-03T00:00:00+05:00");
     let after = overdue(&app).await;
     let unfiled: Vec<_> = after
         .iter()
@@ -1362,7 +1362,7 @@ async fn a_labour_immigrant_need_set_after_10_october_is_flagged_late() {
     assert!(!stored_late(&app).await);
 
     // Saturday 10 October: late, but kept.
-    let app = app.restart_at("2026-10-10T00:00:00+05:00").await;
+    app.set_clock("2026-10-10T00:00:00+05:00");
     let late = app
         .regional()
         .set_labour_immigrant_need(need(9))
@@ -1396,7 +1396,7 @@ async fn lateness_to_the_commission_is_judged_by_the_day_the_application_was_put
         let created = app.create(employer_application(i)).await;
         apps.push(app.submit(&created).await.unwrap());
     }
-    let app = app.restart_at("2026-10-16T15:00:00+05:00").await;
+    app.set_clock("2026-10-16T15:00:00+05:00");
     let mut c = app.regional();
     c.set_commission_members(pb::SetCommissionMembersRequest {
         region_code: AKMOLA.into(),
@@ -1517,7 +1517,7 @@ async fn the_forms_keep_names_and_occupations_whole_without_soft_hyphens() {
         ],
     );
 
-    let app = app.restart_at("2026-10-14T15:00:00+05:00").await;
+    app.set_clock("2026-10-14T15:00:00+05:00");
     let mut c = app.regional();
     c.set_commission_members(pb::SetCommissionMembersRequest {
         region_code: ULYTAU.into(),
