@@ -204,19 +204,27 @@ fn assert_has(text: &str, phrases: &[&str]) {
     }
 }
 
-#[tokio::test]
-async fn a_regions_season_from_applications_to_the_filing() {
-    // 20 September 2026: ten employers file for 2027.
+/// 20 September 2026: ten employers file for 2027.
+async fn ten_employers_file() -> (TestApp, Vec<pb::Application>) {
     let app = TestApp::spawn_at("2026-09-20T11:00:00+05:00").await;
     let mut apps = Vec::new();
     for i in 0..10 {
         let created = app.create(employer_application(i)).await;
         apps.push(app.submit(&created).await.unwrap());
     }
+    (app, apps)
+}
 
-    // 9 October: the assessment (in time), the Commission, Appendices 3 and 4 data.
+/// What the region sets on 9 October.
+struct RegionalData {
+    assessment: pb::RegionalAssessment,
+    origin: pb::OriginCountryQuota,
+}
+
+/// 9 October: the assessment, the Commission, Appendices 3 and 4 data.
+async fn regional_data_of_9_october(app: &TestApp) -> RegionalData {
     app.set_clock("2026-10-09T10:00:00+05:00");
-    let a = app
+    let assessment = app
         .regional()
         .set_regional_assessment(pb::SetRegionalAssessmentRequest {
             assessment: Some(assessment()),
@@ -224,7 +232,6 @@ async fn a_regions_season_from_applications_to_the_filing() {
         .await
         .unwrap()
         .into_inner();
-    assert!(!a.late);
     app.regional()
         .set_commission_members(pb::SetCommissionMembersRequest {
             region_code: AKMOLA.into(),
@@ -274,9 +281,19 @@ async fn a_regions_season_from_applications_to_the_filing() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(origin.rows[0].country_name_ru, "Республика Узбекистан");
+    RegionalData { assessment, origin }
+}
 
-    // 16 October: the Commission's decisions of 14 October, and one of 16 October (late, p. 8).
+/// The Commission's decisions recorded on 16 October.
+struct Decisions {
+    full: pb::CommissionDecision,
+    partial: pb::CommissionDecision,
+    late_one: pb::CommissionDecision,
+}
+
+/// 16 October: the Commission's decisions of 14 October (one full, one partial, one
+/// rejected on each ground, four more full), and one of 16 October (late, p. 8).
+async fn decisions_of_16_october(app: &TestApp, apps: &[pb::Application]) -> Decisions {
     app.set_clock("2026-10-16T15:00:00+05:00");
     use pb::DecisionOutcome as O;
     use pb::RejectionGround as G;
@@ -290,9 +307,6 @@ async fn a_regions_season_from_applications_to_the_filing() {
         }
     };
     let full = decide(decision(&apps[0], O::Approved, &[10, 6], &[], "2026-10-14")).await;
-    assert!(!full.late_to_commission);
-    // 14 Oct (Wed) + 5 working days: 15, 16, 19, 20, 21 October.
-    assert_eq!(full.notice_due_date, "2026-10-21");
     let partial = decide(decision(
         &apps[1],
         O::PartiallyApproved,
@@ -329,20 +343,16 @@ async fn a_regions_season_from_applications_to_the_filing() {
         decide(decision(a, O::Approved, &[10, 6], &[], "2026-10-14")).await;
     }
     let late_one = decide(decision(&apps[9], O::Approved, &[10, 6], &[], "2026-10-16")).await;
-    assert!(late_one.late_to_commission);
-    // 16 Oct (Fri) + 5 working days: 19–23 October.
-    assert_eq!(late_one.notice_due_date, "2026-10-23");
-    assert_eq!(partial.approved_counts, [4, 6]);
+    Decisions {
+        full,
+        partial,
+        late_one,
+    }
+}
 
-    // Refusals of a decision.
+/// 16 October: notices to the first nine employers.
+async fn notices_of_16_october(app: &TestApp, apps: &[pb::Application]) -> Vec<pb::DocumentRef> {
     let mut c = app.regional();
-    let err = c
-        .record_commission_decision(decision(&apps[0], O::Approved, &[10, 6], &[], "2026-10-14"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::AlreadyExists);
-
-    // Notices for all but one, in time.
     let mut notices = Vec::new();
     for a in &apps[..9] {
         let n = c
@@ -352,10 +362,100 @@ async fn a_regions_season_from_applications_to_the_filing() {
             .await
             .unwrap()
             .into_inner();
-        assert!(!n.late, "{n:?}");
         notices.push(n);
     }
-    let err = c
+    notices
+}
+
+/// 27 October: the notice to the last employer (due 23 October).
+async fn notice_of_27_october(app: &TestApp, apps: &[pb::Application]) -> pb::DocumentRef {
+    app.set_clock("2026-10-27T09:00:00+05:00");
+    app.regional()
+        .notify_employer(pb::NotifyEmployerRequest {
+            application: apps[9].name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The season up to 27 October: ten applications filed and decided, every notice out.
+struct Season {
+    app: TestApp,
+    apps: Vec<pb::Application>,
+    notices: Vec<pb::DocumentRef>,
+}
+
+async fn season_to_27_october() -> Season {
+    let (app, apps) = ten_employers_file().await;
+    regional_data_of_9_october(&app).await;
+    decisions_of_16_october(&app, &apps).await;
+    let mut notices = notices_of_16_october(&app, &apps).await;
+    notices.push(notice_of_27_october(&app, &apps).await);
+    Season { app, apps, notices }
+}
+
+/// Files Akmola's Appendices 2–4 (on 27 October, after the whole season).
+async fn file(app: &TestApp) -> Result<pb::RegionalFiling, tonic::Status> {
+    app.regional()
+        .file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn by_9_october_the_region_sets_its_assessment_commission_and_appendix_data_in_time() {
+    let (app, _) = ten_employers_file().await;
+    let data = regional_data_of_9_october(&app).await;
+    assert!(!data.assessment.late);
+    assert_eq!(data.origin.rows[0].country_name_ru, "Республика Узбекистан");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_commission_decides_by_14_october_in_time_and_on_16_october_late() {
+    let (app, apps) = ten_employers_file().await;
+    regional_data_of_9_october(&app).await;
+    let d = decisions_of_16_october(&app, &apps).await;
+    assert!(!d.full.late_to_commission);
+    // 14 Oct (Wed) + 5 working days: 15, 16, 19, 20, 21 October.
+    assert_eq!(d.full.notice_due_date, "2026-10-21");
+    assert!(d.late_one.late_to_commission);
+    // 16 Oct (Fri) + 5 working days: 19–23 October.
+    assert_eq!(d.late_one.notice_due_date, "2026-10-23");
+    assert_eq!(d.partial.approved_counts, [4, 6]);
+
+    // A second decision on an application is refused.
+    let err = app
+        .regional()
+        .record_commission_decision(decision(
+            &apps[0],
+            pb::DecisionOutcome::Approved,
+            &[10, 6],
+            &[],
+            "2026-10-14",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn notices_go_out_once_and_the_late_one_is_issued_and_listed_overdue() {
+    let (app, apps) = ten_employers_file().await;
+    regional_data_of_9_october(&app).await;
+    decisions_of_16_october(&app, &apps).await;
+
+    // Notices for all but one, in time; a second notice is refused.
+    for n in notices_of_16_october(&app, &apps).await {
+        assert!(!n.late, "{n:?}");
+    }
+    let err = app
+        .regional()
         .notify_employer(pb::NotifyEmployerRequest {
             application: apps[0].name.clone(),
         })
@@ -364,15 +464,7 @@ async fn a_regions_season_from_applications_to_the_filing() {
     assert_eq!(err.code(), Code::AlreadyExists);
 
     // 27 October: the last notice is late (due 23 October) but still issued.
-    app.set_clock("2026-10-27T09:00:00+05:00");
-    let mut c = app.regional();
-    let late_notice = c
-        .notify_employer(pb::NotifyEmployerRequest {
-            application: apps[9].name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let late_notice = notice_of_27_october(&app, &apps).await;
     assert!(late_notice.late);
     assert_eq!(late_notice.due_date, "2026-10-23");
 
@@ -400,8 +492,12 @@ async fn a_regions_season_from_applications_to_the_filing() {
         .collect();
     assert_eq!(missing.len(), 19);
     assert!(missing.iter().all(|i| i.region_code != AKMOLA));
+    app.stop().await;
+}
 
-    // The employer downloads the notice; it verifies and reads as p. 10 says.
+#[tokio::test]
+async fn the_employer_downloads_a_partial_approval_notice_that_verifies_and_reads_as_p_10_says() {
+    let Season { app, apps, notices } = season_to_27_october().await;
     let partial_notice = &notices[1].document;
     let text = verify_everywhere(&app, partial_notice).await;
     assert_has(
@@ -433,9 +529,14 @@ async fn a_regions_season_from_applications_to_the_filing() {
         docs.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>(),
         ["APPENDIX_1", "EMPLOYER_NOTICE"]
     );
+    app.stop().await;
+}
 
-    // The protocol lists members and every decision with its grounds.
-    let protocol = c
+#[tokio::test]
+async fn the_commission_protocol_lists_the_members_and_every_decision_with_its_grounds() {
+    let Season { app, .. } = season_to_27_october().await;
+    let protocol = app
+        .regional()
         .render_commission_protocol(pb::RenderCommissionProtocolRequest {
             region_code: AKMOLA.into(),
             quota_year: 2027,
@@ -455,16 +556,13 @@ async fn a_regions_season_from_applications_to_the_filing() {
             "ТОО «Құрылыс-9»",
         ],
     );
+    app.stop().await;
+}
 
-    // The filing: Appendices 2, 3, 4, sealed; the year is frozen after it.
-    let filing = c
-        .file_with_ministry(pb::FileWithMinistryRequest {
-            region_code: AKMOLA.into(),
-            quota_year: 2027,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+#[tokio::test]
+async fn the_filing_seals_appendix_2_with_the_approved_employers_only() {
+    let Season { app, .. } = season_to_27_october().await;
+    let filing = file(&app).await.unwrap();
     assert!(!filing.late);
     let a2 = verify_everywhere(&app, &filing.appendix2).await;
     assert_has(
@@ -492,6 +590,14 @@ async fn a_regions_season_from_applications_to_the_filing() {
     );
     // Rejected employers are not in Appendix 2.
     assert!(!a2.contains("ТОО «Құрылыс-2»"), "{a2}");
+    assert!(!a2.contains("Руководитель Местный"), "{a2}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_filing_seals_appendices_3_and_4_with_the_regions_figures() {
+    let Season { app, .. } = season_to_27_october().await;
+    let filing = file(&app).await.unwrap();
     let a3 = verify_everywhere(&app, &filing.appendix3).await;
     assert_has(
         &a3,
@@ -520,19 +626,20 @@ async fn a_regions_season_from_applications_to_the_filing() {
             "Қасымов Әлібек Нұрланұлы",
         ],
     );
-    for text in [&a2, &a3, &a4] {
+    for text in [&a3, &a4] {
         assert!(!text.contains("Руководитель Местный"), "{text}");
     }
+    app.stop().await;
+}
 
-    let err = c
-        .file_with_ministry(pb::FileWithMinistryRequest {
-            region_code: AKMOLA.into(),
-            quota_year: 2027,
-        })
-        .await
-        .unwrap_err();
+#[tokio::test]
+async fn after_the_filing_the_year_is_frozen_and_the_unfiled_regions_are_overdue_on_3_november() {
+    let Season { app, apps, .. } = season_to_27_october().await;
+    file(&app).await.unwrap();
+    let err = file(&app).await.unwrap_err();
     assert_eq!(err.code(), Code::AlreadyExists);
-    let err = c
+    let err = app
+        .regional()
         .set_regional_assessment(pb::SetRegionalAssessmentRequest {
             assessment: Some(assessment()),
         })
@@ -567,8 +674,8 @@ async fn a_regions_season_from_applications_to_the_filing() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn the_commission_refuses_what_the_rules_do_not_allow() {
+/// 12 October: one draft and one submitted application, the Commission not yet set.
+async fn a_draft_and_a_submitted_application() -> (TestApp, pb::Application, pb::Application) {
     let app = TestApp::spawn_at("2026-09-20T11:00:00+05:00").await;
     let draft = app.create(employer_application(0)).await;
     let submitted = app
@@ -576,9 +683,25 @@ async fn the_commission_refuses_what_the_rules_do_not_allow() {
         .await
         .unwrap();
     app.set_clock("2026-10-12T10:00:00+05:00");
+    (app, draft, submitted)
+}
+
+async fn set_members(app: &TestApp) {
+    app.regional()
+        .set_commission_members(pb::SetCommissionMembersRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            members: members(),
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn no_decision_is_taken_without_a_commission_of_the_members_p_9_requires() {
+    let (app, _draft, submitted) = a_draft_and_a_submitted_application().await;
     let mut c = app.regional();
     use pb::DecisionOutcome as O;
-    use pb::RejectionGround as G;
 
     // No Commission yet.
     let err = c
@@ -626,6 +749,16 @@ async fn the_commission_refuses_what_the_rules_do_not_allow() {
     })
     .await
     .unwrap();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_commission_refuses_decisions_the_rules_do_not_allow() {
+    let (app, draft, submitted) = a_draft_and_a_submitted_application().await;
+    set_members(&app).await;
+    let mut c = app.regional();
+    use pb::DecisionOutcome as O;
+    use pb::RejectionGround as G;
 
     let cases: Vec<(pb::RecordCommissionDecisionRequest, &str)> = vec![
         (
@@ -706,6 +839,14 @@ async fn the_commission_refuses_what_the_rules_do_not_allow() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn origin_countries_filing_and_assessment_refuse_what_the_rules_do_not_allow() {
+    let (app, _draft, _submitted) = a_draft_and_a_submitted_application().await;
+    set_members(&app).await;
+    let mut c = app.regional();
 
     // p. 17: only treaty countries.
     let err = c
