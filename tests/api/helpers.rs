@@ -191,6 +191,15 @@ impl TestApp {
             .expect("the app runs on the system clock; spawn it at an instant to move its clock")
     }
 
+    /// Stops this server and starts another on the same database and PKI with its clock
+    /// at `clock`. To let time pass, [`TestApp::set_clock`] needs no restart; this stays
+    /// for a test that means the restart.
+    #[allow(dead_code)]
+    pub async fn restart_at(self, clock: &str) -> Self {
+        let clock = clock.to_owned();
+        self.restart_with(move |c| c.clock = Some(clock)).await
+    }
+
     /// Stops this server and starts another on the same database and PKI with its
     /// configuration changed by `change`.
     pub async fn restart_with(mut self, change: impl FnOnce(&mut Config)) -> Self {
