@@ -286,6 +286,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn open_services_answer_everyone_and_an_unknown_method_no_one() {
+        let public = Caller::public();
+        authorize("/grpc.health.v1.Health/Check", &public).unwrap();
+        authorize(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            &public,
+        )
+        .unwrap();
+        for caller in [Caller::public(), Caller::developer()] {
+            let e = authorize("/kvota.v1.QuotaService/DeleteQuota", &caller).unwrap_err();
+            assert!(matches!(e, AuthError::UnknownMethod(_)), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn the_development_transport_may_call_what_no_role_may() {
+        let developer = Caller::developer();
+        authorize("/kvota.v1.QuotaService/FormQuota", &developer).unwrap();
+        authorize(
+            "/kvota.v1.EmployerApplicationService/CreateApplication",
+            &developer,
+        )
+        .unwrap();
+        authorize("/kvota.v1.CentralBodyService/SubmitProposal", &developer).unwrap();
+    }
+
+    #[test]
     fn roles_parse_back() {
         for r in Role::REGISTRABLE {
             assert_eq!(Role::parse(r.as_str()), Some(r));

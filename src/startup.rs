@@ -141,7 +141,22 @@ fn transport(
 }
 
 impl Application {
+    /// Builds the service on the clock of `config`: fixed when it names an instant, else
+    /// the system's.
     pub async fn build(config: &Config) -> Result<Self> {
+        let clock = match config.fixed_clock()? {
+            Some(t) => {
+                tracing::warn!(clock = %t, "service clock is fixed by configuration");
+                Clock::Fixed(t)
+            }
+            None => Clock::System,
+        };
+        Self::build_with_clock(config, clock).await
+    }
+
+    /// Builds the service on `clock` in place of the configured one (tests pass a
+    /// [`Clock::Manual`] to move the service's time while it runs).
+    pub async fn build_with_clock(config: &Config, clock: Clock) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
         let store = Store::open(&config.database_url())
@@ -155,13 +170,6 @@ impl Application {
             .into_iter()
             .map(|r| r.kato)
             .collect();
-        let clock = match config.fixed_clock()? {
-            Some(t) => {
-                tracing::warn!(clock = %t, "service clock is fixed by configuration");
-                Clock::Fixed(t)
-            }
-            None => Clock::System,
-        };
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;

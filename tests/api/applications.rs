@@ -6,6 +6,9 @@ use tonic::Code;
 
 use crate::helpers::*;
 
+/// Almaty city's KATO code.
+const ALMATY_CITY: &str = "750000000";
+
 fn create_req(a: pb::Application, request_id: &str) -> pb::CreateApplicationRequest {
     pb::CreateApplicationRequest {
         application: Some(a),
@@ -433,10 +436,15 @@ async fn an_application_submitted_on_monday_2_october_2028_is_in_time_for_2029()
     let a = app.create(for_2029()).await;
     let submitted = app.submit(&a).await.expect("in time on the moved last day");
     assert_eq!(submitted.state, pb::application::State::Submitted as i32);
-    app.stop().await;
 
-    let app = TestApp::spawn_at("2028-10-03T00:00:00+05:00").await;
-    let a = app.create(for_2029()).await;
+    // A second later the same employer's application for another region is late.
+    app.set_clock("2028-10-03T00:00:00+05:00");
+    let a = app
+        .create(pb::Application {
+            region_code: ALMATY_CITY.into(),
+            ..for_2029()
+        })
+        .await;
     let err = app.submit(&a).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
     assert_eq!(reason(&err), "SUBMISSION_DEADLINE_PASSED");
@@ -450,11 +458,16 @@ async fn late_application_is_refused_after_1_october() {
     // The last second of 30 September in Almaty is still in time.
     let app = TestApp::spawn_at("2026-09-30T23:59:59+05:00").await;
     let a = app.create(sample_application()).await;
-    app.submit(&a).await.expect("in time");
-    app.stop().await;
+    let in_time = app.submit(&a).await.expect("in time");
 
-    let app = TestApp::spawn_at("2026-10-01T00:00:00+05:00").await;
-    let a = app.create(sample_application()).await;
+    // One second later the same employer's application for another region is late.
+    app.advance_clock(chrono::TimeDelta::seconds(1));
+    let a = app
+        .create(pb::Application {
+            region_code: ALMATY_CITY.into(),
+            ..sample_application()
+        })
+        .await;
     let err = app.submit(&a).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
     assert_eq!(reason(&err), "SUBMISSION_DEADLINE_PASSED");
@@ -481,7 +494,15 @@ async fn late_application_is_refused_after_1_october() {
         .await
         .unwrap()
         .into_inner();
-    assert!(docs.documents.is_empty());
+    assert_eq!(
+        docs.documents
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect::<Vec<_>>(),
+        [in_time.document.as_str()],
+        "only the application in time has a document"
+    );
+    assert!(docs.documents.iter().all(|d| d.subject != a.name));
     app.stop().await;
 }
 

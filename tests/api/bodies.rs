@@ -207,7 +207,7 @@ async fn update_body_checks_the_etag_the_bin_and_the_names_and_is_audited() {
 async fn decided_application(app: TestApp) -> (TestApp, pb::Application) {
     let a = app.create(sample_application()).await;
     let a = app.submit(&a).await.unwrap();
-    let app = app.restart_at("2026-10-14T10:00:00+05:00").await;
+    app.set_clock("2026-10-14T10:00:00+05:00");
     app.regional()
         .set_commission_members(pb::SetCommissionMembersRequest {
             region_code: AKMOLA.into(),

@@ -608,7 +608,7 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
 
     // 15 minutes later a session has expired.
     let late = prepare(&app, &doc).await;
-    let app = app.restart_at("2026-09-15T10:46:00+05:00").await;
+    app.set_clock("2026-09-15T10:46:00+05:00");
     let err = signing(&app)
         .complete_signature(pb::CompleteSignatureRequest {
             session: late.name.clone(),

@@ -53,7 +53,7 @@ async fn twenty_regions_file() -> TestApp {
         a.region_code = code.clone();
         apps.push(app.submit(&app.create(a).await).await.unwrap());
     }
-    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
+    app.set_clock("2026-10-09T10:00:00+05:00");
     let mut r = app.regional();
     use pb::CommissionMemberKind as K;
     let members: Vec<pb::CommissionMember> = [
@@ -120,7 +120,7 @@ async fn twenty_regions_file() -> TestApp {
         .await
         .unwrap();
     }
-    let app = app.restart_at("2026-10-14T15:00:00+05:00").await;
+    app.set_clock("2026-10-14T15:00:00+05:00");
     let mut r = app.regional();
     for a in &apps {
         r.record_commission_decision(pb::RecordCommissionDecisionRequest {
@@ -219,10 +219,141 @@ async fn verify(app: &TestApp, document: &str) -> String {
         .join(" ")
 }
 
-#[tokio::test]
-async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
+/// The quota the tests form: labour force 9 700 000; permits 0,005 %, countries 0,01 %
+/// (with a decimal comma), immigrants 0,1 %.
+fn form_2027() -> pb::FormQuotaRequest {
+    pb::FormQuotaRequest {
+        quota_years: vec![2027],
+        permit_percent: "0.005".into(),
+        country_percent: "0,01".into(),
+        immigrant_percent: "0.1".into(),
+    }
+}
+
+/// 1 December 2026: the filings are in, the labour force set, the quota formed (draft).
+async fn formed() -> (TestApp, pb::Quota) {
     let app = twenty_regions_file().await;
-    let app = app.restart_at("2026-12-01T10:00:00+05:00").await;
+    app.set_clock("2026-12-01T10:00:00+05:00");
+    set_labour_force(&app, 2027).await;
+    let q = quota(&app)
+        .form_quota(form_2027())
+        .await
+        .unwrap()
+        .into_inner();
+    (app, q)
+}
+
+/// Akmola's 3rd-category permits, the cell the adjustments change.
+fn akmola_third_permits(q: &pb::Quota) -> pb::QuotaCell {
+    q.cells
+        .iter()
+        .find(|c| c.region_code == AKMOLA && c.part == P::Permits as i32 && c.category == "3")
+        .unwrap()
+        .clone()
+}
+
+/// A change of Akmola's 3rd-category permits to `granted`.
+fn change(granted: u64) -> pb::CellChange {
+    pb::CellChange {
+        region_code: AKMOLA.into(),
+        part: P::Permits as i32,
+        category: "3".into(),
+        country_code: String::new(),
+        granted,
+    }
+}
+
+/// The draft adjusted: Akmola's 3rd-category permits reduced by 2, into the reserve.
+async fn adjust(app: &TestApp, q: &pb::Quota) -> pb::Quota {
+    let cell = akmola_third_permits(q);
+    quota(app)
+        .adjust_distribution(pb::AdjustDistributionRequest {
+            name: q.name.clone(),
+            changes: vec![change(cell.granted - 2)],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// 24 December (Thursday): established under order No. 412.
+async fn establish(app: &TestApp, q: &pb::Quota) -> pb::Quota {
+    app.set_clock("2026-12-24T16:00:00+05:00");
+    quota(app)
+        .establish_quota(order(&q.name, "412", "2026-12-24"))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// 28 December: the decision published (version 1).
+async fn publish(app: &TestApp, q: &pb::Quota) -> pb::PublishedDecision {
+    app.set_clock("2026-12-28T09:00:00+05:00");
+    quota(app)
+        .publish_decision(pb::PublishDecisionRequest {
+            name: q.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// A move of `count` from Akmola to Astana.
+fn mv(part: P, category: &str, country: &str, count: u64) -> pb::Move {
+    pb::Move {
+        from_region: AKMOLA.into(),
+        to_region: ASTANA.into(),
+        part: part as i32,
+        category: category.into(),
+        country_code: country.into(),
+        count,
+        basis: "Предложение акимата города Астаны от 05.02.2027 № 12".into(),
+    }
+}
+
+/// 10 February 2027: two redistributions (versions 2 and 3).
+async fn redistribute(
+    app: &TestApp,
+    q: &pb::Quota,
+) -> (pb::PublishedDecision, pb::PublishedDecision) {
+    app.set_clock("2027-02-10T10:00:00+05:00");
+    let v2 = quota(app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![mv(P::Permits, "3", "", 3)],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let v3 = quota(app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![
+                mv(P::Immigrants, "", "", 40),
+                mv(P::Countries, "3", "UZ", 2),
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    (v2, v3)
+}
+
+/// The quota year up to its third version: formed, adjusted, established, published,
+/// redistributed twice.
+async fn three_versions() -> (TestApp, pb::Quota, pb::PublishedDecision) {
+    let (app, q) = formed().await;
+    adjust(&app, &q).await;
+    establish(&app, &q).await;
+    let v1 = publish(&app, &q).await;
+    redistribute(&app, &q).await;
+    (app, q, v1)
+}
+
+#[tokio::test]
+async fn forming_needs_the_labour_force_and_refuses_bad_percentages_and_past_years() {
+    let app = twenty_regions_file().await;
+    app.set_clock("2026-12-01T10:00:00+05:00");
     let err = quota(&app)
         .form_quota(pb::FormQuotaRequest {
             quota_years: vec![2027],
@@ -261,19 +392,14 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .await
         .unwrap_err();
     assert_invalid(&err, "quota_years[0]");
+    app.stop().await;
+}
 
+#[tokio::test]
+async fn an_over_requested_quota_is_formed_within_its_ceilings_in_whole_shares() {
     // Labour force 9 700 000: permits 0,005 % = 485 against 20 × 48 + 15 = 975 asked;
     // countries 0,01 % = 970 against 290 asked; immigrants 0,1 % = 9 700 against 21 900.
-    let q = quota(&app)
-        .form_quota(pb::FormQuotaRequest {
-            quota_years: vec![2027],
-            permit_percent: "0.005".into(),
-            country_percent: "0,01".into(),
-            immigrant_percent: "0.1".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (app, q) = formed().await;
     assert_eq!(q.labour_force, 9_700_000);
     let permits = part(&q.parts, P::Permits);
     assert_eq!(
@@ -332,21 +458,14 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .map(|c| c.requested)
         .sum();
     assert_eq!(akmola_third, 12 + 15);
+    app.stop().await;
+}
 
-    // Adjust: above the ceiling is refused and changes nothing; a reduction feeds the reserve.
-    let akmola_cell = q
-        .cells
-        .iter()
-        .find(|c| c.region_code == AKMOLA && c.part == P::Permits as i32 && c.category == "3")
-        .unwrap()
-        .clone();
-    let change = |granted| pb::CellChange {
-        region_code: AKMOLA.into(),
-        part: P::Permits as i32,
-        category: "3".into(),
-        country_code: String::new(),
-        granted,
-    };
+#[tokio::test]
+async fn adjusting_the_draft_refuses_excess_and_feeds_the_reserve_and_a_draft_is_not_published() {
+    let (app, q) = formed().await;
+    // Above the ceiling is refused and changes nothing; a reduction feeds the reserve.
+    let akmola_cell = akmola_third_permits(&q);
     let err = quota(&app)
         .adjust_distribution(pb::AdjustDistributionRequest {
             name: q.name.clone(),
@@ -366,14 +485,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .await
         .unwrap_err();
     assert_invalid(&err, "changes[0].category");
-    let adjusted = quota(&app)
-        .adjust_distribution(pb::AdjustDistributionRequest {
-            name: q.name.clone(),
-            changes: vec![change(akmola_cell.granted - 2)],
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let adjusted = adjust(&app, &q).await;
     assert_eq!(part(&adjusted.parts, P::Permits).reserve, 2);
     let err = quota(&app)
         .adjust_distribution(pb::AdjustDistributionRequest {
@@ -395,14 +507,15 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         Code::FailedPrecondition,
         "a draft is not published"
     );
+    app.stop().await;
+}
 
+#[tokio::test]
+async fn an_established_quota_is_fixed_under_the_ministrys_order_and_due_in_3_working_days() {
+    let (app, q) = formed().await;
+    adjust(&app, &q).await;
     // 24 December (Thursday): established; due 3 working days later, 29 December.
-    let app = app.restart_at("2026-12-24T16:00:00+05:00").await;
-    let established = quota(&app)
-        .establish_quota(order(&q.name, "412", "2026-12-24"))
-        .await
-        .unwrap()
-        .into_inner();
+    let established = establish(&app, &q).await;
     assert_eq!(established.publish_due_date, "2026-12-29");
     assert_eq!(
         (
@@ -428,8 +541,15 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         Code::FailedPrecondition,
         "an established quota is fixed"
     );
+    app.stop().await;
+}
 
-    let app = app.restart_at("2026-12-28T09:00:00+05:00").await;
+#[tokio::test]
+async fn the_decision_is_published_once_with_the_ministers_line_and_the_country_table() {
+    let (app, q) = formed().await;
+    adjust(&app, &q).await;
+    establish(&app, &q).await;
+    app.set_clock("2026-12-28T09:00:00+05:00");
     // No decision with a blank minister's line: the ministry's profile names its head.
     let minister = clear_head(&app, "bodies/ministry").await;
     let err = quota(&app)
@@ -442,13 +562,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
     assert_eq!(reason(&err), "BODY_PROFILE_INCOMPLETE");
     assert!(err.message().contains("bodies/ministry"), "{err:?}");
     restore_head(&app, minister).await;
-    let v1 = quota(&app)
-        .publish_decision(pb::PublishDecisionRequest {
-            name: q.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let v1 = publish(&app, &q).await;
     assert_eq!(v1.version, 1);
     assert!(!v1.late);
     let err = quota(&app)
@@ -484,18 +598,17 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
             "{phrase:?} missing from:\n{text1}"
         );
     }
+    app.stop().await;
+}
 
+#[tokio::test]
+async fn each_redistribution_is_a_new_version_and_the_totals_never_change() {
+    let (app, q) = formed().await;
+    adjust(&app, &q).await;
+    establish(&app, &q).await;
+    let v1 = publish(&app, &q).await;
     // p. 21: redistributions in 2027, each a new version; totals never change.
-    let app = app.restart_at("2027-02-10T10:00:00+05:00").await;
-    let mv = |part: P, category: &str, country: &str, count| pb::Move {
-        from_region: AKMOLA.into(),
-        to_region: ASTANA.into(),
-        part: part as i32,
-        category: category.into(),
-        country_code: country.into(),
-        count,
-        basis: "Предложение акимата города Астаны от 05.02.2027 № 12".into(),
-    };
+    app.set_clock("2027-02-10T10:00:00+05:00");
     let too_many = quota(&app)
         .redistribute_quota(pb::RedistributeQuotaRequest {
             name: q.name.clone(),
@@ -515,26 +628,8 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .await
         .unwrap_err();
     assert_invalid(&err, "moves[0].basis");
-    let v2 = quota(&app)
-        .redistribute_quota(pb::RedistributeQuotaRequest {
-            name: q.name.clone(),
-            moves: vec![mv(P::Permits, "3", "", 3)],
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (v2, v3) = redistribute(&app, &q).await;
     assert_eq!(v2.version, 2);
-    let v3 = quota(&app)
-        .redistribute_quota(pb::RedistributeQuotaRequest {
-            name: q.name.clone(),
-            moves: vec![
-                mv(P::Immigrants, "", "", 40),
-                mv(P::Countries, "3", "UZ", 2),
-            ],
-        })
-        .await
-        .unwrap()
-        .into_inner();
     assert_eq!(v3.version, 3);
     // p. 21 sets no deadline: redistributions are never late.
     assert!(!v2.late && !v3.late);
@@ -549,10 +644,14 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         granted(&v3.cells, AKMOLA, P::Immigrants, ""),
         granted(&v1.cells, AKMOLA, P::Immigrants, "") - 40
     );
+    app.stop().await;
+}
 
-    // A reader fetches every version; earlier versions read as they were published.
-    let reader = app.restart_at("2027-03-01T10:00:00+05:00").await;
-    let list = quota(&reader)
+#[tokio::test]
+async fn a_reader_fetches_every_version_as_it_was_published() {
+    let (app, _q, v1) = three_versions().await;
+    app.set_clock("2027-03-01T10:00:00+05:00");
+    let list = quota(&app)
         .list_published_decisions(pb::ListPublishedDecisionsRequest { quota_year: 2027 })
         .await
         .unwrap()
@@ -563,7 +662,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         [1, 2, 3]
     );
     for version in 1..=3 {
-        let d = quota(&reader)
+        let d = quota(&app)
             .get_published_decision(pb::GetPublishedDecisionRequest {
                 quota_year: 2027,
                 version,
@@ -572,7 +671,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
             .unwrap()
             .into_inner();
         assert_eq!(d.version, version);
-        let text = verify(&reader, &d.document).await;
+        let text = verify(&app, &d.document).await;
         assert_eq!(
             (d.order_number.as_str(), d.order_date.as_str()),
             ("412", "2026-12-24")
@@ -590,7 +689,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
             );
         }
     }
-    let v1_again = quota(&reader)
+    let v1_again = quota(&app)
         .get_published_decision(pb::GetPublishedDecisionRequest {
             quota_year: 2027,
             version: 1,
@@ -599,7 +698,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .unwrap()
         .into_inner();
     assert_eq!(v1_again.cells, v1.cells);
-    let latest = quota(&reader)
+    let latest = quota(&app)
         .get_published_decision(pb::GetPublishedDecisionRequest {
             quota_year: 2027,
             version: 0,
@@ -608,7 +707,7 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .unwrap()
         .into_inner();
     assert_eq!(latest.version, 3);
-    let err = quota(&reader)
+    let err = quota(&app)
         .get_published_decision(pb::GetPublishedDecisionRequest {
             quota_year: 2031,
             version: 0,
@@ -616,10 +715,23 @@ async fn a_quota_year_from_the_filings_to_the_last_redistribution() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
+    app.stop().await;
+}
 
+#[tokio::test]
+async fn the_ministry_allocates_from_its_reserve_within_the_established_quota_and_no_further() {
+    let (app, q, _v1) = three_versions().await;
+    let latest = quota(&app)
+        .get_published_decision(pb::GetPublishedDecisionRequest {
+            quota_year: 2027,
+            version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
     // p. 21: the ministry allocates from its reserve of a part within the established
     // quota, and no further.
-    let app = reader.restart_at("2027-03-02T10:00:00+05:00").await;
+    app.set_clock("2027-03-02T10:00:00+05:00");
     let from_reserve = |count| pb::Move {
         from_region: "reserve".into(),
         to_region: AKMOLA.into(),
@@ -738,7 +850,7 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
         "one established quota per year"
     );
 
-    let app = app.restart_at("2027-12-28T10:00:00+05:00").await;
+    app.set_clock("2027-12-28T10:00:00+05:00");
     let published = quota(&app)
         .publish_decision(pb::PublishDecisionRequest {
             name: q.name.clone(),
@@ -768,7 +880,7 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
     assert_eq!(late.due_date, "2027-12-23");
     assert!(late.done_time.is_some());
 
-    let app = app.restart_at("2028-01-01T00:00:00+05:00").await;
+    app.set_clock("2028-01-01T00:00:00+05:00");
     let err = quota(&app)
         .establish_quota(order(&spare.name, "19", "2027-12-31"))
         .await

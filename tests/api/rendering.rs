@@ -1,74 +1,16 @@
-//! Rendering: deterministic PDF/A bytes, and templates an operator can replace.
+//! Rendering through the service and the external checkers: templates an operator can
+//! replace, and a long form laid out in parts. (Determinism and template errors are unit
+//! tests in src/render.)
 
 use kvota::render::{PdfMeta, Renderer};
 
 use crate::helpers::*;
-
-fn sample_model() -> serde_json::Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/templates/sample/appendix1.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
 
 fn meta() -> PdfMeta {
     PdfMeta {
         ident: "documents/determinism".into(),
         created: chrono::DateTime::parse_from_rfc3339("2026-09-15T10:30:00+05:00").unwrap(),
     }
-}
-
-#[test]
-fn the_same_data_and_time_give_the_same_bytes() {
-    let r = Renderer::new(None, None).unwrap();
-    let a = r
-        .render(
-            "appendix1.typ",
-            &sample_model(),
-            "documents/determinism",
-            &meta(),
-        )
-        .unwrap();
-    let b = r
-        .render(
-            "appendix1.typ",
-            &sample_model(),
-            "documents/determinism",
-            &meta(),
-        )
-        .unwrap();
-    assert!(a.starts_with(b"%PDF-"));
-    assert_eq!(a, b);
-    // A fresh renderer (fonts loaded again) gives the same bytes too.
-    let c = Renderer::new(None, None)
-        .unwrap()
-        .render(
-            "appendix1.typ",
-            &sample_model(),
-            "documents/determinism",
-            &meta(),
-        )
-        .unwrap();
-    assert_eq!(a, c);
-}
-
-#[test]
-fn a_template_error_names_the_template_and_line() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("appendix1.typ"),
-        "#let x = 1\n#undefined-thing\n",
-    )
-    .unwrap();
-    let r = Renderer::new(Some(dir.path()), None).unwrap();
-    let err = r
-        .render("appendix1.typ", &sample_model(), "x", &meta())
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("appendix1.typ"), "{err}");
-    assert!(err.contains(":2:"), "{err}");
 }
 
 #[tokio::test]

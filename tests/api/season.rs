@@ -204,19 +204,27 @@ fn assert_has(text: &str, phrases: &[&str]) {
     }
 }
 
-#[tokio::test]
-async fn a_regions_season_from_applications_to_the_filing() {
-    // 20 September 2026: ten employers file for 2027.
+/// 20 September 2026: ten employers file for 2027.
+async fn ten_employers_file() -> (TestApp, Vec<pb::Application>) {
     let app = TestApp::spawn_at("2026-09-20T11:00:00+05:00").await;
     let mut apps = Vec::new();
     for i in 0..10 {
         let created = app.create(employer_application(i)).await;
         apps.push(app.submit(&created).await.unwrap());
     }
+    (app, apps)
+}
 
-    // 9 October: the assessment (in time), the Commission, Appendices 3 and 4 data.
-    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
-    let a = app
+/// What the region sets on 9 October.
+struct RegionalData {
+    assessment: pb::RegionalAssessment,
+    origin: pb::OriginCountryQuota,
+}
+
+/// 9 October: the assessment, the Commission, Appendices 3 and 4 data.
+async fn regional_data_of_9_october(app: &TestApp) -> RegionalData {
+    app.set_clock("2026-10-09T10:00:00+05:00");
+    let assessment = app
         .regional()
         .set_regional_assessment(pb::SetRegionalAssessmentRequest {
             assessment: Some(assessment()),
@@ -224,7 +232,6 @@ async fn a_regions_season_from_applications_to_the_filing() {
         .await
         .unwrap()
         .into_inner();
-    assert!(!a.late);
     app.regional()
         .set_commission_members(pb::SetCommissionMembersRequest {
             region_code: AKMOLA.into(),
@@ -274,10 +281,20 @@ async fn a_regions_season_from_applications_to_the_filing() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(origin.rows[0].country_name_ru, "Республика Узбекистан");
+    RegionalData { assessment, origin }
+}
 
-    // 16 October: the Commission's decisions of 14 October, and one of 16 October (late, p. 8).
-    let app = app.restart_at("2026-10-16T15:00:00+05:00").await;
+/// The Commission's decisions recorded on 16 October.
+struct Decisions {
+    full: pb::CommissionDecision,
+    partial: pb::CommissionDecision,
+    late_one: pb::CommissionDecision,
+}
+
+/// 16 October: the Commission's decisions of 14 October (one full, one partial, one
+/// rejected on each ground, four more full), and one of 16 October (late, p. 8).
+async fn decisions_of_16_october(app: &TestApp, apps: &[pb::Application]) -> Decisions {
+    app.set_clock("2026-10-16T15:00:00+05:00");
     use pb::DecisionOutcome as O;
     use pb::RejectionGround as G;
     let decide = |req| {
@@ -290,9 +307,6 @@ async fn a_regions_season_from_applications_to_the_filing() {
         }
     };
     let full = decide(decision(&apps[0], O::Approved, &[10, 6], &[], "2026-10-14")).await;
-    assert!(!full.late_to_commission);
-    // 14 Oct (Wed) + 5 working days: 15, 16, 19, 20, 21 October.
-    assert_eq!(full.notice_due_date, "2026-10-21");
     let partial = decide(decision(
         &apps[1],
         O::PartiallyApproved,
@@ -329,20 +343,16 @@ async fn a_regions_season_from_applications_to_the_filing() {
         decide(decision(a, O::Approved, &[10, 6], &[], "2026-10-14")).await;
     }
     let late_one = decide(decision(&apps[9], O::Approved, &[10, 6], &[], "2026-10-16")).await;
-    assert!(late_one.late_to_commission);
-    // 16 Oct (Fri) + 5 working days: 19–23 October.
-    assert_eq!(late_one.notice_due_date, "2026-10-23");
-    assert_eq!(partial.approved_counts, [4, 6]);
+    Decisions {
+        full,
+        partial,
+        late_one,
+    }
+}
 
-    // Refusals of a decision.
+/// 16 October: notices to the first nine employers.
+async fn notices_of_16_october(app: &TestApp, apps: &[pb::Application]) -> Vec<pb::DocumentRef> {
     let mut c = app.regional();
-    let err = c
-        .record_commission_decision(decision(&apps[0], O::Approved, &[10, 6], &[], "2026-10-14"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::AlreadyExists);
-
-    // Notices for all but one, in time.
     let mut notices = Vec::new();
     for a in &apps[..9] {
         let n = c
@@ -352,10 +362,100 @@ async fn a_regions_season_from_applications_to_the_filing() {
             .await
             .unwrap()
             .into_inner();
-        assert!(!n.late, "{n:?}");
         notices.push(n);
     }
-    let err = c
+    notices
+}
+
+/// 27 October: the notice to the last employer (due 23 October).
+async fn notice_of_27_october(app: &TestApp, apps: &[pb::Application]) -> pb::DocumentRef {
+    app.set_clock("2026-10-27T09:00:00+05:00");
+    app.regional()
+        .notify_employer(pb::NotifyEmployerRequest {
+            application: apps[9].name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The season up to 27 October: ten applications filed and decided, every notice out.
+struct Season {
+    app: TestApp,
+    apps: Vec<pb::Application>,
+    notices: Vec<pb::DocumentRef>,
+}
+
+async fn season_to_27_october() -> Season {
+    let (app, apps) = ten_employers_file().await;
+    regional_data_of_9_october(&app).await;
+    decisions_of_16_october(&app, &apps).await;
+    let mut notices = notices_of_16_october(&app, &apps).await;
+    notices.push(notice_of_27_october(&app, &apps).await);
+    Season { app, apps, notices }
+}
+
+/// Files Akmola's Appendices 2–4 (on 27 October, after the whole season).
+async fn file(app: &TestApp) -> Result<pb::RegionalFiling, tonic::Status> {
+    app.regional()
+        .file_with_ministry(pb::FileWithMinistryRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn by_9_october_the_region_sets_its_assessment_commission_and_appendix_data_in_time() {
+    let (app, _) = ten_employers_file().await;
+    let data = regional_data_of_9_october(&app).await;
+    assert!(!data.assessment.late);
+    assert_eq!(data.origin.rows[0].country_name_ru, "Республика Узбекистан");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_commission_decides_by_14_october_in_time_and_on_16_october_late() {
+    let (app, apps) = ten_employers_file().await;
+    regional_data_of_9_october(&app).await;
+    let d = decisions_of_16_october(&app, &apps).await;
+    assert!(!d.full.late_to_commission);
+    // 14 Oct (Wed) + 5 working days: 15, 16, 19, 20, 21 October.
+    assert_eq!(d.full.notice_due_date, "2026-10-21");
+    assert!(d.late_one.late_to_commission);
+    // 16 Oct (Fri) + 5 working days: 19–23 October.
+    assert_eq!(d.late_one.notice_due_date, "2026-10-23");
+    assert_eq!(d.partial.approved_counts, [4, 6]);
+
+    // A second decision on an application is refused.
+    let err = app
+        .regional()
+        .record_commission_decision(decision(
+            &apps[0],
+            pb::DecisionOutcome::Approved,
+            &[10, 6],
+            &[],
+            "2026-10-14",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn notices_go_out_once_and_the_late_one_is_issued_and_listed_overdue() {
+    let (app, apps) = ten_employers_file().await;
+    regional_data_of_9_october(&app).await;
+    decisions_of_16_october(&app, &apps).await;
+
+    // Notices for all but one, in time; a second notice is refused.
+    for n in notices_of_16_october(&app, &apps).await {
+        assert!(!n.late, "{n:?}");
+    }
+    let err = app
+        .regional()
         .notify_employer(pb::NotifyEmployerRequest {
             application: apps[0].name.clone(),
         })
@@ -364,15 +464,7 @@ async fn a_regions_season_from_applications_to_the_filing() {
     assert_eq!(err.code(), Code::AlreadyExists);
 
     // 27 October: the last notice is late (due 23 October) but still issued.
-    let app = app.restart_at("2026-10-27T09:00:00+05:00").await;
-    let mut c = app.regional();
-    let late_notice = c
-        .notify_employer(pb::NotifyEmployerRequest {
-            application: apps[9].name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let late_notice = notice_of_27_october(&app, &apps).await;
     assert!(late_notice.late);
     assert_eq!(late_notice.due_date, "2026-10-23");
 
@@ -400,8 +492,12 @@ async fn a_regions_season_from_applications_to_the_filing() {
         .collect();
     assert_eq!(missing.len(), 19);
     assert!(missing.iter().all(|i| i.region_code != AKMOLA));
+    app.stop().await;
+}
 
-    // The employer downloads the notice; it verifies and reads as p. 10 says.
+#[tokio::test]
+async fn the_employer_downloads_a_partial_approval_notice_that_verifies_and_reads_as_p_10_says() {
+    let Season { app, apps, notices } = season_to_27_october().await;
     let partial_notice = &notices[1].document;
     let text = verify_everywhere(&app, partial_notice).await;
     assert_has(
@@ -433,9 +529,14 @@ async fn a_regions_season_from_applications_to_the_filing() {
         docs.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>(),
         ["APPENDIX_1", "EMPLOYER_NOTICE"]
     );
+    app.stop().await;
+}
 
-    // The protocol lists members and every decision with its grounds.
-    let protocol = c
+#[tokio::test]
+async fn the_commission_protocol_lists_the_members_and_every_decision_with_its_grounds() {
+    let Season { app, .. } = season_to_27_october().await;
+    let protocol = app
+        .regional()
         .render_commission_protocol(pb::RenderCommissionProtocolRequest {
             region_code: AKMOLA.into(),
             quota_year: 2027,
@@ -455,16 +556,13 @@ async fn a_regions_season_from_applications_to_the_filing() {
             "ТОО «Құрылыс-9»",
         ],
     );
+    app.stop().await;
+}
 
-    // The filing: Appendices 2, 3, 4, sealed; the year is frozen after it.
-    let filing = c
-        .file_with_ministry(pb::FileWithMinistryRequest {
-            region_code: AKMOLA.into(),
-            quota_year: 2027,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+#[tokio::test]
+async fn the_filing_seals_appendix_2_with_the_approved_employers_only() {
+    let Season { app, .. } = season_to_27_october().await;
+    let filing = file(&app).await.unwrap();
     assert!(!filing.late);
     let a2 = verify_everywhere(&app, &filing.appendix2).await;
     assert_has(
@@ -492,6 +590,14 @@ async fn a_regions_season_from_applications_to_the_filing() {
     );
     // Rejected employers are not in Appendix 2.
     assert!(!a2.contains("ТОО «Құрылыс-2»"), "{a2}");
+    assert!(!a2.contains("Руководитель Местный"), "{a2}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_filing_seals_appendices_3_and_4_with_the_regions_figures() {
+    let Season { app, .. } = season_to_27_october().await;
+    let filing = file(&app).await.unwrap();
     let a3 = verify_everywhere(&app, &filing.appendix3).await;
     assert_has(
         &a3,
@@ -520,19 +626,20 @@ async fn a_regions_season_from_applications_to_the_filing() {
             "Қасымов Әлібек Нұрланұлы",
         ],
     );
-    for text in [&a2, &a3, &a4] {
+    for text in [&a3, &a4] {
         assert!(!text.contains("Руководитель Местный"), "{text}");
     }
+    app.stop().await;
+}
 
-    let err = c
-        .file_with_ministry(pb::FileWithMinistryRequest {
-            region_code: AKMOLA.into(),
-            quota_year: 2027,
-        })
-        .await
-        .unwrap_err();
+#[tokio::test]
+async fn after_the_filing_the_year_is_frozen_and_the_unfiled_regions_are_overdue_on_3_november() {
+    let Season { app, apps, .. } = season_to_27_october().await;
+    file(&app).await.unwrap();
+    let err = file(&app).await.unwrap_err();
     assert_eq!(err.code(), Code::AlreadyExists);
-    let err = c
+    let err = app
+        .regional()
         .set_regional_assessment(pb::SetRegionalAssessmentRequest {
             assessment: Some(assessment()),
         })
@@ -551,7 +658,7 @@ async fn a_regions_season_from_applications_to_the_filing() {
 
     // 3 November: regions that have not filed are overdue ("до 1 ноября": 31 October 2026
     // is a Saturday, so the last day is Monday 2 November).
-    let app = app.restart_at("2026-11-03T09:00:00+05:00").await;
+    app.set_clock("2026-11-03T09:00:00+05:00");
     let overdue = app
         .calendar()
         .list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
@@ -567,18 +674,34 @@ async fn a_regions_season_from_applications_to_the_filing() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn the_commission_refuses_what_the_rules_do_not_allow() {
+/// 12 October: one draft and one submitted application, the Commission not yet set.
+async fn a_draft_and_a_submitted_application() -> (TestApp, pb::Application, pb::Application) {
     let app = TestApp::spawn_at("2026-09-20T11:00:00+05:00").await;
     let draft = app.create(employer_application(0)).await;
     let submitted = app
         .submit(&app.create(employer_application(1)).await)
         .await
         .unwrap();
-    let app = app.restart_at("2026-10-12T10:00:00+05:00").await;
+    app.set_clock("2026-10-12T10:00:00+05:00");
+    (app, draft, submitted)
+}
+
+async fn set_members(app: &TestApp) {
+    app.regional()
+        .set_commission_members(pb::SetCommissionMembersRequest {
+            region_code: AKMOLA.into(),
+            quota_year: 2027,
+            members: members(),
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn no_decision_is_taken_without_a_commission_of_the_members_p_9_requires() {
+    let (app, _draft, submitted) = a_draft_and_a_submitted_application().await;
     let mut c = app.regional();
     use pb::DecisionOutcome as O;
-    use pb::RejectionGround as G;
 
     // No Commission yet.
     let err = c
@@ -626,6 +749,16 @@ async fn the_commission_refuses_what_the_rules_do_not_allow() {
     })
     .await
     .unwrap();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_commission_refuses_decisions_the_rules_do_not_allow() {
+    let (app, draft, submitted) = a_draft_and_a_submitted_application().await;
+    set_members(&app).await;
+    let mut c = app.regional();
+    use pb::DecisionOutcome as O;
+    use pb::RejectionGround as G;
 
     let cases: Vec<(pb::RecordCommissionDecisionRequest, &str)> = vec![
         (
@@ -706,6 +839,14 @@ async fn the_commission_refuses_what_the_rules_do_not_allow() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn origin_countries_filing_and_assessment_refuse_what_the_rules_do_not_allow() {
+    let (app, _draft, _submitted) = a_draft_and_a_submitted_application().await;
+    set_members(&app).await;
+    let mut c = app.regional();
 
     // p. 17: only treaty countries.
     let err = c
@@ -818,7 +959,7 @@ async fn a_late_assessment_and_a_central_proposal_are_flagged() {
     assert_invalid(&err, "lines");
 
     // The last day, 31 October 2026, is a Saturday: it moves to Monday 2 November.
-    let app = app.restart_at("2026-11-03T00:00:00+05:00").await;
+    app.set_clock("2026-11-03T00:00:00+05:00");
     let late = app
         .central()
         .submit_proposal(pb::SubmitProposalRequest {
@@ -1013,7 +1154,7 @@ async fn a_filing_after_monday_2_november_2026_is_accepted_but_flagged_late() {
     })
     .await
     .unwrap();
-    let app = app.restart_at("2026-11-03T00:00:00+05:00").await;
+    app.set_clock("2026-11-03T00:00:00+05:00");
     let filing = app
         .regional()
         .file_with_ministry(pb::FileWithMinistryRequest {
@@ -1048,7 +1189,7 @@ async fn a_decided_application_cannot_be_withdrawn_and_a_filed_region_takes_no_n
         .await
         .unwrap();
     let late_draft = app.create(employer_application(1)).await;
-    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
+    app.set_clock("2026-10-09T10:00:00+05:00");
     let mut c = app.regional();
     c.set_commission_members(pb::SetCommissionMembersRequest {
         region_code: AKMOLA.into(),
@@ -1142,7 +1283,7 @@ async fn a_filing_with_undecided_applications_is_refused_and_proposals_still_com
         let a = app.create(employer_application(i)).await;
         apps.push(app.submit(&a).await.unwrap());
     }
-    let app = app.restart_at("2026-10-09T10:00:00+05:00").await;
+    app.set_clock("2026-10-09T10:00:00+05:00");
     let mut c = app.regional();
     c.set_regional_assessment(pb::SetRegionalAssessmentRequest {
         assessment: Some(assessment()),
@@ -1158,7 +1299,7 @@ async fn a_filing_with_undecided_applications_is_refused_and_proposals_still_com
     })
     .await
     .unwrap();
-    let app = app.restart_at("2026-10-16T10:00:00+05:00").await;
+    app.set_clock("2026-10-16T10:00:00+05:00");
     let mut c = app.regional();
     c.set_commission_members(pb::SetCommissionMembersRequest {
         region_code: AKMOLA.into(),
@@ -1261,7 +1402,7 @@ async fn a_filing_and_a_proposal_on_monday_2_november_2026_are_in_time() {
     .await
     .unwrap();
 
-    let app = app.restart_at("2026-11-02T17:30:00+05:00").await;
+    app.set_clock("2026-11-02T17:30:00+05:00");
     let overdue = |app: &TestApp| {
         let mut cal = app.calendar();
         async move {
@@ -1311,7 +1452,7 @@ async fn a_filing_and_a_proposal_on_monday_2_november_2026_are_in_time() {
     assert!(!filing.late, "{filing:?}");
 
     // 3 November: the 19 regions that have not filed are overdue, due 2 November.
-    let app = app.restart_at("2026-11-03T00:00:00+05:00").await;
+    app.set_clock("2026-11-03T00:00:00+05:00");
     let after = overdue(&app).await;
     let unfiled: Vec<_> = after
         .iter()
@@ -1362,7 +1503,7 @@ async fn a_labour_immigrant_need_set_after_10_october_is_flagged_late() {
     assert!(!stored_late(&app).await);
 
     // Saturday 10 October: late, but kept.
-    let app = app.restart_at("2026-10-10T00:00:00+05:00").await;
+    app.set_clock("2026-10-10T00:00:00+05:00");
     let late = app
         .regional()
         .set_labour_immigrant_need(need(9))
@@ -1396,7 +1537,7 @@ async fn lateness_to_the_commission_is_judged_by_the_day_the_application_was_put
         let created = app.create(employer_application(i)).await;
         apps.push(app.submit(&created).await.unwrap());
     }
-    let app = app.restart_at("2026-10-16T15:00:00+05:00").await;
+    app.set_clock("2026-10-16T15:00:00+05:00");
     let mut c = app.regional();
     c.set_commission_members(pb::SetCommissionMembersRequest {
         region_code: AKMOLA.into(),
@@ -1517,7 +1658,7 @@ async fn the_forms_keep_names_and_occupations_whole_without_soft_hyphens() {
         ],
     );
 
-    let app = app.restart_at("2026-10-14T15:00:00+05:00").await;
+    app.set_clock("2026-10-14T15:00:00+05:00");
     let mut c = app.regional();
     c.set_commission_members(pb::SetCommissionMembersRequest {
         region_code: ULYTAU.into(),

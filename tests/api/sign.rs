@@ -46,66 +46,6 @@ use kvota::sign::{SignError, sign_pdf, verify_detached, verify_pdf};
 const BIN: &str = "123456789012";
 
 #[test]
-fn dev_pki_files_and_subject() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = keys::make_dev_pki(dir.path(), BIN).unwrap();
-    for f in ["root.pem", "seal.key.pem", "seal.cert.pem", "chain.pem"] {
-        assert!(dir.path().join(f).is_file(), "{f}");
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&pki.seal_key_pem)
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
-    let s = pki.seal.subject_summary();
-    assert_eq!(s.common_name.as_deref(), Some("KVOTA DEV SEAL"));
-    assert_eq!(s.organization.as_deref(), Some("Kvota (development)"));
-    assert_eq!(s.org_unit.as_deref(), Some("BIN123456789012"));
-    assert_eq!(s.bin().as_deref(), Some(BIN));
-    assert_eq!(s.iin(), None);
-    let hex = pki.seal.serial_hex();
-    assert!(
-        hex.len() >= 30
-            && hex
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()),
-        "{hex}"
-    );
-    // reload from the written files
-    let rd = |p: &std::path::Path| std::fs::read(p).unwrap();
-    let again = Signer::load_pem(
-        &rd(&pki.seal_key_pem),
-        &rd(&pki.seal_cert_pem),
-        &rd(&pki.chain_pem),
-    )
-    .unwrap();
-    assert_eq!(again.serial_hex(), hex);
-    assert_eq!(again.chain().len(), 1);
-    // PKCS#12 round trip
-    let mut chain = openssl::stack::Stack::new().unwrap();
-    chain.push(pki.root_cert.clone()).unwrap();
-    let p12 = openssl::pkcs12::Pkcs12::builder()
-        .name("seal")
-        .pkey(pki.seal.key())
-        .cert(pki.seal.cert())
-        .ca(chain)
-        .build2("secret")
-        .unwrap()
-        .to_der()
-        .unwrap();
-    let from_p12 = Signer::load_pkcs12(&p12, "secret").unwrap();
-    assert_eq!(from_p12.serial_hex(), hex);
-    assert!(Signer::load_pkcs12(&p12, "wrong").is_err());
-    // mismatched key/cert is refused
-    let other = keys::generate_key(KeyAlg::EcP256).unwrap();
-    assert!(Signer::new(other, pki.seal.cert().to_owned(), vec![]).is_err());
-}
-
-#[test]
 fn xref_forms_detected() {
     assert_eq!(
         detect_xref(&sample("sample.pdf")).unwrap().0,

@@ -231,9 +231,7 @@ async fn a_timestamped_signature_outlives_its_certificate_and_an_untimestamped_o
     sign_as(&app, &bare, &head).await;
 
     // Ten days on, the head's certificate has expired.
-    let app = app
-        .restart_at(&(now + chrono::Duration::days(10)).to_rfc3339())
-        .await;
+    app.set_clock(&(now + chrono::Duration::days(10)).to_rfc3339());
     let verify = |doc: String| {
         let app = &app;
         async move {
