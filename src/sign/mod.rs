@@ -9,6 +9,9 @@ pub mod cms;
 pub mod dev;
 pub mod keys;
 pub mod pades;
+pub mod pdf_syntax;
+#[cfg(test)]
+mod test_support;
 pub mod tsa;
 pub mod verify;
 

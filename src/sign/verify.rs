@@ -5,7 +5,7 @@
 //! anchors, purpose "any", checked at the current time) and from revocation (the
 //! configured CRL of the signer's issuer, when there is one).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use lopdf::{Document, Object};
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::x509::store::{X509Store, X509StoreBuilder};
@@ -14,6 +14,7 @@ use openssl::x509::{X509, X509Crl, X509PurposeId};
 
 use super::cms;
 use super::keys::{SubjectSummary, cert_serial_hex, key_usage, kz_role};
+use super::pdf_syntax::parse_pdf_date;
 use super::{Result, SignError};
 
 /// Outcome for one signature.
@@ -548,55 +549,4 @@ fn valid_at(cert: &X509, t: DateTime<Utc>) -> bool {
         return false;
     };
     cert.not_before() <= at && cert.not_after() >= at
-}
-
-/// Parse a PDF date "D:YYYYMMDDHHmmSSOHH'mm'" (later parts optional).
-pub fn parse_pdf_date(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    let s = s.strip_prefix("D:").unwrap_or(s);
-    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
-    if digits.len() < 4 {
-        return None;
-    }
-    let mut full = digits.clone();
-    // pad missing month/day with 01 and time with 0
-    let defaults = "0101000000";
-    if full.len() < 14 {
-        full.push_str(&defaults[full.len() - 4..]);
-    }
-    let naive = NaiveDateTime::parse_from_str(&full[..14], "%Y%m%d%H%M%S").ok()?;
-    let rest = &s[digits.len()..];
-    let offset_secs = match rest.chars().next() {
-        Some(sign @ ('+' | '-')) => {
-            let nums: Vec<i64> = rest[1..]
-                .split(|c: char| !c.is_ascii_digit())
-                .filter(|p| !p.is_empty())
-                .filter_map(|p| p.parse().ok())
-                .collect();
-            let secs =
-                nums.first().copied().unwrap_or(0) * 3600 + nums.get(1).copied().unwrap_or(0) * 60;
-            if sign == '-' { -secs } else { secs }
-        }
-        _ => 0,
-    };
-    Some(naive.and_utc() - chrono::Duration::seconds(offset_secs))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pdf_dates() {
-        let t = parse_pdf_date("D:20300102100000+05'00'").unwrap();
-        assert_eq!(t.to_rfc3339(), "2030-01-02T05:00:00+00:00");
-        assert_eq!(
-            parse_pdf_date("D:2030").unwrap().to_rfc3339(),
-            "2030-01-01T00:00:00+00:00"
-        );
-        assert_eq!(
-            parse_pdf_date("D:20300102100000Z").unwrap().to_rfc3339(),
-            "2030-01-02T10:00:00+00:00"
-        );
-    }
 }

@@ -40,7 +40,7 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 use kvota::sign::cms::{self, CmsSignOptions};
 use kvota::sign::keys::{self, CertSubject, KeyAlg, Signer};
-use kvota::sign::pades::{XrefForm, detect_xref};
+use kvota::sign::pdf_syntax::{XrefForm, detect_xref};
 use kvota::sign::{SignError, sign_pdf, verify_detached, verify_pdf};
 
 const BIN: &str = "123456789012";
