@@ -10,6 +10,7 @@ pub mod dev;
 pub mod keys;
 pub mod pades;
 pub mod pdf_syntax;
+pub mod revocation;
 #[cfg(test)]
 mod test_support;
 pub mod tsa;
