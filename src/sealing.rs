@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::{Bin, almaty};
 use crate::render::appendix1::{self, Appendix1, Totals, VisibleSignature};
 use crate::render::{PdfMeta, Renderer};
+use crate::sign::revocation::CrlSource;
 use crate::sign::{self, Signer};
 use crate::store::{ApplicationRow, NewDocument, RegionRow};
 
@@ -22,15 +23,6 @@ pub struct Sealer {
     tsa_url: Option<String>,
     crl_sources: Vec<CrlSource>,
 }
-
-/// A CRL distribution point and the list last fetched from it.
-struct CrlSource {
-    url: String,
-    cached: std::sync::Mutex<Option<(std::sync::Arc<openssl::x509::X509Crl>, DateTime<Utc>)>>,
-}
-
-/// How long a fetched CRL is used before it is fetched again.
-const CRL_REFRESH_SECS: i64 = 3600;
 
 /// Kind of the Appendix 1 document.
 pub const KIND_APPENDIX_1: &str = "APPENDIX_1";
@@ -48,13 +40,7 @@ impl Sealer {
 
     /// CRLs fetched from these URLs as well as the configured files.
     pub fn with_crl_urls(mut self, urls: &[String]) -> Self {
-        self.crl_sources = urls
-            .iter()
-            .map(|u| CrlSource {
-                url: u.clone(),
-                cached: std::sync::Mutex::new(None),
-            })
-            .collect();
+        self.crl_sources = urls.iter().map(CrlSource::new).collect();
         self
     }
 
@@ -64,29 +50,9 @@ impl Sealer {
     pub fn trust_at(&self, now: DateTime<Utc>) -> crate::sign::Trust {
         let mut trust = self.trust.clone();
         trust.at = Some(now);
-        for source in &self.crl_sources {
-            let mut cached = source.cached.lock().unwrap_or_else(|e| e.into_inner());
-            let stale = cached.as_ref().is_none_or(|(crl, fetched)| {
-                let next_passed = crl.next_update().is_some_and(|n| {
-                    openssl::asn1::Asn1Time::days_from_now(0).is_ok_and(|today| n < today)
-                });
-                (Utc::now() - *fetched).num_seconds() > CRL_REFRESH_SECS || next_passed
-            });
-            if stale {
-                let fetched = crate::sign::tsa::http(&source.url, None).and_then(|bytes| {
-                    openssl::x509::X509Crl::from_der(&bytes)
-                        .or_else(|_| openssl::x509::X509Crl::from_pem(&bytes))
-                        .map_err(Into::into)
-                });
-                match fetched {
-                    Ok(crl) => *cached = Some((std::sync::Arc::new(crl), Utc::now())),
-                    Err(e) => tracing::warn!(url = %source.url, error = %e, "CRL fetch failed"),
-                }
-            }
-            if let Some((crl, _)) = cached.as_ref() {
-                trust.crls.push(crl.clone());
-            }
-        }
+        trust
+            .crls
+            .extend(self.crl_sources.iter().filter_map(CrlSource::current));
         trust
     }
 

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use super::error::{self, invalid_field};
 use super::pb::{self, document_service_server::DocumentService};
 use super::{AppState, page_size, page_token, resource_id, timestamp};
-use crate::sign::verify::{self, SignatureReport};
+use crate::sign::verify::{self, Failure, SignatureReport, SubIndication};
 use crate::store::DocumentRow;
 use crate::store::documents::Blob;
 use crate::store::signing::PartySignatureRow;
@@ -59,6 +59,7 @@ pub(crate) fn to_pb(d: DocumentRow, party: Vec<PartySignatureRow>) -> pb::Docume
 }
 
 fn report_to_pb(kind: &str, r: SignatureReport) -> pb::SignatureVerification {
+    let (verdict, error) = (r.verdict(), r.error());
     pb::SignatureVerification {
         kind: kind.into(),
         signer: r.signer_name,
@@ -70,41 +71,17 @@ fn report_to_pb(kind: &str, r: SignatureReport) -> pb::SignatureVerification {
         chain_trusted: r.chain_trusted,
         whole_document_covered: r.whole_document_covered,
         sub_filter: r.sub_filter,
-        error: r.error.unwrap_or_default(),
-        indication: String::new(),
-        sub_indication: String::new(),
+        error: error.unwrap_or_default(),
+        indication: verdict.indication.as_str().into(),
+        sub_indication: verdict
+            .sub_indication
+            .map_or("", SubIndication::as_str)
+            .into(),
         role: r.role.unwrap_or_default(),
         key_usage_ok: r.key_usage_ok,
         revocation: r.revocation,
         valid_at_signing_time: r.valid_at_signing_time.unwrap_or(false),
         timestamp_time: r.timestamp_time.map(timestamp),
-    }
-}
-
-/// Sets each report's indication in the spirit of ETSI EN 319 102-1. Whether an earlier
-/// embedded signature is followed only by later signatures' revisions is decided by the
-/// verifier (`whole_document_covered`).
-fn indicate(reports: &mut [pb::SignatureVerification]) {
-    for r in reports.iter_mut() {
-        let (indication, sub) = if r.signer.is_empty() && !r.error.is_empty() {
-            ("TOTAL_FAILED", "FORMAT_FAILURE")
-        } else if !r.integrity_ok {
-            ("TOTAL_FAILED", "HASH_FAILURE")
-        } else if r.kind == "PADES" && !r.whole_document_covered {
-            ("TOTAL_FAILED", "FORMAT_FAILURE")
-        } else if !r.chain_trusted && r.error.contains("revoked") {
-            ("TOTAL_FAILED", "REVOKED")
-        } else if !r.chain_trusted && r.error.contains("expired") {
-            ("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE")
-        } else if !r.chain_trusted {
-            ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND")
-        } else if !r.key_usage_ok {
-            ("TOTAL_FAILED", "SIG_CONSTRAINTS_FAILURE")
-        } else {
-            ("TOTAL_PASSED", "")
-        };
-        r.indication = indication.into();
-        r.sub_indication = sub.into();
     }
 }
 
@@ -257,28 +234,24 @@ impl DocumentService for Documents {
                     .into_iter()
                     .map(|r| report_to_pb("PADES", r))
                     .collect(),
-                Err(e) => vec![pb::SignatureVerification {
-                    kind: "PADES".into(),
-                    error: e.to_string(),
-                    ..Default::default()
-                }],
+                Err(e) => vec![report_to_pb(
+                    "PADES",
+                    SignatureReport::failed(Failure::Unreadable(e.to_string())),
+                )],
             };
             if !cms.is_empty() {
                 out.push(match verify::verify_detached_with(&pdf, &cms, trust) {
                     Ok(r) => report_to_pb("CMS", r),
-                    Err(e) => pb::SignatureVerification {
-                        kind: "CMS".into(),
-                        error: e.to_string(),
-                        ..Default::default()
-                    },
+                    Err(e) => report_to_pb(
+                        "CMS",
+                        SignatureReport::failed(Failure::CmsInvalid(e.to_string())),
+                    ),
                 });
             }
             out
         })
         .await
         .map_err(|e| error::internal("verification task", e))?;
-        let mut signatures = signatures;
-        indicate(&mut signatures);
         let valid =
             !signatures.is_empty() && signatures.iter().all(|s| s.indication == "TOTAL_PASSED");
         let document = self

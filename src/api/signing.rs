@@ -375,15 +375,15 @@ impl SigningService for Signing {
                 format!(
                     "the CMS does not sign this session's bytes (SHA-256 {}): {}",
                     session.digest,
-                    report.error.clone().unwrap_or_default()
+                    report.error().unwrap_or_default()
                 ),
             ));
         }
         if !report.chain_trusted
             && report
-                .error
-                .as_deref()
-                .is_some_and(|e| e.contains("revoked"))
+                .failures
+                .iter()
+                .any(|f| matches!(f, verify::Failure::Revoked { .. }))
         {
             return Err(error::status(
                 Code::InvalidArgument,
@@ -400,7 +400,7 @@ impl SigningService for Signing {
                 "UNTRUSTED_CERTIFICATE",
                 format!(
                     "the signer's certificate does not chain to a trust anchor: {}",
-                    report.error.clone().unwrap_or_default()
+                    report.error().unwrap_or_default()
                 ),
             ));
         }

@@ -245,6 +245,10 @@ pub struct CmsInfo {
     pub signature_value: Vec<u8>,
     /// Its signature timestamp token (unsigned attribute), if any.
     pub timestamp_token: Option<Vec<u8>>,
+    /// Its digest algorithm (the OID's content octets).
+    pub digest_algorithm: Vec<u8>,
+    /// Its messageDigest signed attribute, if it has signed attributes.
+    pub message_digest: Option<Vec<u8>>,
 }
 
 impl CmsInfo {
@@ -355,7 +359,10 @@ fn parse_signer_info(si: &[u8], info: &mut CmsInfo) -> Option<()> {
         let (_, serial, _) = der::read(after_issuer)?;
         info.signer_serial = serial.to_vec();
     }
-    let (_, _, rest) = der::read(rest)?; // digestAlgorithm
+    let (_, digest_alg, rest) = der::read(rest)?;
+    if let Some((0x06, oid, _)) = der::read(digest_alg) {
+        info.digest_algorithm = oid.to_vec();
+    }
     let (tag, attrs, after_attrs) = der::read(rest)?;
     let rest = if tag == 0xA0 { after_attrs } else { rest };
     let (_, _, rest) = der::read(rest)?; // signatureAlgorithm
@@ -378,6 +385,7 @@ fn parse_signer_info(si: &[u8], info: &mut CmsInfo) -> Option<()> {
     if tag == 0xA0 {
         let mut a = attrs;
         let st = der::oid_body(OID_SIGNING_TIME);
+        let md = der::oid_body(OID_MESSAGE_DIGEST);
         while !a.is_empty() {
             let (_, attr, n) = der::read(a)?;
             let (_, oid, vals) = der::read(attr)?;
@@ -385,6 +393,11 @@ fn parse_signer_info(si: &[u8], info: &mut CmsInfo) -> Option<()> {
                 let (_, set, _) = der::read(vals)?;
                 let (t, v, _) = der::read(set)?;
                 info.signing_time = der::parse_time(t, v);
+            } else if oid == md.as_slice() {
+                let (_, set, _) = der::read(vals)?;
+                if let Some((0x04, digest, _)) = der::read(set) {
+                    info.message_digest = Some(digest.to_vec());
+                }
             }
             a = n;
         }

@@ -1,7 +1,12 @@
-//! PAdES B-B signing and verification of PDFs (and detached CAdES CMS).
+//! PAdES B-B/B-T signing and verification of PDFs (and detached CAdES CMS).
 //!
-//! Layout is `mod.rs`-style: in the main crate this file becomes
-//! `src/sign/mod.rs` and the submodules `src/sign/{keys,cms,pades,verify}.rs`.
+//! - `keys`: keys, certificates, subjects; `dev`: a development PKI;
+//! - `cms`: CMS SignedData, made and read back;
+//! - `pades`: a signature as a PDF incremental update; `pdf_syntax`: the PDF syntax it
+//!   writes and reads; `appearance`: a signature's visible box;
+//! - `tsa`: RFC 3161 signature timestamps; `revocation`: CRLs from distribution points;
+//! - `verify`: verification, returning a report with a typed verdict.
+//!
 //! Submodules refer to each other only through `super::`.
 
 pub mod appearance;
@@ -9,13 +14,20 @@ pub mod cms;
 pub mod dev;
 pub mod keys;
 pub mod pades;
+pub mod pdf_syntax;
+pub mod revocation;
+#[cfg(test)]
+mod test_support;
 pub mod tsa;
 pub mod verify;
 
 pub use cms::{CmsSignOptions, sign_detached, sign_detached_with};
 pub use keys::{DevPki, Signer, SubjectSummary, make_dev_pki};
 pub use pades::{PadesOptions, sign_pdf};
-pub use verify::{SignatureReport, Trust, verify_detached, verify_pdf};
+pub use verify::{
+    Failure, Indication, SignatureReport, SubIndication, Trust, Verdict, verify_detached,
+    verify_pdf,
+};
 
 /// Errors of the signing / verification module.
 #[derive(Debug, thiserror::Error)]

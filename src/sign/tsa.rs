@@ -42,9 +42,9 @@ pub fn fetch_token(url: &str, imprint: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// A plain HTTP/1.0 exchange (POST with a body, else GET); returns the body of a 200
-/// reply. TSAs and CRL distribution points commonly serve plain HTTP: what they return
-/// is signed.
-pub(crate) fn http(url: &str, post: Option<(&str, &[u8])>) -> Result<Vec<u8>> {
+/// reply. TSAs commonly serve plain HTTP: what they return is signed. (CRLs are fetched
+/// by [`super::revocation`], with limits of their own.)
+fn http(url: &str, post: Option<(&str, &[u8])>) -> Result<Vec<u8>> {
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| SignError::Invalid(format!("TSA URL {url:?} must start with http://")))?;

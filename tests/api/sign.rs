@@ -40,8 +40,8 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 use kvota::sign::cms::{self, CmsSignOptions};
 use kvota::sign::keys::{self, CertSubject, KeyAlg, Signer};
-use kvota::sign::pades::{XrefForm, detect_xref};
-use kvota::sign::{SignError, sign_pdf, verify_detached, verify_pdf};
+use kvota::sign::pdf_syntax::{XrefForm, detect_xref};
+use kvota::sign::{Failure, SignError, sign_pdf, verify_detached, verify_pdf};
 
 const BIN: &str = "123456789012";
 
@@ -126,14 +126,14 @@ fn sign_verify_all_samples() {
         .1;
         let r = &verify_pdf(&signed, &[other]).unwrap()[0];
         assert!(
-            r.integrity_ok && !r.chain_trusted && r.error.is_some(),
+            r.integrity_ok && !r.chain_trusted && r.error().is_some(),
             "{r:?}"
         );
 
         // tampered: integrity false, not an Err
         let r = &verify_pdf(&tamper(&signed), &trust).unwrap()[0];
         assert!(!r.integrity_ok && !r.chain_trusted, "{name}: {r:?}");
-        assert!(r.error.is_some());
+        assert!(r.error().is_some());
 
         // appended bytes: still intact, but no longer whole-document
         let mut appended = signed.clone();
@@ -211,7 +211,7 @@ fn detached_cms() {
     let der = cms::sign_detached(&pki.seal, &data, at).unwrap();
     let r = verify_detached(&data, &der, &trust).unwrap();
     assert!(
-        r.integrity_ok && r.chain_trusted && r.error.is_none(),
+        r.integrity_ok && r.chain_trusted && r.error().is_none(),
         "{r:?}"
     );
     assert_eq!(r.signing_time, Some(at));
@@ -246,7 +246,7 @@ fn detached_cms() {
     let mut bad = data.clone();
     bad[3] ^= 1;
     let r = verify_detached(&bad, &der, &trust).unwrap();
-    assert!(!r.integrity_ok && !r.chain_trusted && r.error.is_some());
+    assert!(!r.integrity_ok && !r.chain_trusted && r.error().is_some());
     assert!(verify_detached(&data, b"not a cms", &trust).is_err());
 }
 
@@ -273,7 +273,13 @@ fn unparseable_pdf_falls_back_to_raw_scan() {
         std::slice::from_ref(&pki.root_cert),
     )
     .unwrap();
-    assert!(!rs[0].integrity_ok && rs[0].error.as_deref().unwrap().contains("out of bounds"));
+    assert!(!rs[0].integrity_ok);
+    assert!(
+        matches!(rs[0].failures[..], [Failure::ByteRangeOutOfBounds { .. }]),
+        "{:?}",
+        rs[0]
+    );
+    assert!(rs[0].error().unwrap().contains("out of bounds"));
     // unsigned PDF: no reports
     assert!(verify_pdf(&sample("sample.pdf"), &[]).unwrap().is_empty());
     assert!(verify_pdf(b"garbage", &[]).is_err());

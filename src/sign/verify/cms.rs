@@ -1,0 +1,132 @@
+//! Checks of the CMS SignedData itself: who signed, whether the signed bytes and the
+//! signature value are intact, and what its signature timestamp proves. Trust in the
+//! signer's certificate is [`super::trust`]'s.
+
+use openssl::cms::{CMSOptions, CmsContentInfo};
+use openssl::hash::{MessageDigest, hash};
+use openssl::x509::store::X509StoreBuilder;
+
+use super::super::cms::{CmsInfo, parse_cms};
+use super::super::keys::{SubjectSummary, cert_serial_hex, key_usage, kz_role};
+use super::super::{Result, tsa};
+use super::report::{Failure, SignatureReport};
+use super::trust::{self, Trust};
+
+/// Detached content, raw bytes (the PDF's signed ranges are already bytes).
+pub(super) const FLAGS: CMSOptions = CMSOptions::BINARY.union(CMSOptions::DETACHED);
+
+/// Fills signer facts, integrity, timestamp and trust into `report`. Errors only when
+/// `cms_der` is not a CMS SignedData at all.
+pub(super) fn check(
+    report: &mut SignatureReport,
+    parts: &[&[u8]],
+    cms_der: &[u8],
+    trust: &Trust,
+) -> Result<()> {
+    let info = parse_cms(cms_der)?;
+    signer_facts(report, &info);
+    let data: Vec<u8> = parts.concat();
+    if let Err(e) = check_parsed(report, &info, &data, cms_der, trust) {
+        report.fail(Failure::CheckFailed(e.to_string()));
+    }
+    Ok(())
+}
+
+fn signer_facts(report: &mut SignatureReport, info: &CmsInfo) {
+    if let Some(t) = info.signing_time {
+        report.signing_time = Some(t);
+    }
+    match info.signer_cert() {
+        Some(cert) => {
+            let s = SubjectSummary::from_name(cert.subject_name());
+            report.signer_name = s.common_name.clone().unwrap_or_default();
+            report.iin = s.iin();
+            report.bin = s.bin();
+            report.certificate_serial = cert_serial_hex(cert);
+            report.key_usage_ok = key_usage(cert).is_some_and(|ku| ku & 0xC0 == 0xC0);
+            report.role = kz_role(cert).map(str::to_owned);
+            if !report.key_usage_ok {
+                report.fail(Failure::KeyUsage);
+            }
+        }
+        None => report.fail(Failure::SignerCertificateMissing),
+    }
+    if info.signer_count != 1 {
+        report.fail(Failure::SignerInfoCount(info.signer_count));
+    }
+}
+
+fn check_parsed(
+    report: &mut SignatureReport,
+    info: &CmsInfo,
+    data: &[u8],
+    cms_der: &[u8],
+    trust: &Trust,
+) -> Result<()> {
+    // 1. integrity only
+    let empty = X509StoreBuilder::new()?.build();
+    let mut ci = CmsContentInfo::from_der(cms_der)?;
+    if let Err(e) = ci.verify(
+        None,
+        Some(&empty),
+        Some(data),
+        None,
+        FLAGS | CMSOptions::NO_SIGNER_CERT_VERIFY,
+    ) {
+        let reasons = trust::ssl_reasons(&e);
+        report.fail(match digest_matches(info, data) {
+            Some(true) => Failure::SignatureValueInvalid(reasons),
+            _ => Failure::DigestMismatch(reasons),
+        });
+        return Ok(());
+    }
+    report.integrity_ok = true;
+
+    // 2. trust
+    if trust.anchors.is_empty() {
+        report.fail(Failure::NoTrustAnchors);
+        return Ok(());
+    }
+    let signer = info.signer_cert();
+    if let (Some(cert), Some(t)) = (signer, report.signing_time) {
+        report.valid_at_signing_time = Some(trust::valid_at(cert, t));
+    }
+    // 3. revocation: the CRL of the signer's issuer, when one is configured.
+    let crl = signer.and_then(|c| trust.crl_for(c));
+    report.revocation = trust::describe_revocation(crl, trust.at);
+    // 4. a signature timestamp proves when the signature existed (PAdES B-T).
+    if let Some(token) = &info.timestamp_token {
+        match tsa::check_token(token, &info.signature_value, &trust.anchors) {
+            Ok(t) if t.imprint_ok && t.tsa_trusted => report.timestamp_time = Some(t.gen_time),
+            Ok(t) => report.fail(Failure::TimestampUnusable {
+                imprint_ok: t.imprint_ok,
+                tsa_trusted: t.tsa_trusted,
+            }),
+            Err(e) => report.fail(Failure::TimestampInvalid(e.to_string())),
+        }
+    }
+    let at = report.timestamp_time.or(trust.at);
+    trust::check_chain(report, info, data, cms_der, &trust.anchors, crl, at)
+}
+
+/// Whether the signed bytes have the digest the SignerInfo's messageDigest attribute
+/// carries; `None` without that attribute or for a digest algorithm not known here.
+fn digest_matches(info: &CmsInfo, data: &[u8]) -> Option<bool> {
+    let expected = info.message_digest.as_ref()?;
+    let md = digest_by_oid(&info.digest_algorithm)?;
+    Some(hash(md, data).ok()?.as_ref() == expected.as_slice())
+}
+
+fn digest_by_oid(oid: &[u8]) -> Option<MessageDigest> {
+    use super::super::cms::der::oid_body;
+    [
+        ("2.16.840.1.101.3.4.2.1", MessageDigest::sha256()),
+        ("2.16.840.1.101.3.4.2.2", MessageDigest::sha384()),
+        ("2.16.840.1.101.3.4.2.3", MessageDigest::sha512()),
+        ("2.16.840.1.101.3.4.2.4", MessageDigest::sha224()),
+        ("1.3.14.3.2.26", MessageDigest::sha1()),
+    ]
+    .into_iter()
+    .find(|(dotted, _)| oid_body(dotted) == oid)
+    .map(|(_, md)| md)
+}

@@ -1,0 +1,379 @@
+//! Verification of PAdES / PKCS#7 PDF signatures and of detached CMS.
+//!
+//! Each signature gets a [`SignatureReport`]: facts about its signer and a typed
+//! [`Verdict`] (ETSI EN 319 102-1 indication and sub-indication) from the
+//! [`Failure`]s found. Integrity (message digest + signature value) is checked separately
+//! from trust (chain to one of the given trust anchors, purpose "any", checked at the
+//! current time or the time a signature timestamp proves) and from revocation (the
+//! configured CRL of the signer's issuer, when there is one).
+//!
+//! - [`locate`]: the signature dictionaries of a PDF and where its revisions end;
+//! - [`byte_range`]: what a PDF signature signs, and whether it covers the document;
+//! - [`cms`]: the CMS: signer, integrity, signature timestamp;
+//! - [`trust`]: chain, revocation;
+//! - [`report`]: the report and the verdict types.
+
+mod byte_range;
+mod cms;
+mod locate;
+mod report;
+mod trust;
+
+use openssl::x509::X509;
+
+pub use report::{Failure, Indication, SignatureReport, SubIndication, Verdict};
+pub use trust::Trust;
+
+use super::Result;
+use super::pdf_syntax::parse_pdf_date;
+use locate::FoundSig;
+
+/// Verify a detached CMS over `data`. Errors only if `cms_der` is not a CMS
+/// at all; a wrong signature yields a failed verdict.
+pub fn verify_detached(data: &[u8], cms_der: &[u8], trust: &[X509]) -> Result<SignatureReport> {
+    verify_detached_with(data, cms_der, &Trust::anchors(trust))
+}
+
+/// [`verify_detached`] against anchors and CRLs.
+pub fn verify_detached_with(data: &[u8], cms_der: &[u8], trust: &Trust) -> Result<SignatureReport> {
+    let mut report = SignatureReport::default();
+    cms::check(&mut report, &[data], cms_der, trust)?;
+    Ok(report)
+}
+
+/// Verify every signature (dictionaries with /ByteRange and /Contents) in a PDF,
+/// ordered by position in the file. Errors only if no signature can be located
+/// at all because the file is unreadable; problems with individual signatures
+/// are reported in their `SignatureReport`.
+pub fn verify_pdf(pdf: &[u8], trust: &[X509]) -> Result<Vec<SignatureReport>> {
+    verify_pdf_with(pdf, &Trust::anchors(trust))
+}
+
+/// [`verify_pdf`] against anchors and CRLs.
+pub fn verify_pdf_with(pdf: &[u8], trust: &Trust) -> Result<Vec<SignatureReport>> {
+    let mut found = locate::signatures(pdf)?;
+    // In the order of the signed ranges' second parts: the order of signing.
+    found.sort_by_key(|f| f.byte_range.get(2).copied().unwrap_or(0).max(0));
+    let mut reports: Vec<(Option<usize>, SignatureReport)> =
+        found.iter().map(|f| verify_one(pdf, f, trust)).collect();
+    byte_range::mark_coverage(pdf, &mut reports);
+    Ok(reports.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The report on one signature dictionary and where its signed bytes end (`None` if its
+/// byte range is unusable).
+fn verify_one(pdf: &[u8], f: &FoundSig, trust: &Trust) -> (Option<usize>, SignatureReport) {
+    let mut report = SignatureReport {
+        sub_filter: f.sub_filter.clone(),
+        signing_time: f.m.as_deref().and_then(parse_pdf_date),
+        ..Default::default()
+    };
+    let parts = match byte_range::signed_parts(pdf, f) {
+        Ok(parts) => parts,
+        Err(failure) => {
+            report.fail(failure);
+            return (None, report);
+        }
+    };
+    if f.sub_filter == "ETSI.RFC3161" {
+        report.fail(Failure::DocumentTimestampNotVerified);
+    } else if let Err(e) = cms::check(
+        &mut report,
+        &[parts.first, parts.second],
+        &parts.cms_der,
+        trust,
+    ) {
+        report.fail(Failure::CmsInvalid(e.to_string()));
+    }
+    (Some(parts.end), report)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+    use openssl::pkey::{PKey, Private};
+
+    use super::super::keys::{self, CertSubject, KeyAlg, Signer};
+    use super::super::pades::{PadesOptions, sign_pdf};
+    use super::super::test_support::{crl, pdf_of};
+    use super::*;
+
+    /// A root CA and a signer it certifies (EC keys: quick to make).
+    struct Pki {
+        root_key: PKey<Private>,
+        root: X509,
+        signer: Signer,
+    }
+
+    fn pki() -> Pki {
+        let (root_key, root) = keys::make_root_ca(
+            &CertSubject {
+                common_name: "Test Root".into(),
+                ..Default::default()
+            },
+            KeyAlg::EcP256,
+        )
+        .unwrap();
+        let (key, cert) = keys::issue_cert(
+            &root_key,
+            &root,
+            &CertSubject {
+                common_name: "TEST SIGNER".into(),
+                serial_number: Some("IIN900101300123".into()),
+                ..Default::default()
+            },
+            KeyAlg::EcP256,
+            false,
+        )
+        .unwrap();
+        let signer = Signer::new(key, cert, vec![root.clone()]).unwrap();
+        Pki {
+            root_key,
+            root,
+            signer,
+        }
+    }
+
+    fn trusting(p: &Pki) -> Trust {
+        Trust::anchors(std::slice::from_ref(&p.root))
+    }
+
+    fn signed_pdf(signer: &Signer) -> Vec<u8> {
+        let t = DateTime::parse_from_rfc3339("2030-01-02T10:00:00+05:00").unwrap();
+        sign_pdf(
+            &pdf_of(1, 595.0, 842.0),
+            signer,
+            &PadesOptions::new("Sig1", t),
+        )
+        .unwrap()
+    }
+
+    fn verdict(r: &SignatureReport) -> (Indication, Option<SubIndication>) {
+        let v = r.verdict();
+        (v.indication, v.sub_indication)
+    }
+
+    fn only(pdf: &[u8], trust: &Trust) -> SignatureReport {
+        let mut rs = verify_pdf_with(pdf, trust).unwrap();
+        assert_eq!(rs.len(), 1);
+        rs.remove(0)
+    }
+
+    fn at(trust: &Trust, t: DateTime<Utc>) -> Trust {
+        Trust {
+            at: Some(t),
+            ..trust.clone()
+        }
+    }
+
+    #[test]
+    fn an_intact_trusted_signature_passes() {
+        let p = pki();
+        let r = only(&signed_pdf(&p.signer), &trusting(&p));
+        assert_eq!(verdict(&r), (Indication::TotalPassed, None), "{r:?}");
+        assert!(r.is_fully_valid() && r.error().is_none());
+    }
+
+    #[test]
+    fn a_changed_signed_byte_is_a_hash_failure() {
+        let p = pki();
+        let mut pdf = signed_pdf(&p.signer);
+        // A byte of the original page content, inside the signed range.
+        let at = pdf.windows(7).position(|w| w == b"10 10 l").unwrap();
+        pdf[at] = b'2';
+        let r = only(&pdf, &trusting(&p));
+        assert_eq!(
+            verdict(&r),
+            (Indication::TotalFailed, Some(SubIndication::HashFailure))
+        );
+        assert!(
+            matches!(r.failures[..], [Failure::DigestMismatch(_)]),
+            "{r:?}"
+        );
+        assert!(!r.integrity_ok && !r.chain_trusted);
+    }
+
+    #[test]
+    fn a_broken_signature_value_is_a_crypto_failure() {
+        let p = pki();
+        let data = b"the signed bytes";
+        let t = Utc.with_ymd_and_hms(2030, 1, 2, 5, 0, 0).unwrap();
+        let mut der = super::super::cms::sign_detached(&p.signer, data, t).unwrap();
+        let value = super::super::cms::parse_cms(&der).unwrap().signature_value;
+        let start = der.windows(value.len()).position(|w| w == value).unwrap();
+        der[start + value.len() / 2] ^= 0x01;
+        let r = verify_detached(data, &der, std::slice::from_ref(&p.root)).unwrap();
+        assert_eq!(
+            verdict(&r),
+            (
+                Indication::TotalFailed,
+                Some(SubIndication::SigCryptoFailure)
+            ),
+            "{r:?}"
+        );
+        assert!(matches!(
+            r.failures[..],
+            [Failure::SignatureValueInvalid(_)]
+        ));
+    }
+
+    #[test]
+    fn a_byte_range_beyond_the_file_is_a_format_failure() {
+        let p = pki();
+        let pdf = signed_pdf(&p.signer);
+        let r = only(&pdf[..pdf.len() - 10], &trusting(&p));
+        assert_eq!(
+            verdict(&r),
+            (Indication::TotalFailed, Some(SubIndication::FormatFailure))
+        );
+        assert!(
+            matches!(&r.failures[..], [Failure::ByteRangeOutOfBounds { file_len, .. }] if *file_len == pdf.len() - 10),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn bytes_appended_after_the_signature_are_a_format_failure() {
+        let p = pki();
+        let mut pdf = signed_pdf(&p.signer);
+        pdf.extend_from_slice(b"\n% appended\n");
+        let r = only(&pdf, &trusting(&p));
+        assert!(r.integrity_ok && r.chain_trusted && !r.whole_document_covered);
+        assert_eq!(
+            verdict(&r),
+            (Indication::TotalFailed, Some(SubIndication::FormatFailure))
+        );
+        assert_eq!(r.failures, [Failure::ByteRangeNotWholeFile]);
+    }
+
+    #[test]
+    fn an_unknown_root_is_indeterminate_without_a_chain() {
+        let p = pki();
+        let other = pki();
+        let r = only(&signed_pdf(&p.signer), &Trust::anchors(&[other.root]));
+        assert!(r.integrity_ok && !r.chain_trusted);
+        assert_eq!(
+            verdict(&r),
+            (
+                Indication::Indeterminate,
+                Some(SubIndication::NoCertificateChainFound)
+            )
+        );
+        assert!(matches!(r.failures[..], [Failure::Untrusted(_)]), "{r:?}");
+        // No anchors at all: the same verdict, for its own reason.
+        let r = only(&signed_pdf(&p.signer), &Trust::default());
+        assert_eq!(r.failures, [Failure::NoTrustAnchors]);
+        assert_eq!(
+            r.verdict().sub_indication,
+            Some(SubIndication::NoCertificateChainFound)
+        );
+    }
+
+    #[test]
+    fn a_certificate_revoked_by_its_issuers_crl_fails() {
+        let p = pki();
+        let pdf = signed_pdf(&p.signer);
+        let list = crl(&p.root_key, &p.root, &[&p.signer.cert().to_owned()], 30);
+        let trust = Trust {
+            anchors: vec![p.root.clone()],
+            crls: vec![std::sync::Arc::new(list)],
+            at: Some(Utc::now() + chrono::Duration::hours(1)),
+        };
+        let r = only(&pdf, &trust);
+        assert_eq!(
+            verdict(&r),
+            (Indication::TotalFailed, Some(SubIndication::Revoked)),
+            "{r:?}"
+        );
+        let revoked_on = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            r.failures,
+            [Failure::Revoked {
+                at: Some(revoked_on)
+            }]
+        );
+        assert!(
+            r.revocation
+                .starts_with("checked against the CRL of Test Root")
+        );
+
+        // A list that does not name the signer lets it pass; one past its nextUpdate
+        // decides nothing: try later.
+        let clean = crl(&p.root_key, &p.root, &[], 1);
+        let trust = Trust {
+            crls: vec![std::sync::Arc::new(clean)],
+            ..trust
+        };
+        assert_eq!(
+            verdict(&only(&pdf, &trust)),
+            (Indication::TotalPassed, None)
+        );
+        let r = only(&pdf, &at(&trust, Utc::now() + chrono::Duration::days(3)));
+        assert_eq!(
+            verdict(&r),
+            (Indication::Indeterminate, Some(SubIndication::TryLater)),
+            "{r:?}"
+        );
+        assert!(matches!(r.failures[..], [Failure::RevocationNotCurrent(_)]));
+    }
+
+    #[test]
+    fn outside_the_certificates_validity_is_out_of_bounds_without_proof_of_existence() {
+        let p = pki();
+        let pdf = signed_pdf(&p.signer);
+        let trust = trusting(&p);
+        let r = only(
+            &pdf,
+            &at(&trust, Utc.with_ymd_and_hms(2046, 6, 1, 0, 0, 0).unwrap()),
+        );
+        assert_eq!(
+            verdict(&r),
+            (
+                Indication::Indeterminate,
+                Some(SubIndication::OutOfBoundsNoPoe)
+            ),
+            "{r:?}"
+        );
+        let not_after = Utc.with_ymd_and_hms(2045, 12, 31, 23, 59, 59).unwrap();
+        assert_eq!(
+            r.failures,
+            [Failure::Expired {
+                not_after: Some(not_after)
+            }]
+        );
+        let r = only(
+            &pdf,
+            &at(&trust, Utc.with_ymd_and_hms(2019, 6, 1, 0, 0, 0).unwrap()),
+        );
+        assert!(
+            matches!(r.failures[..], [Failure::NotYetValid { .. }]),
+            "{r:?}"
+        );
+        assert_eq!(
+            r.verdict().sub_indication,
+            Some(SubIndication::OutOfBoundsNoPoe)
+        );
+    }
+
+    #[test]
+    fn a_certificate_without_signing_key_usage_fails_its_constraints() {
+        let p = pki();
+        // The root itself signs: its key usage is keyCertSign and cRLSign only.
+        let root_signer = Signer::new(p.root_key, p.root.clone(), vec![]).unwrap();
+        let r = only(&signed_pdf(&root_signer), &Trust::anchors(&[p.root]));
+        assert!(r.integrity_ok && r.chain_trusted && !r.key_usage_ok);
+        assert_eq!(r.failures, [Failure::KeyUsage]);
+        assert_eq!(
+            verdict(&r),
+            (
+                Indication::TotalFailed,
+                Some(SubIndication::SigConstraintsFailure)
+            )
+        );
+    }
+
+    #[test]
+    fn a_detached_signature_that_is_not_a_cms_is_an_error() {
+        assert!(verify_detached(b"data", b"not a cms", &[]).is_err());
+    }
+}
