@@ -8,12 +8,12 @@ use chrono::{DateTime, Utc};
 use openssl::x509::X509;
 use sha2::{Digest, Sha256};
 
-use crate::domain::{Bin, almaty};
-use crate::render::appendix1::{self, Appendix1, Totals, VisibleSignature};
+use crate::domain::almaty;
+use crate::render::appendix1::{self, Appendix1, VisibleSignature};
 use crate::render::{PdfMeta, Renderer};
 use crate::sign::revocation::CrlSource;
 use crate::sign::{self, Signer};
-use crate::store::{ApplicationRow, NewDocument, RegionRow};
+use crate::store::NewDocument;
 
 /// The service's seal and the renderer it seals.
 pub struct Sealer {
@@ -88,44 +88,6 @@ impl Sealer {
         &self.renderer
     }
 
-    /// The data of Appendix 1 for an application, as the template reads it.
-    pub fn appendix1_model(
-        &self,
-        app: &ApplicationRow,
-        region: &RegionRow,
-        document_id: &str,
-        signing_time: DateTime<Utc>,
-    ) -> Appendix1 {
-        let rows = appendix1::rows(app.lines.iter().map(|l| appendix1::LineInput {
-            occupation_code: &l.occupation_code,
-            occupation_name: &l.occupation_name,
-            category: l.category,
-            current_count: l.current_count,
-            requested_count: l.requested_count,
-        }));
-        let kind = match Bin::parse(&app.employer_bin) {
-            Ok(b) if b.looks_like_iin() => "individual",
-            _ => "legal_entity",
-        };
-        Appendix1 {
-            quota_year: app.quota_year,
-            addressee: region.body_name_ru.clone(),
-            region_name_ru: region.name_ru.clone(),
-            employer: appendix1::Employer {
-                name: app.employer_name.clone(),
-                legal_address: app.employer_address.clone(),
-                bin: app.employer_bin.clone(),
-                kind,
-            },
-            totals: Totals::from_rows(&rows),
-            rows,
-            justification: app.justification.clone(),
-            head_position: app.head_position.clone(),
-            head_full_name: app.head_full_name.clone(),
-            signature: self.visible_signature(document_id, signing_time),
-        }
-    }
-
     /// The visible signature block of a document about to be sealed.
     pub fn visible_signature(&self, document_id: &str, t: DateTime<Utc>) -> VisibleSignature {
         let who = self.signer.subject_summary();
@@ -155,28 +117,28 @@ impl Sealer {
         Ok(prepared.embed(&self.timestamp(seal)?)?)
     }
 
-    /// Renders, seals and describes Appendix 1 of an application.
+    /// Renders and seals a filled Appendix 1 as document `id`, the document of
+    /// `subject` (the application's name). The model is built by the submitting step;
+    /// the sealer only renders and signs it.
     pub fn issue_appendix1(
         &self,
-        app: &ApplicationRow,
-        region: &RegionRow,
+        id: &str,
+        model: &Appendix1,
+        subject: &str,
         now: DateTime<Utc>,
     ) -> Result<NewDocument> {
-        let id = uuid::Uuid::new_v4().to_string();
-        let name = format!("documents/{id}");
-        let model = self.appendix1_model(app, region, &name, now);
-        let data = serde_json::to_value(&model)?;
+        let data = serde_json::to_value(model)?;
         let title = format!(
             "Заявка работодателя на привлечение иностранной рабочей силы на {} год",
-            app.quota_year
+            model.quota_year
         );
         self.issue(
-            &id,
+            id,
             appendix1::TEMPLATE,
             &data,
             KIND_APPENDIX_1,
             &title,
-            &format!("applications/{}", app.id),
+            subject,
             now,
         )
     }

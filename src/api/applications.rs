@@ -1,19 +1,18 @@
 //! `EmployerApplicationService`: employers' applications, Appendix 1 (p. 6 of the Rules).
+//! Each handler decodes its request, calls one step of [`crate::process::application`]
+//! and encodes the result.
 
-use std::collections::HashMap;
+use tonic::{Request, Response, Status};
 
-use crate::auth::{Caller, Role};
-use tonic::{Code, Request, Response, Status};
-
-use super::error::{self, invalid, invalid_field};
+use super::error::invalid_field;
 use super::pb::{self, employer_application_service_server::EmployerApplicationService};
-use super::{AppState, page_size, page_token, resource_id, timestamp};
+use super::{AppState, timestamp};
+use crate::domain::WorkerCategory;
 use crate::domain::application::{ApplicationInput, LineInput};
-use crate::domain::{
-    ApplicationDraft, Bin, QuotaYear, WorkerCategory, nominal_submission_deadline,
-    submission_deadline,
-};
-use crate::store::{ApplicationRow, ApplicationState, ListFilter};
+use crate::domain::names::{ApplicationName, DocumentName};
+use crate::process::application::{self as process, Edit, ListQuery, NewApplication};
+use crate::process::paging::PageRequest;
+use crate::store::{ApplicationRow, ApplicationState};
 
 pub struct Applications(pub AppState);
 
@@ -49,6 +48,27 @@ fn state_to_pb(s: ApplicationState) -> pb::application::State {
     }
 }
 
+fn state_from_pb(v: i32) -> Result<Option<ApplicationState>, Status> {
+    use pb::application::State as S;
+    match S::try_from(v) {
+        Ok(S::Unspecified) => Ok(None),
+        Ok(S::Draft) => Ok(Some(ApplicationState::Draft)),
+        Ok(S::Submitted) => Ok(Some(ApplicationState::Submitted)),
+        Ok(S::Withdrawn) => Ok(Some(ApplicationState::Withdrawn)),
+        Err(_) => Err(invalid_field("state", "unknown state")),
+    }
+}
+
+/// An application's resource name, or INVALID_ARGUMENT naming `field`.
+fn application_name(field: &str, name: &str) -> Result<ApplicationName, Status> {
+    ApplicationName::parse(name).map_err(|e| invalid_field(field, e.to_string()))
+}
+
+/// A text filter: empty means none.
+fn filter_text(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
 fn input_from_pb(a: &pb::Application) -> ApplicationInput {
     let employer = a.employer.clone().unwrap_or_default();
     ApplicationInput {
@@ -76,7 +96,7 @@ fn input_from_pb(a: &pb::Application) -> ApplicationInput {
 
 pub(crate) fn to_pb(a: ApplicationRow) -> pb::Application {
     pb::Application {
-        name: format!("applications/{}", a.id),
+        name: ApplicationName::new(a.id).to_string(),
         quota_year: a.quota_year as u32,
         region_code: a.region_code,
         employer: Some(pb::Employer {
@@ -105,75 +125,14 @@ pub(crate) fn to_pb(a: ApplicationRow) -> pb::Application {
         submit_time: a.submit_time.map(timestamp),
         document: a
             .document_id
-            .map(|d| format!("documents/{d}"))
+            .map(|d| DocumentName::new(d).to_string())
             .unwrap_or_default(),
-    }
-}
-
-impl Applications {
-    fn parse(&self, a: &pb::Application) -> Result<ApplicationDraft, Status> {
-        let codes = &self.0.region_codes;
-        ApplicationDraft::parse(
-            &input_from_pb(a),
-            "application",
-            |k| codes.iter().any(|c| c == k),
-            self.0.now(),
-        )
-        .map_err(invalid)
-    }
-}
-
-/// p. 6: FAILED_PRECONDITION once the day after the last day has begun: 1 October of the
-/// year before the quota year, or later when 30 September is a day off (Civil Code
-/// art. 172). The calendar is read only once the nominal deadline has passed.
-async fn check_deadline(
-    state: &AppState,
-    app: &ApplicationRow,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), Status> {
-    let year = QuotaYear::from_stored(app.quota_year);
-    if now < nominal_submission_deadline(year) {
-        return Ok(());
-    }
-    let calendar = state.calendar();
-    let deadline = submission_deadline(year, &calendar);
-    if now >= deadline {
-        let shown = deadline.format("%d.%m.%Y %H:%M (UTC+5)").to_string();
-        return Err(error::status_with(
-            Code::FailedPrecondition,
-            "SUBMISSION_DEADLINE_PASSED",
-            format!(
-                "applications for {} are accepted until {shown} (p. 6 of the Rules: до 1 октября; a last day that is a day off moves to the next working day); the deadline has passed",
-                app.quota_year
-            ),
-            HashMap::from([
-                ("deadline".to_string(), deadline.to_rfc3339()),
-                ("quota_year".to_string(), app.quota_year.to_string()),
-            ]),
-        ));
-    }
-    Ok(())
-}
-
-/// PERMISSION_DENIED unless the caller may see this application.
-fn may_see(caller: &Caller, app: &ApplicationRow) -> Result<(), Status> {
-    if caller.may_access(&app.employer_bin, &app.region_code) {
-        Ok(())
-    } else {
-        Err(Status::from(crate::identity::Denied::new(
-            crate::identity::DenialReason::NotParty,
-            format!(
-                "{} {} may not see applications/{}",
-                caller.role,
-                caller.identity(),
-                app.id
-            ),
-        )))
     }
 }
 
 #[tonic::async_trait]
 impl EmployerApplicationService for Applications {
+    #[tracing::instrument(skip_all, fields(request_id = %request.get_ref().request_id))]
     async fn create_application(
         &self,
         request: Request<pb::CreateApplicationRequest>,
@@ -184,105 +143,50 @@ impl EmployerApplicationService for Applications {
         let application = req
             .application
             .ok_or_else(|| invalid_field("application", "application is required"))?;
-        let request_id = Some(req.request_id.trim()).filter(|r| !r.is_empty());
-        if let Some(rid) = request_id
-            && (rid.len() > 100 || rid.chars().any(|c| c.is_control()))
-        {
-            return Err(invalid_field(
-                "request_id",
-                "request_id must be at most 100 printable characters (a UUID is best)",
-            ));
-        }
-        let draft = self.parse(&application)?;
-        caller.require_employer("application.employer.bin", draft.employer_bin.as_str())?;
-        let id = uuid::Uuid::new_v4().to_string();
-        let app = self
-            .0
-            .store
-            .create_application(&actor, &id, &draft, request_id, self.0.now())
-            .await?;
-        tracing::info!(application = %app.id, region = %app.region_code, year = app.quota_year, "application created");
+        let new = NewApplication {
+            application: input_from_pb(&application),
+            request_id: req.request_id,
+        };
+        let app = process::create(&self.0, &caller, &actor, &new).await?;
         Ok(Response::new(to_pb(app)))
     }
 
+    #[tracing::instrument(skip_all, fields(name = %request.get_ref().name))]
     async fn get_application(
         &self,
         request: Request<pb::GetApplicationRequest>,
     ) -> Result<Response<pb::Application>, Status> {
         let caller = super::caller(&request);
-        let name = request.into_inner().name;
-        let id = resource_id("name", &name, "applications")?;
-        let app = self.0.store.get_application(id).await?;
-        may_see(&caller, &app)?;
+        let name = application_name("name", &request.into_inner().name)?;
+        let app = process::get(&self.0, &caller, &name).await?;
         Ok(Response::new(to_pb(app)))
     }
 
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().quota_year, region = %request.get_ref().region_code))]
     async fn list_applications(
         &self,
         request: Request<pb::ListApplicationsRequest>,
     ) -> Result<Response<pb::ListApplicationsResponse>, Status> {
         let caller = super::caller(&request);
         let req = request.into_inner();
-        let limit = page_size("page_size", req.page_size)?;
-        let employer_bin = Some(req.employer_bin.trim()).filter(|b| !b.is_empty());
-        if let Some(bin) = employer_bin {
-            Bin::parse(bin).map_err(|e| invalid_field("employer_bin", e.to_string()))?;
-        }
-        let state = match pb::application::State::try_from(req.state) {
-            Ok(pb::application::State::Unspecified) => None,
-            Ok(pb::application::State::Draft) => Some(ApplicationState::Draft),
-            Ok(pb::application::State::Submitted) => Some(ApplicationState::Submitted),
-            Ok(pb::application::State::Withdrawn) => Some(ApplicationState::Withdrawn),
-            Err(_) => return Err(invalid_field("state", "unknown state")),
-        };
-        let mut filter = ListFilter {
+        let query = ListQuery {
             quota_year: (req.quota_year != 0).then_some(i64::from(req.quota_year)),
-            region_code: Some(req.region_code.trim().to_owned()).filter(|r| !r.is_empty()),
-            employer_bin: employer_bin.map(str::to_owned),
-            state,
+            region_code: filter_text(&req.region_code),
+            employer_bin: filter_text(&req.employer_bin),
+            state: state_from_pb(req.state)?,
+            page: PageRequest {
+                size: req.page_size,
+                token: req.page_token,
+            },
         };
-        // Each caller lists only what it may see: an employer its own applications, a
-        // regional body or commission its region's.
-        match caller.role {
-            Role::Employer => {
-                let own = caller
-                    .bin
-                    .clone()
-                    .or(caller.iin.clone())
-                    .unwrap_or_default();
-                if let Some(asked) = &filter.employer_bin {
-                    caller.require_employer("employer_bin", asked)?;
-                }
-                filter.employer_bin = Some(own);
-            }
-            Role::RegionalBody | Role::Commission => {
-                if let Some(asked) = &filter.region_code {
-                    caller.require_region("region_code", asked)?;
-                }
-                filter.region_code = caller.region.clone();
-            }
-            _ => {}
-        }
-        let fingerprint = format!("{filter:?}");
-        let after = page_token::decode("page_token", &req.page_token, &fingerprint)?;
-        // One more than the page tells whether another page follows.
-        let mut apps = self
-            .0
-            .store
-            .list_applications(&filter, after, limit + 1)
-            .await?;
-        let next_page_token = if apps.len() as i64 > limit {
-            apps.truncate(limit as usize);
-            page_token::encode(apps.last().map_or(after, |a| a.seq), &fingerprint)
-        } else {
-            String::new()
-        };
+        let page = process::list(&self.0, &caller, &query).await?;
         Ok(Response::new(pb::ListApplicationsResponse {
-            applications: apps.into_iter().map(to_pb).collect(),
-            next_page_token,
+            applications: page.items.into_iter().map(to_pb).collect(),
+            next_page_token: page.next_page_token,
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(name = ?request.get_ref().application.as_ref().map(|a| &a.name)))]
     async fn update_application(
         &self,
         request: Request<pb::UpdateApplicationRequest>,
@@ -293,19 +197,16 @@ impl EmployerApplicationService for Applications {
             .into_inner()
             .application
             .ok_or_else(|| invalid_field("application", "application is required"))?;
-        let id = resource_id("application.name", &application.name, "applications")?.to_owned();
-        let draft = self.parse(&application)?;
-        let stored = self.0.store.get_application(&id).await?;
-        caller.require_employer("application.name", &stored.employer_bin)?;
-        caller.require_employer("application.employer.bin", draft.employer_bin.as_str())?;
-        let app = self
-            .0
-            .store
-            .update_application(&actor, &id, &application.etag, &draft, self.0.now())
-            .await?;
+        let edit = Edit {
+            name: application_name("application.name", &application.name)?,
+            application: input_from_pb(&application),
+            etag: application.etag,
+        };
+        let app = process::update(&self.0, &caller, &actor, &edit).await?;
         Ok(Response::new(to_pb(app)))
     }
 
+    #[tracing::instrument(skip_all, fields(name = %request.get_ref().name))]
     async fn submit_application(
         &self,
         request: Request<pb::SubmitApplicationRequest>,
@@ -313,37 +214,12 @@ impl EmployerApplicationService for Applications {
         let actor = super::actor(&self.0, &request);
         let caller = super::caller(&request);
         let req = request.into_inner();
-        let id = resource_id("name", &req.name, "applications")?;
-        let now = self.0.now();
-        let app = self.0.store.check_submittable(id, &req.etag).await?;
-        caller.require_employer("name", &app.employer_bin)?;
-        check_deadline(&self.0, &app, now).await?;
-        let mut region = self.0.store.get_region(&app.region_code).await?;
-        // The application is addressed to the region's body by its legal name (its profile).
-        region.body_name_ru = self.0.store.get_body(&app.region_code).await?.legal_name_ru;
-        let sealer = self.0.sealer.clone();
-        let stored_etag = app.etag.clone();
-        let started = std::time::Instant::now();
-        let document = crate::sealing::on_core(move || sealer.issue_appendix1(&app, &region, now))
-            .await
-            .map_err(|e| error::internal("sealing task", e))?
-            .map_err(|e| error::internal("rendering and sealing Appendix 1", e))?;
-        tracing::info!(
-            application = %id,
-            document = %document.id,
-            bytes = document.pdf.len(),
-            millis = started.elapsed().as_millis() as u64,
-            "Appendix 1 rendered and sealed"
-        );
-        // The etag read before sealing guards against a change made meanwhile.
-        let app = self
-            .0
-            .store
-            .submit_application(&actor, id, &stored_etag, &document, now)
-            .await?;
+        let name = application_name("name", &req.name)?;
+        let app = process::submit(&self.0, &caller, &actor, &name, &req.etag).await?;
         Ok(Response::new(to_pb(app)))
     }
 
+    #[tracing::instrument(skip_all, fields(name = %request.get_ref().name))]
     async fn withdraw_application(
         &self,
         request: Request<pb::WithdrawApplicationRequest>,
@@ -351,14 +227,8 @@ impl EmployerApplicationService for Applications {
         let actor = super::actor(&self.0, &request);
         let caller = super::caller(&request);
         let req = request.into_inner();
-        let id = resource_id("name", &req.name, "applications")?;
-        let stored = self.0.store.get_application(id).await?;
-        caller.require_employer("name", &stored.employer_bin)?;
-        let app = self
-            .0
-            .store
-            .withdraw_application(&actor, id, &req.etag, self.0.now())
-            .await?;
+        let name = application_name("name", &req.name)?;
+        let app = process::withdraw(&self.0, &caller, &actor, &name, &req.etag).await?;
         Ok(Response::new(to_pb(app)))
     }
 }

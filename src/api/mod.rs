@@ -68,49 +68,27 @@ pub(crate) fn resource_id<'a>(
 /// Page size of List methods (AIP-158): 0 means the default, larger values are capped.
 pub(crate) fn page_size(field: &str, requested: i32) -> Result<i64, Status> {
     use crate::domain::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-    match requested {
-        n if n < 0 => Err(error::invalid_field(
-            field,
-            "page_size must not be negative",
-        )),
-        0 => Ok(DEFAULT_PAGE_SIZE),
-        n => Ok(i64::from(n).min(MAX_PAGE_SIZE)),
-    }
+    Ok(crate::process::paging::size(
+        field,
+        requested,
+        DEFAULT_PAGE_SIZE,
+        MAX_PAGE_SIZE,
+    )?)
 }
 
-/// Page tokens carry the last sequence number seen and a fingerprint of the filter, so a
-/// token is refused if the filter changed between pages.
+/// Page tokens (see [`crate::process::paging`]), for services not yet moved to the
+/// process layer.
 pub(crate) mod page_token {
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use sha2::{Digest, Sha256};
     use tonic::Status;
 
-    fn fingerprint(filter: &str) -> String {
-        hex::encode(&Sha256::digest(filter.as_bytes())[..6])
-    }
+    use crate::process::paging;
 
     pub fn encode(last_seq: i64, filter: &str) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{last_seq}:{}", fingerprint(filter)))
+        paging::encode(last_seq, filter)
     }
 
     pub fn decode(field: &str, token: &str, filter: &str) -> Result<i64, Status> {
-        if token.is_empty() {
-            return Ok(0);
-        }
-        let bad = || {
-            super::error::invalid_field(
-                field,
-                "page_token is not one this service issued for the same filter",
-            )
-        };
-        let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
-        let raw = String::from_utf8(raw).map_err(|_| bad())?;
-        let (seq, fp) = raw.split_once(':').ok_or_else(bad)?;
-        if fp != fingerprint(filter) {
-            return Err(bad());
-        }
-        seq.parse().map_err(|_| bad())
+        Ok(paging::decode(field, token, filter)?)
     }
 }
 

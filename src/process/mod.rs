@@ -2,7 +2,9 @@
 //! store → render → sign, a typed result or an [`Error`] out. No protocol types here: the
 //! gRPC service (`api`) and the public web face are thin adapters over these functions.
 
+pub mod application;
 pub mod error;
+pub mod paging;
 
 pub use error::{Error, Reason, Result};
 

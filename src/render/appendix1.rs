@@ -1,14 +1,16 @@
 //! The model of Appendix 1 («Заявка работодателя на привлечение иностранной рабочей силы»),
-//! built from an application and the seal that will sign it.
+//! built from an application and the seal that will sign it. The model is plain data: the
+//! process step that submits an application fills it, the sealer renders and signs it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::WorkerCategory;
 
 pub const TEMPLATE: &str = "appendix1.typ";
 
 /// The filled form; serialised as the template's `/data.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Appendix1 {
     pub quota_year: i64,
     /// The region's body the application is addressed to.
@@ -23,28 +25,41 @@ pub struct Appendix1 {
     pub signature: VisibleSignature,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Employer {
     pub name: String,
     pub legal_address: String,
     pub bin: String,
-    /// `legal_entity` (labelled БИН) or `individual` (ИИН).
-    pub kind: &'static str,
+    pub kind: EmployerKind,
+}
+
+/// Whether the employer's number is a BIN or an individual's IIN: the form labels it so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmployerKind {
+    /// A legal entity, labelled БИН.
+    LegalEntity,
+    /// An individual entrepreneur, labelled ИИН.
+    Individual,
 }
 
 /// One demand line: its category decides which of columns 3–7 holds it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Row {
     pub number: usize,
     pub current_count: u32,
-    pub category: &'static str,
+    /// The category's code: "1"–"4" or "seasonal".
+    pub category: String,
     pub occupation_code: String,
     pub occupation_name: String,
     pub requested_count: u32,
 }
 
 /// The «Итого» row: column 2 and each category column summed.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Totals {
     pub current_count: u64,
     #[serde(rename = "1")]
@@ -59,7 +74,8 @@ pub struct Totals {
 }
 
 /// The visible trace of the electronic seal at the foot of the form.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VisibleSignature {
     pub signer: String,
     pub organisation: String,
@@ -85,7 +101,7 @@ impl Totals {
         for r in rows {
             t.current_count += u64::from(r.current_count);
             let n = u64::from(r.requested_count);
-            match WorkerCategory::from_code(r.category) {
+            match WorkerCategory::from_code(&r.category) {
                 Some(WorkerCategory::First) => t.first += n,
                 Some(WorkerCategory::Second) => t.second += n,
                 Some(WorkerCategory::Third) => t.third += n,
@@ -104,7 +120,7 @@ pub fn rows<'a>(lines: impl IntoIterator<Item = LineInput<'a>>) -> Vec<Row> {
         .map(|(i, l)| Row {
             number: i + 1,
             current_count: l.current_count,
-            category: l.category.code(),
+            category: l.category.code().to_owned(),
             occupation_code: l.occupation_code.to_owned(),
             occupation_name: l.occupation_name.to_owned(),
             requested_count: l.requested_count,
@@ -115,6 +131,18 @@ pub fn rows<'a>(lines: impl IntoIterator<Item = LineInput<'a>>) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sample_data_is_the_model() {
+        let sample = include_str!("../../templates/sample/appendix1.json");
+        let model: Appendix1 = serde_json::from_str(sample).expect("the sample fits the model");
+        assert_eq!(model.employer.kind, EmployerKind::LegalEntity);
+        assert_eq!(model.totals, Totals::from_rows(&model.rows));
+        // And back: the model writes every key the sample has, no more.
+        let again: serde_json::Value = serde_json::to_value(&model).unwrap();
+        let sample: serde_json::Value = serde_json::from_str(sample).unwrap();
+        assert_eq!(again, sample);
+    }
 
     #[test]
     fn totals_sum_each_column() {
