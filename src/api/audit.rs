@@ -8,11 +8,10 @@ use crate::store::audit::AuditRecord;
 
 pub struct Audit(pub AppState);
 
-fn to_pb(r: AuditRecord) -> Result<pb::AuditRecord, Status> {
-    let time = crate::store::parse_ts(&r.time).map_err(|e| error::internal("audit", e))?;
-    Ok(pb::AuditRecord {
+fn to_pb(r: AuditRecord) -> pb::AuditRecord {
+    pb::AuditRecord {
         seq: r.seq,
-        time: Some(super::timestamp(time)),
+        time: Some(super::timestamp(r.time)),
         who: r.who,
         role: r.role,
         method: r.method,
@@ -22,7 +21,7 @@ fn to_pb(r: AuditRecord) -> Result<pb::AuditRecord, Status> {
         after_digest: r.after_digest,
         prev_hash: r.prev_hash,
         hash: r.hash,
-    })
+    }
 }
 
 #[tonic::async_trait]
@@ -74,7 +73,7 @@ impl AuditService for Audit {
             String::new()
         };
         Ok(Response::new(pb::ListAuditRecordsResponse {
-            records: rows.into_iter().map(to_pb).collect::<Result<_, _>>()?,
+            records: rows.into_iter().map(to_pb).collect(),
             next_page_token,
         }))
     }

@@ -67,10 +67,6 @@ impl From<StoreError> for Status {
             StoreError::EtagMismatch(_) => status(Code::Aborted, "ETAG_MISMATCH", e.to_string()),
             StoreError::FailedPrecondition(m) => status(Code::FailedPrecondition, "WRONG_STATE", m),
             StoreError::Busy => status(Code::Unavailable, "BUSY", "the database is busy; retry"),
-            // SQLITE_BUSY after the busy timeout: a retry will do.
-            StoreError::Db(sqlx::Error::Database(d)) if d.code().as_deref() == Some("5") => {
-                status(Code::Unavailable, "BUSY", "the database is busy; retry")
-            }
             other => internal("storage", other),
         }
     }

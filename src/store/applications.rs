@@ -82,14 +82,14 @@ async fn load_lines(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Vec<L
     .await?;
     rows.iter()
         .map(|r| {
-            let category: String = r.get("category");
+            let category: String = r.try_get("category")?;
             Ok(LineRow {
-                occupation_code: r.get("occupation_code"),
-                occupation_name: r.get("occupation_name"),
+                occupation_code: r.try_get("occupation_code")?,
+                occupation_name: r.try_get("occupation_name")?,
                 category: WorkerCategory::from_code(&category)
                     .ok_or_else(|| StoreError::Corrupt(format!("category {category:?}")))?,
-                current_count: r.get::<i64, _>("current_count") as u32,
-                requested_count: r.get::<i64, _>("requested_count") as u32,
+                current_count: r.try_get::<i64, _>("current_count")? as u32,
+                requested_count: r.try_get::<i64, _>("requested_count")? as u32,
             })
         })
         .collect()
@@ -97,31 +97,31 @@ async fn load_lines(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Vec<L
 
 fn head_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ApplicationRow> {
     Ok(ApplicationRow {
-        id: r.get("id"),
-        seq: r.get("seq"),
-        quota_year: r.get("quota_year"),
-        region_code: r.get("region_code"),
-        employer_bin: r.get("employer_bin"),
-        employer_name: r.get("employer_name"),
-        employer_address: r.get("employer_address"),
-        justification: r.get("justification"),
-        head_position: r.get("head_position"),
-        head_full_name: r.get("head_full_name"),
+        id: r.try_get("id")?,
+        seq: r.try_get("seq")?,
+        quota_year: r.try_get("quota_year")?,
+        region_code: r.try_get("region_code")?,
+        employer_bin: r.try_get("employer_bin")?,
+        employer_name: r.try_get("employer_name")?,
+        employer_address: r.try_get("employer_address")?,
+        justification: r.try_get("justification")?,
+        head_position: r.try_get("head_position")?,
+        head_full_name: r.try_get("head_full_name")?,
         state: {
-            let s: String = r.get("state");
+            let s: String = r.try_get("state")?;
             ApplicationState::parse(&s)
                 .ok_or_else(|| StoreError::Corrupt(format!("application state {s:?}")))?
         },
-        revision: r.get("revision"),
-        etag: r.get("etag"),
-        create_time: parse_ts(r.get("create_time"))?,
-        update_time: parse_ts(r.get("update_time"))?,
+        revision: r.try_get("revision")?,
+        etag: r.try_get("etag")?,
+        create_time: parse_ts(r.try_get("create_time")?)?,
+        update_time: parse_ts(r.try_get("update_time")?)?,
         submit_time: r
-            .get::<Option<String>, _>("submit_time")
+            .try_get::<Option<String>, _>("submit_time")?
             .as_deref()
             .map(parse_ts)
             .transpose()?,
-        document_id: r.get("document_id"),
+        document_id: r.try_get("document_id")?,
         lines: Vec::new(),
     })
 }

@@ -4,7 +4,9 @@
 use sha2::{Digest, Sha256};
 use sqlx::{Row, SqliteConnection};
 
-use super::{Result, Store, ts};
+use chrono::{DateTime, Utc};
+
+use super::{Result, Store, parse_ts, ts};
 use crate::clock::Clock;
 use crate::identity::Caller;
 
@@ -48,7 +50,8 @@ impl Actor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
     pub seq: i64,
-    pub time: String,
+    /// When the change was made; hashed in its stored form (RFC 3339, microseconds).
+    pub time: DateTime<Utc>,
     pub who: String,
     pub role: String,
     pub method: String,
@@ -65,9 +68,10 @@ impl AuditRecord {
     /// each length-prefixed so no two field lists hash alike.
     pub fn compute_hash(&self) -> String {
         let mut h = Sha256::new();
+        let time = ts(self.time);
         for field in [
             self.seq.to_string().as_str(),
-            &self.time,
+            &time,
             &self.who,
             &self.role,
             &self.method,
@@ -105,12 +109,15 @@ pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
         .fetch_optional(&mut *conn)
         .await?;
     let (seq, prev_hash) = match last {
-        Some(r) => (r.get::<i64, _>("seq") + 1, r.get::<String, _>("hash")),
+        Some(r) => (
+            r.try_get::<i64, _>("seq")? + 1,
+            r.try_get::<String, _>("hash")?,
+        ),
         None => (1, GENESIS.to_owned()),
     };
     let mut rec = AuditRecord {
         seq,
-        time: ts(actor.clock.now()),
+        time: actor.clock.now(),
         who: actor.who.clone(),
         role: actor.role.clone(),
         method: actor.method.clone(),
@@ -128,7 +135,7 @@ pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(rec.seq)
-    .bind(&rec.time)
+    .bind(ts(rec.time))
     .bind(&rec.who)
     .bind(&rec.role)
     .bind(&rec.method)
@@ -143,20 +150,20 @@ pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
     Ok(())
 }
 
-fn from_row(r: &sqlx::sqlite::SqliteRow) -> AuditRecord {
-    AuditRecord {
-        seq: r.get("seq"),
-        time: r.get("time"),
-        who: r.get("who"),
-        role: r.get("role"),
-        method: r.get("method"),
-        resource: r.get("resource"),
-        region: r.get("region_code"),
-        before_digest: r.get("before_digest"),
-        after_digest: r.get("after_digest"),
-        prev_hash: r.get("prev_hash"),
-        hash: r.get("hash"),
-    }
+fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRecord> {
+    Ok(AuditRecord {
+        seq: r.try_get("seq")?,
+        time: parse_ts(&r.try_get::<String, _>("time")?)?,
+        who: r.try_get("who")?,
+        role: r.try_get("role")?,
+        method: r.try_get("method")?,
+        resource: r.try_get("resource")?,
+        region: r.try_get("region_code")?,
+        before_digest: r.try_get("before_digest")?,
+        after_digest: r.try_get("after_digest")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
 }
 
 /// Where the chain breaks.
@@ -185,7 +192,7 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.iter().map(from_row).collect())
+        rows.iter().map(from_row).collect()
     }
 
     /// Walks the whole chain; the first broken link, if any, and how many records held.
@@ -204,6 +211,7 @@ impl Store {
                 return Ok((expected_seq - 1, None));
             }
             for r in rows.iter().map(from_row) {
+                let r = r?;
                 let broken = |reason: String| {
                     Ok((expected_seq - 1, Some(BrokenLink { seq: r.seq, reason })))
                 };

@@ -24,24 +24,26 @@ async fn load_calendar(conn: &mut SqliteConnection) -> Result<Calendar> {
     .fetch_all(&mut *conn)
     .await?
     .iter()
-    .map(|r| HolidayRule {
-        month: r.get::<i64, _>("month") as u32,
-        day: r.get::<i64, _>("day") as u32,
-        name_ru: r.get("name_ru"),
-        shifts_if_weekend: r.get::<i64, _>("shifts_if_weekend") != 0,
-        from_year: r.get::<Option<i64>, _>("from_year").map(|y| y as i32),
-        to_year: r.get::<Option<i64>, _>("to_year").map(|y| y as i32),
+    .map(|r| {
+        Ok(HolidayRule {
+            month: r.try_get::<i64, _>("month")? as u32,
+            day: r.try_get::<i64, _>("day")? as u32,
+            name_ru: r.try_get("name_ru")?,
+            shifts_if_weekend: r.try_get::<i64, _>("shifts_if_weekend")? != 0,
+            from_year: r.try_get::<Option<i64>, _>("from_year")?.map(|y| y as i32),
+            to_year: r.try_get::<Option<i64>, _>("to_year")?.map(|y| y as i32),
+        })
     })
-    .collect::<Vec<_>>();
+    .collect::<Result<Vec<_>>>()?;
     let dated = sqlx::query("SELECT date, name_ru, shifts_if_weekend FROM dated_days_off")
         .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(|r| {
             Ok(DatedDayOff {
-                date: date(r.get("date"))?,
-                name_ru: r.get("name_ru"),
-                shifts_if_weekend: r.get::<i64, _>("shifts_if_weekend") != 0,
+                date: date(r.try_get("date")?)?,
+                name_ru: r.try_get("name_ru")?,
+                shifts_if_weekend: r.try_get::<i64, _>("shifts_if_weekend")? != 0,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -50,9 +52,9 @@ async fn load_calendar(conn: &mut SqliteConnection) -> Result<Calendar> {
         .await?
         .iter()
         .map(|r| {
-            let kind: String = r.get("kind");
+            let kind: String = r.try_get("kind")?;
             Ok(Transfer {
-                date: date(r.get("date"))?,
+                date: date(r.try_get("date")?)?,
                 kind: match kind.as_str() {
                     "DAY_OFF" => TransferKind::DayOff,
                     "WORKING_DAY" => TransferKind::WorkingDay,
@@ -60,7 +62,7 @@ async fn load_calendar(conn: &mut SqliteConnection) -> Result<Calendar> {
                         return Err(StoreError::Corrupt(format!("transfer kind {other:?}")));
                     }
                 },
-                note_ru: r.get("note_ru"),
+                note_ru: r.try_get("note_ru")?,
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -50,20 +50,20 @@ const COLUMNS: &str = "id, kind, title, subject, sha256, cms_sha256, length(pdf)
 
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<DocumentRow> {
     Ok(DocumentRow {
-        id: r.get("id"),
-        kind: r.get("kind"),
-        title: r.get("title"),
-        subject: r.get("subject"),
-        sha256: r.get("sha256"),
-        cms_sha256: r.get("cms_sha256"),
-        size_bytes: r.get::<i64, _>("size_bytes") as u64,
-        signer: r.get("signer"),
-        certificate_serial: r.get("certificate_serial"),
-        signer_iin: r.get("signer_iin"),
-        signer_bin: r.get("signer_bin"),
-        signing_time: parse_ts(r.get("signing_time"))?,
-        create_time: parse_ts(r.get("create_time"))?,
-        seq: r.get("seq"),
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        title: r.try_get("title")?,
+        subject: r.try_get("subject")?,
+        sha256: r.try_get("sha256")?,
+        cms_sha256: r.try_get("cms_sha256")?,
+        size_bytes: r.try_get::<i64, _>("size_bytes")? as u64,
+        signer: r.try_get("signer")?,
+        certificate_serial: r.try_get("certificate_serial")?,
+        signer_iin: r.try_get("signer_iin")?,
+        signer_bin: r.try_get("signer_bin")?,
+        signing_time: parse_ts(r.try_get("signing_time")?)?,
+        create_time: parse_ts(r.try_get("create_time")?)?,
+        seq: r.try_get("seq")?,
     })
 }
 

@@ -34,7 +34,7 @@ pub enum StoreError {
     #[error("{0}")]
     FailedPrecondition(String),
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("the database is busy; retry")]
     Busy,
     #[error("migration error: {0}")]
@@ -44,6 +44,20 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    /// SQLite's BUSY and LOCKED (and their extended codes) after the busy timeout mean
+    /// "retry", not a fault: they become [`StoreError::Busy`].
+    fn from(e: sqlx::Error) -> Self {
+        let busy = matches!(&e, sqlx::Error::Database(d)
+            if d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6)));
+        if busy {
+            StoreError::Busy
+        } else {
+            StoreError::Db(e)
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -155,4 +169,45 @@ pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
 /// Whether an error is SQLite's refusal of a duplicate in a unique index.
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, SqliteConnection};
+
+    use super::StoreError;
+
+    /// A write that waits out its busy timeout behind another connection's write lock
+    /// comes back as `Busy` (retry), not as a database fault.
+    #[tokio::test]
+    async fn a_write_behind_another_writers_lock_is_busy_not_a_fault() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("busy.db").display());
+        let mut holder = SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+
+        let mut waiter = SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("PRAGMA busy_timeout = 0")
+            .execute(&mut waiter)
+            .await
+            .unwrap();
+        let e = sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut waiter)
+            .await
+            .unwrap_err();
+        assert!(matches!(StoreError::from(e), StoreError::Busy));
+
+        let other = sqlx::query("SELECT * FROM missing_table")
+            .execute(&mut waiter)
+            .await
+            .unwrap_err();
+        assert!(matches!(StoreError::from(other), StoreError::Db(_)));
+    }
 }

@@ -18,15 +18,15 @@ pub struct PrincipalRow {
 }
 
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<PrincipalRow> {
-    let role: String = r.get("role");
+    let role: String = r.try_get("role")?;
     Ok(PrincipalRow {
-        id: r.get("id"),
-        iin: r.get("iin"),
-        bin: r.get("bin"),
+        id: r.try_get("id")?,
+        iin: r.try_get("iin")?,
+        bin: r.try_get("bin")?,
         role: Role::parse(&role)
             .ok_or_else(|| StoreError::Corrupt(format!("principal role {role:?}")))?,
-        region: r.get("region_code"),
-        note: r.get("note"),
+        region: r.try_get("region_code")?,
+        note: r.try_get("note")?,
     })
 }
 

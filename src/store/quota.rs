@@ -94,8 +94,8 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("quotas/{id}")))?;
-    let years: String = r.get("quota_years");
-    let state: String = r.get("state");
+    let years: String = r.try_get("quota_years")?;
+    let state: String = r.try_get("state")?;
     let cells = sqlx::query(
         "SELECT region_code, part, category, country_code, requested, granted FROM quota_cells
          WHERE quota_id = ? ORDER BY region_code, part, country_code, category",
@@ -106,15 +106,15 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
     .iter()
     .map(|c| {
         Ok(CellRow {
-            region_code: c.get("region_code"),
+            region_code: c.try_get("region_code")?,
             part: {
-                let p: String = c.get("part");
+                let p: String = c.try_get("part")?;
                 Part::parse(&p).ok_or_else(|| StoreError::Corrupt(format!("quota part {p:?}")))?
             },
-            category: c.get("category"),
-            country_code: c.get("country_code"),
-            requested: c.get::<i64, _>("requested") as u64,
-            granted: c.get::<i64, _>("granted") as u64,
+            category: c.try_get("category")?,
+            country_code: c.try_get("country_code")?,
+            requested: c.try_get::<i64, _>("requested")? as u64,
+            granted: c.try_get::<i64, _>("granted")? as u64,
         })
     })
     .collect::<Result<Vec<_>>>()?;
@@ -127,12 +127,12 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
     .await?
     .iter()
     .map(|v| {
-        let json = |c: &str| -> Result<String> { Ok(v.get::<String, _>(c)) };
+        let json = |c: &str| -> Result<String> { Ok(v.try_get::<String, _>(c)?) };
         Ok(VersionRow {
-            version: v.get::<i64, _>("version") as u32,
-            document_id: v.get("document_id"),
-            publish_time: parse_ts(v.get("publish_time"))?,
-            late: v.get::<i64, _>("late") != 0,
+            version: v.try_get::<i64, _>("version")? as u32,
+            document_id: v.try_get("document_id")?,
+            publish_time: parse_ts(v.try_get("publish_time")?)?,
+            late: v.try_get::<i64, _>("late")? != 0,
             cells: serde_json::from_str(&json("cells_json")?)
                 .map_err(|e| StoreError::Corrupt(format!("version cells: {e}")))?,
             moves: serde_json::from_str(&json("moves_json")?)
@@ -141,7 +141,7 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
     })
     .collect::<Result<Vec<_>>>()?;
     Ok(QuotaRow {
-        id: r.get("id"),
+        id: r.try_get("id")?,
         quota_years: years
             .split(',')
             .map(|y| {
@@ -151,28 +151,28 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
             .collect::<Result<_>>()?,
         state: QuotaState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("quota state {state:?}")))?,
-        labour_force: r.get::<i64, _>("labour_force") as u64,
+        labour_force: r.try_get::<i64, _>("labour_force")? as u64,
         millis: [
-            r.get::<i64, _>("permit_millis") as u32,
-            r.get::<i64, _>("country_millis") as u32,
-            r.get::<i64, _>("immigrant_millis") as u32,
+            r.try_get::<i64, _>("permit_millis")? as u32,
+            r.try_get::<i64, _>("country_millis")? as u32,
+            r.try_get::<i64, _>("immigrant_millis")? as u32,
         ],
-        create_time: parse_ts(r.get("create_time"))?,
+        create_time: parse_ts(r.try_get("create_time")?)?,
         establish_time: r
-            .get::<Option<String>, _>("establish_time")
+            .try_get::<Option<String>, _>("establish_time")?
             .as_deref()
             .map(parse_ts)
             .transpose()?,
         publish_due_date: r
-            .get::<Option<String>, _>("publish_due_date")
+            .try_get::<Option<String>, _>("publish_due_date")?
             .map(|d| {
                 NaiveDate::parse_from_str(&d, "%Y-%m-%d")
                     .map_err(|e| StoreError::Corrupt(format!("date {d:?}: {e}")))
             })
             .transpose()?,
-        number: r.get("number"),
-        order_number: r.get("order_number"),
-        order_date: Some(r.get::<String, _>("order_date"))
+        number: r.try_get("number")?,
+        order_number: r.try_get("order_number")?,
+        order_date: Some(r.try_get::<String, _>("order_date")?)
             .filter(|d| !d.is_empty())
             .map(|d| {
                 NaiveDate::parse_from_str(&d, "%Y-%m-%d")
@@ -257,10 +257,14 @@ impl Store {
                 .bind(year)
                 .fetch_all(self.pool())
                 .await?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get("region_code"), r.get::<i64, _>("persons") as u64))
-            .collect())
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("region_code")?,
+                    r.try_get::<i64, _>("persons")? as u64,
+                ))
+            })
+            .collect()
     }
 
     pub async fn create_quota(&self, actor: &Actor, q: &QuotaRow) -> Result<QuotaRow> {

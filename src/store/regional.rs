@@ -152,10 +152,10 @@ async fn fetch_decision(
     .bind(application_id)
     .fetch_all(&mut *conn)
     .await?;
-    let outcome: String = r.get("outcome");
-    let grounds: String = r.get("grounds");
+    let outcome: String = r.try_get("outcome")?;
+    let grounds: String = r.try_get("grounds")?;
     Ok(Some(DecisionRow {
-        application_id: r.get("application_id"),
+        application_id: r.try_get("application_id")?,
         decision: CommissionDecision {
             outcome: Outcome::from_code(&outcome)
                 .ok_or_else(|| StoreError::Corrupt(format!("outcome {outcome:?}")))?,
@@ -168,24 +168,24 @@ async fn fetch_decision(
                         .ok_or_else(|| StoreError::Corrupt(format!("ground {g:?}")))
                 })
                 .collect::<Result<_>>()?,
-            decided_on: date(r.get("decided_on"))?,
+            decided_on: date(r.try_get("decided_on")?)?,
             put_to_commission_on: r
-                .get::<Option<String>, _>("put_to_commission_on")
+                .try_get::<Option<String>, _>("put_to_commission_on")?
                 .as_deref()
                 .map(date)
                 .transpose()?,
-            protocol_number: r.get("protocol_number"),
+            protocol_number: r.try_get("protocol_number")?,
         },
-        late_to_commission: r.get::<i64, _>("late_to_commission") != 0,
-        notice_due_date: date(r.get("notice_due_date"))?,
-        record_time: parse_ts(r.get("record_time"))?,
-        notice_document_id: r.get("notice_document_id"),
+        late_to_commission: r.try_get::<i64, _>("late_to_commission")? != 0,
+        notice_due_date: date(r.try_get("notice_due_date")?)?,
+        record_time: parse_ts(r.try_get("record_time")?)?,
+        notice_document_id: r.try_get("notice_document_id")?,
         notice_time: r
-            .get::<Option<String>, _>("notice_time")
+            .try_get::<Option<String>, _>("notice_time")?
             .as_deref()
             .map(parse_ts)
             .transpose()?,
-        notice_late: r.get::<Option<i64>, _>("notice_late").unwrap_or(0) != 0,
+        notice_late: r.try_get::<Option<i64>, _>("notice_late")?.unwrap_or(0) != 0,
     }))
 }
 
@@ -207,30 +207,30 @@ async fn fetch_proposal(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<P
     .await?
     .iter()
     .map(|l| {
-        let c: String = l.get("category");
+        let c: String = l.try_get("category")?;
         Ok(ProposalLineRow {
-            occupation_code: l.get("occupation_code"),
-            occupation_name: l.get("occupation_name"),
+            occupation_code: l.try_get("occupation_code")?,
+            occupation_name: l.try_get("occupation_name")?,
             category: WorkerCategory::from_code(&c)
                 .ok_or_else(|| StoreError::Corrupt(format!("category {c:?}")))?,
-            count: l.get::<i64, _>("count") as u32,
+            count: l.try_get::<i64, _>("count")? as u32,
         })
     })
     .collect::<Result<_>>()?;
     Ok(ProposalRow {
-        id: r.get("id"),
-        body: r.get("body"),
-        region_code: r.get("region_code"),
-        quota_year: r.get("quota_year"),
-        justification: r.get("justification"),
-        agreed_by_region: r.get::<i64, _>("agreed_by_region") != 0,
-        submit_time: parse_ts(r.get("submit_time"))?,
+        id: r.try_get("id")?,
+        body: r.try_get("body")?,
+        region_code: r.try_get("region_code")?,
+        quota_year: r.try_get("quota_year")?,
+        justification: r.try_get("justification")?,
+        agreed_by_region: r.try_get::<i64, _>("agreed_by_region")? != 0,
+        submit_time: parse_ts(r.try_get("submit_time")?)?,
         agree_time: r
-            .get::<Option<String>, _>("agree_time")
+            .try_get::<Option<String>, _>("agree_time")?
             .as_deref()
             .map(parse_ts)
             .transpose()?,
-        late: r.get::<i64, _>("late") != 0,
+        late: r.try_get::<i64, _>("late")? != 0,
         lines,
     })
 }
@@ -392,26 +392,26 @@ impl Store {
         else {
             return Ok(None);
         };
-        let n = |c: &str| r.get::<i64, _>(c) as u32;
+        let n = |c: &str| r.try_get::<i64, _>(c).map(|v| v as u32);
         Ok(Some(AssessmentRow {
-            region_code: r.get("region_code"),
-            quota_year: r.get("quota_year"),
-            labour_demand: n("labour_demand"),
-            planned_jobs_national_projects: n("planned_jobs_national_projects"),
-            demand_text: r.get("demand_text"),
-            forecast_unemployed: n("forecast_unemployed"),
-            forecast_released: n("forecast_released"),
-            forecast_graduates: n("forecast_graduates"),
-            forecast_text: r.get("forecast_text"),
-            local_coverage: n("local_coverage"),
-            local_coverage_text: r.get("local_coverage_text"),
-            efficiency_text: r.get("efficiency_text"),
-            immigrant_demand_text: r.get("immigrant_demand_text"),
-            immigrant_forecast_text: r.get("immigrant_forecast_text"),
-            immigrant_efficiency_text: r.get("immigrant_efficiency_text"),
-            justification: r.get("justification"),
-            update_time: Some(parse_ts(r.get("update_time"))?),
-            late: r.get::<i64, _>("late") != 0,
+            region_code: r.try_get("region_code")?,
+            quota_year: r.try_get("quota_year")?,
+            labour_demand: n("labour_demand")?,
+            planned_jobs_national_projects: n("planned_jobs_national_projects")?,
+            demand_text: r.try_get("demand_text")?,
+            forecast_unemployed: n("forecast_unemployed")?,
+            forecast_released: n("forecast_released")?,
+            forecast_graduates: n("forecast_graduates")?,
+            forecast_text: r.try_get("forecast_text")?,
+            local_coverage: n("local_coverage")?,
+            local_coverage_text: r.try_get("local_coverage_text")?,
+            efficiency_text: r.try_get("efficiency_text")?,
+            immigrant_demand_text: r.try_get("immigrant_demand_text")?,
+            immigrant_forecast_text: r.try_get("immigrant_forecast_text")?,
+            immigrant_efficiency_text: r.try_get("immigrant_efficiency_text")?,
+            justification: r.try_get("justification")?,
+            update_time: Some(parse_ts(r.try_get("update_time")?)?),
+            late: r.try_get::<i64, _>("late")? != 0,
         }))
     }
 
@@ -468,16 +468,17 @@ impl Store {
         .bind(year)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| MemberRow {
-                full_name: r.get("full_name"),
-                job_title: r.get("job_title"),
-                organisation: r.get("organisation"),
-                kind: r.get("kind"),
-                role: r.get("role"),
+        rows.iter()
+            .map(|r| {
+                Ok(MemberRow {
+                    full_name: r.try_get("full_name")?,
+                    job_title: r.try_get("job_title")?,
+                    organisation: r.try_get("organisation")?,
+                    kind: r.try_get("kind")?,
+                    role: r.try_get("role")?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Records the Commission's decision on a submitted application, once.
@@ -496,7 +497,12 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("applications/{application_id}")))?;
-        ensure_open(&mut tx, place.get("region_code"), place.get("quota_year")).await?;
+        ensure_open(
+            &mut tx,
+            place.try_get("region_code")?,
+            place.try_get("quota_year")?,
+        )
+        .await?;
         if fetch_decision(&mut tx, application_id).await?.is_some() {
             return Err(StoreError::AlreadyExists(format!(
                 "the Commission has already decided on applications/{application_id}"
@@ -701,7 +707,7 @@ impl Store {
         region: &str,
         year: i64,
     ) -> Result<Option<ImmigrantNeedRow>> {
-        Ok(sqlx::query(
+        sqlx::query(
             "SELECT current_count, need, justification, late FROM labour_immigrant_needs
              WHERE region_code = ? AND quota_year = ?",
         )
@@ -709,12 +715,15 @@ impl Store {
         .bind(year)
         .fetch_optional(self.pool())
         .await?
-        .map(|r| ImmigrantNeedRow {
-            current_count: r.get::<i64, _>("current_count") as u32,
-            need: r.get::<i64, _>("need") as u32,
-            justification: r.get("justification"),
-            late: r.get::<i64, _>("late") != 0,
-        }))
+        .map(|r| -> Result<_> {
+            Ok(ImmigrantNeedRow {
+                current_count: r.try_get::<i64, _>("current_count")? as u32,
+                need: r.try_get::<i64, _>("need")? as u32,
+                justification: r.try_get("justification")?,
+                late: r.try_get::<i64, _>("late")? != 0,
+            })
+        })
+        .transpose()
     }
 
     /// Countries with a ratified labour-migration treaty (p. 17): code and Russian name.
@@ -722,10 +731,9 @@ impl Store {
         let rows = sqlx::query("SELECT code, name_ru FROM treaty_countries ORDER BY code")
             .fetch_all(self.pool())
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get("code"), r.get("name_ru")))
-            .collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get("code")?, r.try_get("name_ru")?)))
+            .collect()
     }
 
     pub async fn set_origin_quota(
@@ -815,42 +823,41 @@ impl Store {
         .await?
         .iter()
         .map(|l| {
-            let c: String = l.get("category");
+            let c: String = l.try_get("category")?;
             Ok((
-                l.get::<String, _>("country_code"),
+                l.try_get::<String, _>("country_code")?,
                 ProposalLineRow {
-                    occupation_code: l.get("occupation_code"),
-                    occupation_name: l.get("occupation_name"),
+                    occupation_code: l.try_get("occupation_code")?,
+                    occupation_name: l.try_get("occupation_name")?,
                     category: WorkerCategory::from_code(&c)
                         .ok_or_else(|| StoreError::Corrupt(format!("category {c:?}")))?,
-                    count: l.get::<i64, _>("count") as u32,
+                    count: l.try_get::<i64, _>("count")? as u32,
                 },
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-        Ok(rows
-            .iter()
+        rows.iter()
             .map(|r| {
-                let n = |c: &str| r.get::<i64, _>(c) as u32;
-                let code: String = r.get("country_code");
-                CountryRow {
+                let n = |c: &str| r.try_get::<i64, _>(c).map(|v| v as u32);
+                let code: String = r.try_get("country_code")?;
+                Ok(CountryRow {
                     lines: lines
                         .iter()
                         .filter(|(c, _)| *c == code)
                         .map(|(_, l)| l.clone())
                         .collect(),
                     country_code: code,
-                    country_name_ru: r.get("name_ru"),
+                    country_name_ru: r.try_get("name_ru")?,
                     counts: [
-                        n("first"),
-                        n("second"),
-                        n("third"),
-                        n("fourth"),
-                        n("seasonal"),
+                        n("first")?,
+                        n("second")?,
+                        n("third")?,
+                        n("fourth")?,
+                        n("seasonal")?,
                     ],
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// The digest of the region's filing inputs now; pass it to `file_with_ministry`.
@@ -870,11 +877,11 @@ impl Store {
         .await?
         .map(|r| {
             Ok(FilingRow {
-                appendix2_id: r.get("appendix2_id"),
-                appendix3_id: r.get("appendix3_id"),
-                appendix4_id: r.get("appendix4_id"),
-                filed_time: parse_ts(r.get("filed_time"))?,
-                late: r.get::<i64, _>("late") != 0,
+                appendix2_id: r.try_get("appendix2_id")?,
+                appendix3_id: r.try_get("appendix3_id")?,
+                appendix4_id: r.try_get("appendix4_id")?,
+                filed_time: parse_ts(r.try_get("filed_time")?)?,
+                late: r.try_get::<i64, _>("late")? != 0,
             })
         })
         .transpose()

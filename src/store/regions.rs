@@ -21,18 +21,18 @@ pub struct RegionRow {
 const COLUMNS: &str = "kato, iso3166_2, name_ru, name_kk, name_en, kind, admin_center_ru, \
                        name_genitive_ru, body_name_ru";
 
-fn from_row(r: &sqlx::sqlite::SqliteRow) -> RegionRow {
-    RegionRow {
-        kato: r.get("kato"),
-        iso3166_2: r.get("iso3166_2"),
-        name_ru: r.get("name_ru"),
-        name_kk: r.get("name_kk"),
-        name_en: r.get("name_en"),
-        kind: r.get("kind"),
-        admin_center_ru: r.get("admin_center_ru"),
-        name_genitive_ru: r.get("name_genitive_ru"),
-        body_name_ru: r.get("body_name_ru"),
-    }
+fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<RegionRow> {
+    Ok(RegionRow {
+        kato: r.try_get("kato")?,
+        iso3166_2: r.try_get("iso3166_2")?,
+        name_ru: r.try_get("name_ru")?,
+        name_kk: r.try_get("name_kk")?,
+        name_en: r.try_get("name_en")?,
+        kind: r.try_get("kind")?,
+        admin_center_ru: r.try_get("admin_center_ru")?,
+        name_genitive_ru: r.try_get("name_genitive_ru")?,
+        body_name_ru: r.try_get("body_name_ru")?,
+    })
 }
 
 impl Store {
@@ -42,7 +42,7 @@ impl Store {
         )))
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.iter().map(from_row).collect())
+        rows.iter().map(from_row).collect()
     }
 
     pub async fn get_region(&self, kato: &str) -> Result<RegionRow> {
@@ -54,6 +54,7 @@ impl Store {
         .await?
         .as_ref()
         .map(from_row)
+        .transpose()?
         .ok_or_else(|| StoreError::NotFound(format!("regions/{kato}")))
     }
 }

@@ -96,21 +96,21 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("signingSessions/{id}")))?;
         Ok(SessionRow {
-            id: r.get("id"),
-            document_id: r.get("document_id"),
-            prepared_pdf: r.get("prepared_pdf"),
-            contents_start: r.get::<i64, _>("contents_start") as usize,
-            contents_end: r.get::<i64, _>("contents_end") as usize,
-            digest: r.get("digest"),
-            base_sha256: r.get("base_sha256"),
-            expire_time: parse_ts(r.get("expire_time"))?,
-            create_time: parse_ts(r.get("create_time"))?,
+            id: r.try_get("id")?,
+            document_id: r.try_get("document_id")?,
+            prepared_pdf: r.try_get("prepared_pdf")?,
+            contents_start: r.try_get::<i64, _>("contents_start")? as usize,
+            contents_end: r.try_get::<i64, _>("contents_end")? as usize,
+            digest: r.try_get("digest")?,
+            base_sha256: r.try_get("base_sha256")?,
+            expire_time: parse_ts(r.try_get("expire_time")?)?,
+            create_time: parse_ts(r.try_get("create_time")?)?,
             complete_time: r
-                .get::<Option<String>, _>("complete_time")
+                .try_get::<Option<String>, _>("complete_time")?
                 .as_deref()
                 .map(parse_ts)
                 .transpose()?,
-            signer_certificate_sha256: r.get("signer_certificate_sha256"),
+            signer_certificate_sha256: r.try_get("signer_certificate_sha256")?,
         })
     }
 
@@ -220,14 +220,14 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(PartySignatureRow {
-                    position: r.get::<i64, _>("position") as u32,
-                    role: r.get("role"),
-                    signer: r.get("signer"),
-                    signer_iin: r.get("signer_iin"),
-                    signer_bin: r.get("signer_bin"),
-                    certificate_serial: r.get("certificate_serial"),
-                    signing_time: parse_ts(r.get("signing_time"))?,
-                    report_json: r.get("report_json"),
+                    position: r.try_get::<i64, _>("position")? as u32,
+                    role: r.try_get("role")?,
+                    signer: r.try_get("signer")?,
+                    signer_iin: r.try_get("signer_iin")?,
+                    signer_bin: r.try_get("signer_bin")?,
+                    certificate_serial: r.try_get("certificate_serial")?,
+                    signing_time: parse_ts(r.try_get("signing_time")?)?,
+                    report_json: r.try_get("report_json")?,
                 })
             })
             .collect()
