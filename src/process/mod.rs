@@ -2,7 +2,10 @@
 //! store → render → sign, a typed result or an [`Error`] out. No protocol types here: the
 //! gRPC service (`api`) and the public web face are thin adapters over these functions.
 
+pub mod bodies;
 pub mod error;
+pub mod publication;
+pub mod quota;
 
 pub use error::{Error, Reason, Result};
 
