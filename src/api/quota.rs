@@ -106,7 +106,12 @@ fn quota_to_pb(q: &QuotaRow) -> pb::Quota {
             QuotaState::Published => S::Published,
         } as i32,
         labour_force: q.labour_force,
-        parts: q.shares().summaries(&q.cells).iter().map(summary_to_pb).collect(),
+        parts: q
+            .shares()
+            .summaries(&q.cells)
+            .iter()
+            .map(summary_to_pb)
+            .collect(),
         cells: q.cells.iter().map(cell_to_pb).collect(),
         create_time: Some(timestamp(q.create_time)),
         establish_time: q.establish_time.map(timestamp),

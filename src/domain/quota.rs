@@ -4,13 +4,18 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::apportion::{self, Request};
+use super::calendar::Calendar;
 use super::deadline::{QuotaYear, almaty};
-use super::limits::{MAX_BASIS_TEXT, MAX_LINES, MAX_MOVES, MAX_ORDER_NUMBER, MAX_PERSONS};
+use super::limits::{
+    MAX_BASIS_TEXT, MAX_LINES, MAX_MOVES, MAX_ORDER_NUMBER, MAX_PERSONS, MAX_SHORT_TEXT,
+    STATISTICS_YEARS,
+};
 use super::states::Part;
+use super::timeline::{self, PUBLICATION_WORKING_DAYS, Step};
 use super::violations::Violations;
 
 /// The category keys of the permit and country parts (p. 3: the four categories and
@@ -147,6 +152,60 @@ impl Shares {
     }
 }
 
+/// A region's labour force in a year as the statistics give it (p. 4: each part of the
+/// quota is a per cent of it), checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabourForce {
+    pub quota_year: u32,
+    pub region_code: String,
+    pub persons: u64,
+    pub source: String,
+}
+
+impl LabourForce {
+    /// Checks a labour force field by field: one of the 20 `regions` (the code trimmed),
+    /// a year of statistics, a plausible head count and the source (trimmed).
+    pub fn parse(
+        quota_year: u32,
+        region_code: &str,
+        persons: u64,
+        source: &str,
+        regions: &[String],
+    ) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        let region = region_code.trim();
+        if !regions.iter().any(|c| c == region) {
+            v.add("region_code", "not the KATO code of one of the 20 regions");
+        }
+        if !STATISTICS_YEARS.contains(&quota_year) {
+            v.add(
+                "quota_year",
+                format!(
+                    "quota year must be from {} to {}",
+                    STATISTICS_YEARS.start(),
+                    STATISTICS_YEARS.end()
+                ),
+            );
+        }
+        if persons == 0 || persons > MAX_PERSONS {
+            v.add(
+                "persons",
+                format!("the labour force must be from 1 to {MAX_PERSONS} persons"),
+            );
+        }
+        let source = v.text("source", source, "the statistics source", MAX_SHORT_TEXT);
+        match source {
+            Some(source) if v.is_empty() => Ok(Self {
+                quota_year,
+                region_code: region.to_owned(),
+                persons,
+                source,
+            }),
+            _ => Err(v),
+        }
+    }
+}
+
 /// The figures a quota is formed from (p. 4, 5, 18), as parsed from the ministry's form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Form {
@@ -263,6 +322,37 @@ pub fn period_point(years: &[i32]) -> Option<String> {
     ))
 }
 
+/// Who issues the decision and signs it (p. 19: «уполномоченный орган»): the ministry,
+/// by its head, whose position and name end the order. The id of its body profile.
+pub const DECISION_ISSUER: &str = "ministry";
+
+/// p. 19: the quota is established «в срок до 1 января» of its first year (31 December
+/// moved to the next working day when it is a day off: Civil Code art. 172). The moment
+/// from which it is late, when `now` is at or past it.
+pub fn establish_term_passed(
+    first_year: i32,
+    now: DateTime<Utc>,
+    calendar: &Calendar,
+) -> Option<DateTime<FixedOffset>> {
+    let year = QuotaYear::from_stored(i64::from(first_year));
+    timeline::deadline(year, Step::MinistryDecision, calendar)
+        .map(|d| d.late_from)
+        .filter(|late_from| now >= *late_from)
+}
+
+/// p. 19: the decision is published within three working days of the distribution,
+/// counted from the day the quota is established.
+pub fn publication_due(established_on: NaiveDate, calendar: &Calendar) -> NaiveDate {
+    calendar.add_working_days(established_on, PUBLICATION_WORKING_DAYS)
+}
+
+/// Whether version `version` of the decision, published on `published_on`, is late:
+/// p. 19's three working days bind the first publication; p. 21 sets no term for the
+/// redistributions.
+pub fn publication_late(version: u32, due: Option<NaiveDate>, published_on: NaiveDate) -> bool {
+    version == 1 && due.is_some_and(|due| published_on > due)
+}
+
 /// Why the order that establishes a quota cannot be taken (p. 19).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderError {
@@ -355,16 +445,12 @@ pub fn check_changes(
                 "not the KATO code of one of the 20 regions",
             );
         }
-        check_place(
-            &mut v,
-            &f,
-            c.part,
-            &c.category,
-            &c.country_code,
-            treaty,
-        );
+        check_place(&mut v, &f, c.part, &c.category, &c.country_code, treaty);
         if c.granted > MAX_PERSONS {
-            v.add(format!("{f}.granted"), format!("at most {MAX_PERSONS} persons"));
+            v.add(
+                format!("{f}.granted"),
+                format!("at most {MAX_PERSONS} persons"),
+            );
         }
     }
     v.into_result(|| ())
@@ -627,6 +713,18 @@ mod tests {
     }
 
     #[test]
+    fn a_labour_force_is_checked_field_by_field() {
+        let lf = LabourForce::parse(2027, " 110000000 ", 420_000, " БНС ", &regions()).unwrap();
+        assert_eq!(
+            (lf.region_code.as_str(), lf.source.as_str()),
+            ("110000000", "БНС")
+        );
+        let v = LabourForce::parse(1999, "999", 0, " ", &regions()).unwrap_err();
+        let fields: Vec<&str> = v.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["region_code", "quota_year", "persons", "source"]);
+    }
+
+    #[test]
     fn a_form_needs_consecutive_coming_years_and_valid_percents() {
         let now = "2026-12-01T10:00:00Z".parse().unwrap();
         let f = parse_form(&[2028, 2027], "0.25", "", "2,9", now).unwrap();
@@ -685,7 +783,14 @@ mod tests {
         check_place(&mut v, "c", Some(Part::Immigrants), "3", "", &treaty());
         check_place(&mut v, "c", Some(Part::Permits), "5", "UZ", &treaty());
         check_place(&mut v, "c", Some(Part::Countries), "3", "KG", &treaty());
-        check_place(&mut v, "c", Some(Part::Countries), "seasonal", "UZ", &treaty());
+        check_place(
+            &mut v,
+            "c",
+            Some(Part::Countries),
+            "seasonal",
+            "UZ",
+            &treaty(),
+        );
         let fields: Vec<&str> = v.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -763,7 +868,35 @@ mod tests {
         )
         .unwrap_err();
         let fields: Vec<&str> = err.iter().map(|v| v.field.as_str()).collect();
-        assert_eq!(fields, ["moves[0].count", "moves[1].count", "moves[2].to_region"]);
+        assert_eq!(
+            fields,
+            ["moves[0].count", "moves[1].count", "moves[2].to_region"]
+        );
+    }
+
+    #[test]
+    fn a_quota_for_2027_is_late_from_1_january_2027() {
+        let calendar = Calendar::reference();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            establish_term_passed(2027, at("2026-12-31T18:59:59Z"), &calendar),
+            None
+        );
+        let late = establish_term_passed(2027, at("2026-12-31T19:00:00Z"), &calendar)
+            .expect("late at midnight in Astana");
+        assert_eq!(late.to_rfc3339(), "2027-01-01T00:00:00+05:00");
+    }
+
+    #[test]
+    fn only_the_first_publication_has_a_term() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // Friday 25 December 2026: three working days run to Wednesday 30 December.
+        let due = publication_due(day("2026-12-25"), &Calendar::reference());
+        assert_eq!(due, day("2026-12-30"));
+        assert!(!publication_late(1, Some(due), due));
+        assert!(publication_late(1, Some(due), day("2026-12-31")));
+        assert!(!publication_late(2, Some(due), day("2027-02-01")));
+        assert!(!publication_late(1, None, day("2027-02-01")));
     }
 
     #[test]

@@ -9,7 +9,6 @@ use crate::domain::names::{DocumentName, QuotaName};
 use crate::domain::quota::{self, PartSummary, ProposedMove, local_date};
 use crate::render::decision::{self, Decision, Input, Minister, Region};
 use crate::store::audit::Actor;
-use crate::store::bodies::MINISTRY;
 use crate::store::quota::{CellRow, MoveRow, NewVersion, QuotaRow};
 
 /// One published version of the decision, as readers get it.
@@ -144,51 +143,13 @@ async fn issue(
     moves: Vec<MoveRow>,
     version: u32,
 ) -> Result<PublishedDecision> {
-    // The decision ends with the minister's position and name (the ministry's profile).
-    let minister = super::bodies::issuing_body(ctx, MINISTRY).await?;
     let now = ctx.now();
-    // p. 19's three working days bind the first publication; p. 21 sets no deadline
-    // for redistributions.
-    let late = version == 1 && q.publish_due_date.is_some_and(|due| local_date(now) > due);
-    let regions = ctx.store.list_regions().await?;
-    let treaty = ctx.store.treaty_countries().await?;
-    let mut all_moves: Vec<MoveRow> = q.versions.iter().flat_map(|v| v.moves.clone()).collect();
-    all_moves.extend(moves.iter().cloned());
-    let regions: Vec<Region<'_>> = regions
-        .iter()
-        .map(|r| Region {
-            kato: &r.kato,
-            name_ru: &r.name_ru,
-        })
-        .collect();
+    let late = quota::publication_late(version, q.publish_due_date, local_date(now));
     let id = uuid::Uuid::new_v4().to_string();
     let document = DocumentName::new(&id);
-    let parts = q.shares().summaries(&cells);
-    let model = Decision::new(
-        &Input {
-            minister: Minister {
-                body: &minister.legal_name_ru,
-                head_position: &minister.head_position_ru,
-                head_full_name: &minister.head_full_name,
-            },
-            order_number: &q.order_number,
-            order_date: q.order_date,
-            version,
-            version_date: local_date(now),
-            quota_years: &q.quota_years,
-            labour_force: q.labour_force,
-            parts: &parts,
-            regions: &regions,
-            treaty: &treaty,
-            cells: &cells,
-            moves: &all_moves,
-        },
-        ctx.sealer
-            .visible_signature(&document.to_string(), now)
-            .into(),
-    );
-    let data = serde_json::to_value(&model)
-        .map_err(|e| Error::internal("the decision's model", e))?;
+    let model = model(ctx, q, (&cells, &moves), version, &document, now).await?;
+    let data =
+        serde_json::to_value(&model).map_err(|e| Error::internal("the decision's model", e))?;
     let title = decision::document_title(&q.quota_years, version);
     let sealer = ctx.sealer.clone();
     let subject = QuotaName::new(&q.id).to_string();
@@ -206,21 +167,82 @@ async fn issue(
     .await
     .map_err(|e| Error::internal("sealing task", e))?
     .map_err(|e| Error::internal("rendering and sealing the decision", e))?;
+    let version_row = NewVersion {
+        version,
+        cells: &cells,
+        moves: &moves,
+        doc: &doc,
+        late,
+        now,
+    };
     let stored = ctx
         .store
-        .publish_version(
-            actor,
-            &q.id,
-            &NewVersion {
-                version,
-                cells: &cells,
-                moves: &moves,
-                doc: &doc,
-                late,
-                now,
-            },
-        )
+        .publish_version(actor, &q.id, &version_row)
         .await?;
     PublishedDecision::of(&stored, version)
         .ok_or_else(|| Error::internal("publishing the decision", "the version vanished"))
+}
+
+/// The form model of version `version` of the decision, stored as `document` at `now`: the
+/// distribution `cells`, every earlier move and this version's `moves`, the regions'
+/// and countries' names, the minister who signs and the seal's visible trace.
+async fn model(
+    ctx: &Context,
+    q: &QuotaRow,
+    (cells, moves): (&[CellRow], &[MoveRow]),
+    version: u32,
+    document: &DocumentName,
+    now: DateTime<Utc>,
+) -> Result<Decision> {
+    // p. 19: the decision is the ministry's order; it ends with its head's position and
+    // name (the ministry's profile).
+    let minister = super::bodies::issuing_body(ctx, quota::DECISION_ISSUER).await?;
+    let regions = ctx.store.list_regions().await?;
+    let treaty = ctx.store.treaty_countries().await?;
+    let all_moves: Vec<MoveRow> = q
+        .versions
+        .iter()
+        .flat_map(|v| v.moves.iter())
+        .chain(moves)
+        .cloned()
+        .collect();
+    let regions: Vec<Region<'_>> = regions
+        .iter()
+        .map(|r| Region {
+            kato: &r.kato,
+            name_ru: &r.name_ru,
+        })
+        .collect();
+    let parts = q.shares().summaries(cells);
+    let input = Input {
+        minister: Minister {
+            body: &minister.legal_name_ru,
+            head_position: &minister.head_position_ru,
+            head_full_name: &minister.head_full_name,
+        },
+        order_number: &q.order_number,
+        order_date: q.order_date,
+        version,
+        version_date: local_date(now),
+        quota_years: &q.quota_years,
+        labour_force: q.labour_force,
+        parts: &parts,
+        regions: &regions,
+        treaty: &treaty,
+        cells,
+        moves: &all_moves,
+    };
+    let seal = ctx.sealer.visible_signature(&document.to_string(), now);
+    Ok(Decision::new(&input, seal.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_decision_is_issued_by_the_ministrys_profile() {
+        assert_eq!(
+            crate::domain::quota::DECISION_ISSUER,
+            crate::store::bodies::MINISTRY
+        );
+    }
 }

@@ -3,25 +3,13 @@
 //! distribution, and establishes it by its registered order.
 
 use super::{Context, Error, Reason, Result};
-use crate::domain::Violations;
-use crate::domain::limits::{MAX_PERSONS, MAX_SHORT_TEXT, STATISTICS_YEARS};
+use crate::domain::QuotaState;
 use crate::domain::names::QuotaName;
+pub use crate::domain::quota::LabourForce;
 use crate::domain::quota::{self, CellChange, OrderError, local_date};
-use crate::domain::timeline::{self, PUBLICATION_WORKING_DAYS, Step};
-use crate::domain::{QuotaState, QuotaYear};
 use crate::store::StoreError;
 use crate::store::audit::Actor;
 use crate::store::quota::{CellRow, QuotaRow};
-
-/// A region's labour force in a year, from the statistics (p. 4: the quota is a per cent
-/// of it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LabourForce {
-    pub quota_year: u32,
-    pub region_code: String,
-    pub persons: u64,
-    pub source: String,
-}
 
 /// What the ministry forms a quota with: its years and each part's per cent (p. 4, 5);
 /// the country part takes the permit part's per cent when none is given.
@@ -41,59 +29,31 @@ pub struct Order {
     pub date: String,
 }
 
-/// Records a region's labour force for a year (checked, the region's code and the
-/// source trimmed); returns it as stored.
+/// Records a region's labour force for a year (p. 4); returns it as stored.
 pub async fn set_labour_force(
     ctx: &Context,
     actor: &Actor,
     input: &LabourForce,
 ) -> Result<LabourForce> {
-    let mut v = Violations::new();
-    let region = input.region_code.trim();
-    if !ctx.region_codes.iter().any(|c| c == region) {
-        v.add("region_code", "not the KATO code of one of the 20 regions");
-    }
-    if !STATISTICS_YEARS.contains(&input.quota_year) {
-        v.add(
-            "quota_year",
-            format!(
-                "quota year must be from {} to {}",
-                STATISTICS_YEARS.start(),
-                STATISTICS_YEARS.end()
-            ),
-        );
-    }
-    if input.persons == 0 || input.persons > MAX_PERSONS {
-        v.add(
-            "persons",
-            format!("the labour force must be from 1 to {MAX_PERSONS} persons"),
-        );
-    }
-    let source = v.text(
-        "source",
+    let lf = LabourForce::parse(
+        input.quota_year,
+        &input.region_code,
+        input.persons,
         &input.source,
-        "the statistics source",
-        MAX_SHORT_TEXT,
-    );
-    let source = source
-        .filter(|_| v.is_empty())
-        .ok_or(Error::Invalid(v))?;
+        &ctx.region_codes,
+    )
+    .map_err(Error::Invalid)?;
     ctx.store
         .set_labour_force(
             actor,
-            i64::from(input.quota_year),
-            region,
-            input.persons,
-            &source,
+            i64::from(lf.quota_year),
+            &lf.region_code,
+            lf.persons,
+            &lf.source,
             ctx.now(),
         )
         .await?;
-    Ok(LabourForce {
-        quota_year: input.quota_year,
-        region_code: region.into(),
-        persons: input.persons,
-        source,
-    })
+    Ok(lf)
 }
 
 /// Forms the quota for one coming year or for several (p. 5: «на предстоящий
@@ -214,13 +174,9 @@ pub async fn establish(
         ),
         OrderError::Invalid(v) => Error::Invalid(v),
     })?;
-    let year = QuotaYear::from_stored(i64::from(q.quota_years[0]));
     let calendar = ctx.calendar();
-    // p. 19: the quota is set "в срок до 1 января" (31 December moved to the next
-    // working day when it is a day off: Civil Code art. 172).
-    if let Some(d) = timeline::deadline(year, Step::MinistryDecision, &calendar)
-        && now >= d.late_from
-    {
+    // p. 19: before 1 January of the first year.
+    if let Some(late_from) = quota::establish_term_passed(q.quota_years[0], now, &calendar) {
         return Err(Error::refused(
             Reason::EstablishDeadlinePassed,
             format!(
@@ -228,10 +184,10 @@ pub async fn establish(
                 q.quota_years[0], q.quota_years[0]
             ),
         )
-        .with("deadline", d.late_from.to_rfc3339()));
+        .with("deadline", late_from.to_rfc3339()));
     }
     // p. 19: published within three working days of the distribution.
-    let due = calendar.add_working_days(local_date(now), PUBLICATION_WORKING_DAYS);
+    let due = quota::publication_due(local_date(now), &calendar);
     Ok(ctx
         .store
         .establish_quota(actor, &q.id, (&order_number, order_date), now, due)

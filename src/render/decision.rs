@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::appendix1::VisibleSignature;
 use crate::domain::apportion;
 use crate::domain::date_ru;
-use crate::domain::quota::{CATEGORIES, Cell, Move, PartSummary, RESERVE, part_index, period_point};
+use crate::domain::quota::{
+    CATEGORIES, Cell, Move, PartSummary, RESERVE, part_index, period_point,
+};
 use crate::domain::states::Part;
 
 pub const TEMPLATE: &str = "decision.typ";
@@ -607,6 +609,27 @@ mod tests {
     }
 
     #[test]
+    fn every_key_the_template_reads_is_a_field() {
+        let template = include_str!("../../templates/decision.typ");
+        let sample = include_str!("../../templates/sample/decision.json");
+        let d: Decision = serde_json::from_str(sample).unwrap();
+        let model = serde_json::to_value(&d).unwrap();
+        let fields = model.as_object().unwrap();
+        let read: Vec<&str> = template
+            .split("get(\"")
+            .skip(1)
+            .filter_map(|rest| rest.split_once('"').map(|(key, _)| key))
+            .collect();
+        assert!(
+            read.len() > 20,
+            "the template reads its data with get(\"…\")"
+        );
+        for key in read {
+            assert!(fields.contains_key(key), "decision.typ reads {key:?}");
+        }
+    }
+
+    #[test]
     fn a_decision_shows_the_distribution_and_the_reserve() {
         let cells = vec![
             Cell {
@@ -680,6 +703,9 @@ mod tests {
         assert_eq!(d.redistributions[0].from_ru, RESERVE_RU);
         assert_eq!(d.points.len(), 2, "the period's point and publication");
         assert!(d.title.ends_with("на 2027, 2028 годы и ее распределении между областями, городами республиканского значения, столицей"));
-        assert_eq!(document_title(&[2027], 1), "Решение о квоте на 2027 год, редакция 1");
+        assert_eq!(
+            document_title(&[2027], 1),
+            "Решение о квоте на 2027 год, редакция 1"
+        );
     }
 }

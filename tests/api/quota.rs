@@ -193,8 +193,6 @@ async fn verify(app: &TestApp, document: &str) -> String {
         document.trim_start_matches("documents/")
     ));
     std::fs::write(&path, pdf).unwrap();
-    let _ = std::fs::create_dir_all("/tmp/kvota-quota-pdf/cur");
-    let _ = std::fs::copy(&path, format!("/tmp/kvota-quota-pdf/cur/{}.pdf", document.trim_start_matches("documents/")));
     let p = path.to_str().unwrap();
     let o = tool(
         "pyhanko",
