@@ -96,6 +96,9 @@ pub fn code(reason: Reason) -> Code {
         }
         TooManySessions => Code::ResourceExhausted,
         TsaUnavailable => Code::Unavailable,
+        // The quota and its decision.
+        AlreadyPublished => Code::AlreadyExists,
+        NoPublishedDecision => Code::NotFound,
     }
 }
 

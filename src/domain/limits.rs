@@ -25,3 +25,25 @@ pub const SESSION_MINUTES: i64 = 15;
 
 /// Open signing sessions of one document at once.
 pub const MAX_OPEN_SESSIONS: i64 = 10;
+
+// The quota (process::quota, process::publication).
+
+/// The largest head count of the quota's own figures: a region's labour force, a cell of
+/// the distribution, a move (ten times the country's labour force keeps typing mistakes
+/// out without refusing a real figure).
+pub const MAX_PERSONS: u64 = 100_000_000;
+
+/// Years of statistics the ministry may record a labour force for.
+pub const STATISTICS_YEARS: std::ops::RangeInclusive<u32> = 2000..=2100;
+
+/// Years one quota covers (p. 5: «на предстоящий (предстоящие) год (годы)»).
+pub const MAX_QUOTA_YEARS: usize = 3;
+
+/// Moves of one redistribution (p. 21).
+pub const MAX_MOVES: usize = 100;
+
+/// The basis of a move: the proposal it rests on, cited with its letter (p. 21).
+pub const MAX_BASIS_TEXT: usize = 2000;
+
+/// The ministry's registration number of an order (p. 19).
+pub const MAX_ORDER_NUMBER: usize = 50;

@@ -40,6 +40,12 @@ pub enum Reason {
     // Capacity and dependencies.
     TooManySessions,
     TsaUnavailable,
+    // The quota and its decision (process::quota, process::publication).
+    /// The decision on a quota is published once; later versions are redistributions
+    /// (p. 21).
+    AlreadyPublished,
+    /// No published decision of the year (and version) asked for.
+    NoPublishedDecision,
 }
 
 impl Reason {
@@ -67,6 +73,8 @@ impl Reason {
             Self::SignatureMismatch => "SIGNATURE_MISMATCH",
             Self::TooManySessions => "TOO_MANY_SESSIONS",
             Self::TsaUnavailable => "TSA_UNAVAILABLE",
+            Self::AlreadyPublished => "ALREADY_EXISTS",
+            Self::NoPublishedDecision => "NOT_FOUND",
         }
     }
 }

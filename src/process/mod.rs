@@ -3,8 +3,11 @@
 //! gRPC service (`api`) and the public web face are thin adapters over these functions.
 
 pub mod application;
+pub mod bodies;
 pub mod error;
 pub mod paging;
+pub mod publication;
+pub mod quota;
 
 pub use error::{Error, Reason, Result};
 

@@ -2,6 +2,7 @@
 //! templates and embedded fonts, producing PDF/A-2b bytes.
 
 pub mod appendix1;
+pub mod decision;
 mod parts;
 pub mod signer;
 mod world;

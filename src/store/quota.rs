@@ -3,7 +3,6 @@
 
 use super::audit::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{Row, SqliteConnection};
 
 use super::documents::{self, NewDocument};
@@ -11,39 +10,8 @@ use super::{Result, Store, StoreError, is_unique_violation, parse_ts, ts};
 
 pub use crate::domain::states::{Part, QuotaState};
 
-/// One figure of a distribution.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CellRow {
-    pub region_code: String,
-    pub part: Part,
-    /// "1".."4", "seasonal", or "" for labour immigrants.
-    pub category: String,
-    /// ISO code for the country part, else "".
-    pub country_code: String,
-    pub requested: u64,
-    pub granted: u64,
-}
-
-impl CellRow {
-    pub fn same_place(&self, other: &CellRow) -> bool {
-        self.region_code == other.region_code
-            && self.part == other.part
-            && self.category == other.category
-            && self.country_code == other.country_code
-    }
-}
-
-/// A move between regions (p. 21), as published.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MoveRow {
-    pub from_region: String,
-    pub to_region: String,
-    pub part: Part,
-    pub category: String,
-    pub country_code: String,
-    pub count: u64,
-    pub basis: String,
-}
+/// One figure of a distribution, and a move of p. 21: the domain's, stored as they are.
+pub use crate::domain::quota::{Cell as CellRow, Move as MoveRow};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionRow {
@@ -473,5 +441,94 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+impl QuotaRow {
+    /// The labour force and per cents the parts' ceilings are made of.
+    pub fn shares(&self) -> crate::domain::quota::Shares {
+        crate::domain::quota::Shares {
+            labour_force: self.labour_force,
+            millis: self.millis,
+        }
+    }
+}
+
+/// Everything a quota of `year` is formed from (p. 13, 18), summed by place:
+/// the Commission's decisions on the applications of each region that filed (Appendix 2:
+/// approved counts of the decisions that are not refusals), its countries of origin with
+/// a treaty (Appendix 4) and its labour immigrants (Appendix 3), and the central bodies'
+/// proposals the region agreed to, filed or not. Zero sums are left out.
+const QUOTA_REQUESTS: &str = "
+    WITH y (year) AS (SELECT ?)
+    SELECT region_code, part, category, country_code, SUM(n) AS requested FROM (
+        SELECT a.region_code AS region_code, 'PERMITS' AS part, l.category AS category,
+               '' AS country_code, dl.approved_count AS n
+          FROM applications a
+          JOIN regional_filings f ON f.region_code = a.region_code AND f.quota_year = a.quota_year
+          JOIN commission_decisions d ON d.application_id = a.id
+          JOIN decision_lines dl ON dl.application_id = a.id
+          JOIN application_lines l ON l.application_id = a.id AND l.position = dl.position
+         WHERE a.quota_year = (SELECT year FROM y) AND a.state = 'SUBMITTED'
+           AND d.outcome <> 'REJECTED'
+        UNION ALL
+        SELECT q.region_code, 'COUNTRIES', k.category, q.country_code,
+               CASE k.category WHEN '1' THEN q.first WHEN '2' THEN q.second
+                               WHEN '3' THEN q.third WHEN '4' THEN q.fourth
+                               ELSE q.seasonal END
+          FROM origin_country_quotas q
+          JOIN regional_filings f ON f.region_code = q.region_code AND f.quota_year = q.quota_year
+          JOIN treaty_countries c ON c.code = q.country_code
+         CROSS JOIN (SELECT '1' AS category UNION ALL SELECT '2' UNION ALL SELECT '3'
+                     UNION ALL SELECT '4' UNION ALL SELECT 'seasonal') k
+         WHERE q.quota_year = (SELECT year FROM y)
+        UNION ALL
+        SELECT n.region_code, 'IMMIGRANTS', '', '', n.need
+          FROM labour_immigrant_needs n
+          JOIN regional_filings f ON f.region_code = n.region_code AND f.quota_year = n.quota_year
+         WHERE n.quota_year = (SELECT year FROM y)
+        UNION ALL
+        SELECT p.region_code, 'PERMITS', pl.category, '', pl.count
+          FROM central_proposals p
+          JOIN proposal_lines pl ON pl.proposal_id = p.id
+         WHERE p.quota_year = (SELECT year FROM y) AND p.agreed_by_region = 1
+    )
+    GROUP BY region_code, part, category, country_code
+    HAVING SUM(n) > 0";
+
+impl Store {
+    /// The requests a quota of `year` is formed from, one cell a place with nothing
+    /// granted yet, in one query (one snapshot of the filings): ordered by region, part
+    /// (as [`Part`] orders), category and country.
+    pub async fn quota_requests(&self, year: i64) -> Result<Vec<CellRow>> {
+        let rows = sqlx::query(QUOTA_REQUESTS)
+            .bind(year)
+            .fetch_all(self.pool())
+            .await?;
+        let mut cells = rows
+            .iter()
+            .map(|r| {
+                let part: String = r.try_get("part")?;
+                Ok(CellRow {
+                    region_code: r.try_get("region_code")?,
+                    part: Part::parse(&part)
+                        .ok_or_else(|| StoreError::Corrupt(format!("quota part {part:?}")))?,
+                    category: r.try_get("category")?,
+                    country_code: r.try_get("country_code")?,
+                    requested: u64::try_from(r.try_get::<i64, _>("requested")?)
+                        .map_err(|e| StoreError::Corrupt(format!("requested count: {e}")))?,
+                    granted: 0,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        cells.sort_by(|a, b| {
+            (&a.region_code, a.part, &a.category, &a.country_code).cmp(&(
+                &b.region_code,
+                b.part,
+                &b.category,
+                &b.country_code,
+            ))
+        });
+        Ok(cells)
     }
 }
