@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod ids;
 pub mod limits;
 pub mod names;
+pub mod signatories;
 pub mod states;
 pub mod timeline;
 pub mod violations;

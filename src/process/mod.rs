@@ -3,8 +3,11 @@
 //! gRPC service (`api`) and the public web face are thin adapters over these functions.
 
 pub mod application;
+pub mod calendar;
+pub mod documents;
 pub mod error;
 pub mod paging;
+pub mod signing;
 
 pub use error::{Error, Reason, Result};
 
