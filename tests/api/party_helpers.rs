@@ -533,3 +533,56 @@ pub async fn revoked_at_distribution_point() -> RevokedAtDistributionPoint {
         crl_path,
     }
 }
+
+/// Appendix 1 signed visibly (each signer's certificate given at preparation) by the
+/// employer's head and then a signatory, with the PDF after each step.
+pub struct SignedVisibly {
+    pub app: TestApp,
+    pub ca: NationalCa,
+    pub doc: String,
+    /// The PDF as sealed, after the head, after the signatory (also written at
+    /// `two_path`).
+    pub sealed: Vec<u8>,
+    pub one: Vec<u8>,
+    pub two: Vec<u8>,
+    pub two_path: std::path::PathBuf,
+    /// The document as the head's completion returned it.
+    pub after_head: pb::Document,
+}
+
+pub async fn signed_visibly() -> SignedVisibly {
+    let Appendix1 { app, ca, doc } = submitted_appendix_1().await;
+    let sealed = app.download(&doc, pb::DocumentFormat::Pdf).await;
+    let head = party_named(
+        &ca,
+        "СЕЙТҚАЛИ ӘЛИХАН",
+        EMPLOYER_BIN,
+        HEAD,
+        KeyAlg::Rsa(2048),
+        true,
+    );
+    let after_head = sign_visibly(&app, &doc, &head).await;
+    let one = app.download(&doc, pb::DocumentFormat::Pdf).await;
+    let signatory = party_named(
+        &ca,
+        "ОМАРОВА ГҮЛНАР",
+        EMPLOYER_BIN,
+        SIGNATORY,
+        KeyAlg::EcP256,
+        true,
+    );
+    sign_visibly(&app, &doc, &signatory).await;
+    let two = app.download(&doc, pb::DocumentFormat::Pdf).await;
+    let two_path = app.path("two.pdf");
+    std::fs::write(&two_path, &two).unwrap();
+    SignedVisibly {
+        app,
+        ca,
+        doc,
+        sealed,
+        one,
+        two,
+        two_path,
+        after_head,
+    }
+}

@@ -748,41 +748,30 @@ async fn the_service_can_seal_again_after_the_party_so_the_order_reads_party_the
     app.stop().await;
 }
 
+// Each party's signature shows a visible box on the last page.
+
 #[tokio::test]
-async fn each_party_signature_shows_its_signer_organisation_role_and_time_on_the_last_page() {
-    let (app, ca) = app_with_national_ca().await;
-    let submitted = app
-        .submit(&app.create(sample_application()).await)
-        .await
-        .unwrap();
-    let doc = submitted.document.clone();
-    let sealed = app.download(&doc, pb::DocumentFormat::Pdf).await;
-    let path = app.path("sealed.pdf");
-    std::fs::write(&path, &sealed).unwrap();
+async fn the_sealed_document_shows_no_party_box() {
+    let v = signed_visibly().await;
+    let path = v.app.path("sealed.pdf");
+    std::fs::write(&path, &v.sealed).unwrap();
     let page = last_page_text(&path);
     assert!(!page.contains("СЕЙТҚАЛИ ӘЛИХАН"), "{page}");
     assert!(!page.contains("Руководитель работодателя"), "{page}");
+    v.app.stop().await;
+}
 
-    // The head signs: the box names them, the organisation with its BIN, the role and
-    // the Almaty time of the signature.
-    let head = party_named(
-        &ca,
-        "СЕЙТҚАЛИ ӘЛИХАН",
-        EMPLOYER_BIN,
-        HEAD,
-        KeyAlg::Rsa(2048),
-        true,
-    );
-    let signed = sign_visibly(&app, &doc, &head).await;
-    assert_eq!(signed.signatures[1].role, "EMPLOYER_HEAD");
-    let one = app.download(&doc, pb::DocumentFormat::Pdf).await;
+#[tokio::test]
+async fn the_heads_box_names_them_the_organisation_the_role_and_the_almaty_time() {
+    let v = signed_visibly().await;
+    assert_eq!(v.after_head.signatures[1].role, "EMPLOYER_HEAD");
     assert_eq!(
-        &one[..sealed.len()],
-        &sealed[..],
+        &v.one[..v.sealed.len()],
+        &v.sealed[..],
         "the sealed bytes stay as they were"
     );
-    let path = app.path("one.pdf");
-    std::fs::write(&path, &one).unwrap();
+    let path = v.app.path("one.pdf");
+    std::fs::write(&path, &v.one).unwrap();
     let page = last_page_text(&path);
     let compact: String = page.split_whitespace().collect::<Vec<_>>().join(" ");
     for expected in [
@@ -793,26 +782,18 @@ async fn each_party_signature_shows_its_signer_organisation_role_and_time_on_the
     ] {
         assert!(compact.contains(expected), "{expected:?} not in:\n{page}");
     }
+    v.app.stop().await;
+}
 
-    // A signatory of the employer signs next: both boxes, in signing order.
-    let signatory = party_named(
-        &ca,
-        "ОМАРОВА ГҮЛНАР",
-        EMPLOYER_BIN,
-        SIGNATORY,
-        KeyAlg::EcP256,
-        true,
-    );
-    sign_visibly(&app, &doc, &signatory).await;
-    let two = app.download(&doc, pb::DocumentFormat::Pdf).await;
+#[tokio::test]
+async fn a_signatory_signing_next_gets_the_second_box_in_signing_order() {
+    let v = signed_visibly().await;
     assert_eq!(
-        &two[..one.len()],
-        &one[..],
+        &v.two[..v.one.len()],
+        &v.one[..],
         "the first signer's bytes stay as they were"
     );
-    let path = app.path("two.pdf");
-    std::fs::write(&path, &two).unwrap();
-    let page = last_page_text(&path);
+    let page = last_page_text(&v.two_path);
     let compact: String = page.split_whitespace().collect::<Vec<_>>().join(" ");
     let first = compact
         .find("Подписано ЭЦП · 1 · Руководитель работодателя")
@@ -833,9 +814,13 @@ async fn each_party_signature_shows_its_signer_organisation_role_and_time_on_the
     );
     assert!(head_at < signatory_at, "{names}");
     assert_eq!(compact.matches("БИН 040140001236").count(), 2, "{page}");
+    v.app.stop().await;
+}
 
-    // Every signature still verifies, by every tool.
-    let p = path.to_str().unwrap();
+#[tokio::test]
+async fn every_signature_with_visible_boxes_still_verifies_by_every_tool() {
+    let v = signed_visibly().await;
+    let p = v.two_path.to_str().unwrap();
     let out = text(&tool("pdfsig", &[p]));
     assert_eq!(
         out.matches("Signature Validation: Signature is Valid.")
@@ -845,33 +830,16 @@ async fn each_party_signature_shows_its_signer_organisation_role_and_time_on_the
     );
     let o = tool("qpdf", &["--check", p]);
     assert!(o.status.success(), "{}", text(&o));
-    let o = tool(
-        "pyhanko",
-        &[
-            "sign",
-            "validate",
-            "--trust",
-            app.root_pem.to_str().unwrap(),
-            "--trust",
-            ca.pem.to_str().unwrap(),
-            "--trust-replace",
-            p,
-        ],
-    );
+    let o = pyhanko_validate(&v.app, &v.ca, &v.two_path);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
     assert_eq!(out.matches(":INTACT:TRUSTED").count(), 3, "{out}");
     assert!(out.contains("INTACT:TRUSTED,UNTOUCHED"), "{out}");
     assert!(!out.contains("INVALID"), "{out}");
-    let cms = app.download(&doc, pb::DocumentFormat::Cms).await;
-    let report = app
-        .documents()
-        .verify_document(pb::VerifyDocumentRequest { pdf: two, cms })
-        .await
-        .unwrap()
-        .into_inner();
+    let cms = v.app.download(&v.doc, pb::DocumentFormat::Cms).await;
+    let report = verify(&v.app, v.two.clone(), cms).await;
     assert!(report.valid, "{report:#?}");
-    app.stop().await;
+    v.app.stop().await;
 }
 
 #[tokio::test]
