@@ -1,26 +1,29 @@
-//! `DocumentService`: metadata, download and verification of sealed documents.
+//! `DocumentService`: metadata, download and verification of sealed documents, over
+//! [`crate::process::documents`].
 
 use std::pin::Pin;
 
-use crate::auth::{Caller, Role};
-use sha2::{Digest, Sha256};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::error::{self, invalid_field};
+use super::AppState;
+use super::error::invalid_field;
 use super::pb::{self, document_service_server::DocumentService};
-use super::{AppState, page_size, page_token, resource_id, timestamp};
-use crate::sign::verify::{self, Failure, SignatureReport, SubIndication};
-use crate::store::DocumentRow;
+use super::timestamp;
+use crate::domain::names::DocumentName;
+use crate::domain::signatories::SignerRole;
+use crate::process::documents::{self as process, CheckedSignature, ListQuery, SignedDocument};
+use crate::process::paging::PageRequest;
+use crate::sign::verify::SubIndication;
 use crate::store::documents::Blob;
-use crate::store::signing::PartySignatureRow;
 
 pub struct Documents(pub AppState);
 
 /// Size of a download chunk: well under gRPC's default 4 MiB message limit.
 pub const CHUNK_BYTES: usize = 64 * 1024;
 
-pub(crate) fn to_pb(d: DocumentRow, party: Vec<PartySignatureRow>) -> pb::Document {
+pub(crate) fn to_pb(signed: SignedDocument) -> pb::Document {
+    let SignedDocument { document: d, party } = signed;
     let signature = |kind: &str, position: u32| pb::SignatureInfo {
         kind: kind.into(),
         signer: d.signer.clone(),
@@ -28,7 +31,7 @@ pub(crate) fn to_pb(d: DocumentRow, party: Vec<PartySignatureRow>) -> pb::Docume
         iin: d.signer_iin.clone().unwrap_or_default(),
         bin: d.signer_bin.clone().unwrap_or_default(),
         signing_time: Some(timestamp(d.signing_time)),
-        role: "SERVICE_SEAL".into(),
+        role: SignerRole::ServiceSeal.code().into(),
         position,
     };
     // The seal comes first in the PDF, then the parties' signatures; the detached CMS
@@ -46,7 +49,7 @@ pub(crate) fn to_pb(d: DocumentRow, party: Vec<PartySignatureRow>) -> pb::Docume
     }));
     signatures.push(signature("CMS", 0));
     pb::Document {
-        name: format!("documents/{}", d.id),
+        name: DocumentName::new(d.id).to_string(),
         kind: d.kind,
         title: d.title,
         subject: d.subject,
@@ -58,10 +61,11 @@ pub(crate) fn to_pb(d: DocumentRow, party: Vec<PartySignatureRow>) -> pb::Docume
     }
 }
 
-fn report_to_pb(kind: &str, r: SignatureReport) -> pb::SignatureVerification {
+fn verification_to_pb(s: CheckedSignature) -> pb::SignatureVerification {
+    let CheckedSignature { kind, report: r } = s;
     let (verdict, error) = (r.verdict(), r.error());
     pb::SignatureVerification {
-        kind: kind.into(),
+        kind: kind.as_str().into(),
         signer: r.signer_name,
         iin: r.iin.unwrap_or_default(),
         bin: r.bin.unwrap_or_default(),
@@ -85,43 +89,19 @@ fn report_to_pb(kind: &str, r: SignatureReport) -> pb::SignatureVerification {
     }
 }
 
-/// PERMISSION_DENIED unless the caller is party to the document: an application's
-/// documents belong to its employer and its region's bodies; a region's filings to that
-/// region's bodies and central bodies; published decisions to everyone.
-pub(crate) async fn may_read(
-    state: &AppState,
-    caller: &Caller,
-    doc: &crate::store::DocumentRow,
-) -> Result<(), Status> {
-    let allowed = match caller.role {
-        Role::Ministry | Role::Developer => true,
-        _ if doc.subject.starts_with("quotas/") => true,
-        _ => {
-            if let Some(id) = doc.subject.strip_prefix("applications/") {
-                let app = state.store.get_application(id).await?;
-                caller.may_access(&app.employer_bin, &app.region_code)
-            } else if let Some(rest) = doc.subject.strip_prefix("regions/") {
-                let region = rest.split('/').next().unwrap_or_default();
-                caller.role == Role::CentralBody
-                    || (caller.role.is_regional() && caller.region.as_deref() == Some(region))
-            } else {
-                false
-            }
-        }
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(Status::from(crate::identity::Denied::new(
-            crate::identity::DenialReason::NotParty,
-            format!(
-                "{} {} is not a party to documents/{} ({})",
-                caller.role,
-                caller.identity(),
-                doc.id,
-                doc.subject
-            ),
-        )))
+/// A document's resource name, or INVALID_ARGUMENT naming `field`.
+fn document_name(field: &str, name: &str) -> Result<DocumentName, Status> {
+    DocumentName::parse(name).map_err(|e| invalid_field(field, e.to_string()))
+}
+
+fn blob_from_pb(format: i32) -> Result<Blob, Status> {
+    match pb::DocumentFormat::try_from(format) {
+        Ok(pb::DocumentFormat::Pdf) => Ok(Blob::Pdf),
+        Ok(pb::DocumentFormat::Cms) => Ok(Blob::Cms),
+        _ => Err(invalid_field(
+            "format",
+            "format must be DOCUMENT_FORMAT_PDF or DOCUMENT_FORMAT_CMS",
+        )),
     }
 }
 
@@ -134,12 +114,9 @@ impl DocumentService for Documents {
         request: Request<pb::GetDocumentRequest>,
     ) -> Result<Response<pb::Document>, Status> {
         let caller = super::caller(&request);
-        let name = request.into_inner().name;
-        let id = resource_id("name", &name, "documents")?;
-        let doc = self.0.store.get_document(id).await?;
-        may_read(&self.0, &caller, &doc).await?;
-        let party = self.0.store.party_signatures(id).await?;
-        Ok(Response::new(to_pb(doc, party)))
+        let name = document_name("name", &request.into_inner().name)?;
+        let signed = process::get(&self.0, &caller, &name).await?;
+        Ok(Response::new(to_pb(signed)))
     }
 
     async fn list_documents(
@@ -148,33 +125,17 @@ impl DocumentService for Documents {
     ) -> Result<Response<pb::ListDocumentsResponse>, Status> {
         let caller = super::caller(&request);
         let req = request.into_inner();
-        let limit = page_size("page_size", req.page_size)?;
-        let subject = Some(req.subject.trim()).filter(|s| !s.is_empty());
-        let fingerprint = format!("{subject:?}");
-        let after = page_token::decode("page_token", &req.page_token, &fingerprint)?;
-        let mut docs = self
-            .0
-            .store
-            .list_documents(subject, after, limit + 1)
-            .await?;
-        let next_page_token = if docs.len() as i64 > limit {
-            docs.truncate(limit as usize);
-            page_token::encode(docs.last().map_or(after, |d| d.seq), &fingerprint)
-        } else {
-            String::new()
+        let query = ListQuery {
+            subject: req.subject,
+            page: PageRequest {
+                size: req.page_size,
+                token: req.page_token,
+            },
         };
-        let mut documents = Vec::with_capacity(docs.len());
-        for d in docs {
-            // A page holds only what the caller may read (it may come out short).
-            if may_read(&self.0, &caller, &d).await.is_err() {
-                continue;
-            }
-            let party = self.0.store.party_signatures(&d.id).await?;
-            documents.push(to_pb(d, party));
-        }
+        let page = process::list(&self.0, &caller, &query).await?;
         Ok(Response::new(pb::ListDocumentsResponse {
-            documents,
-            next_page_token,
+            documents: page.items.into_iter().map(to_pb).collect(),
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -186,19 +147,9 @@ impl DocumentService for Documents {
     ) -> Result<Response<Self::DownloadDocumentStream>, Status> {
         let caller = super::caller(&request);
         let req = request.into_inner();
-        let id = resource_id("name", &req.name, "documents")?;
-        let blob = match pb::DocumentFormat::try_from(req.format) {
-            Ok(pb::DocumentFormat::Pdf) => Blob::Pdf,
-            Ok(pb::DocumentFormat::Cms) => Blob::Cms,
-            _ => {
-                return Err(invalid_field(
-                    "format",
-                    "format must be DOCUMENT_FORMAT_PDF or DOCUMENT_FORMAT_CMS",
-                ));
-            }
-        };
-        may_read(&self.0, &caller, &self.0.store.get_document(id).await?).await?;
-        let bytes = self.0.store.document_bytes(id, blob).await?;
+        let name = document_name("name", &req.name)?;
+        let blob = blob_from_pb(req.format)?;
+        let bytes = process::download(&self.0, &caller, &name, blob).await?;
         let chunks: Vec<Result<pb::DocumentChunk, Status>> = bytes
             .chunks(CHUNK_BYTES)
             .map(|c| Ok(pb::DocumentChunk { data: c.to_vec() }))
@@ -211,61 +162,12 @@ impl DocumentService for Documents {
         request: Request<pb::VerifyDocumentRequest>,
     ) -> Result<Response<pb::VerificationReport>, Status> {
         let req = request.into_inner();
-        if req.pdf.is_empty() {
-            return Err(invalid_field("pdf", "the PDF to verify is required"));
-        }
-        if !req.pdf.starts_with(b"%PDF-") {
-            return Err(invalid_field(
-                "pdf",
-                "these bytes are not a PDF (no %PDF- header)",
-            ));
-        }
-        let sha256 = hex::encode(Sha256::digest(&req.pdf));
-        let sealer = self.0.sealer.clone();
-        let now = self.0.now();
-        let (pdf, cms) = (req.pdf, req.cms);
-        let signatures = crate::sealing::on_core(move || {
-            // Certificates are checked at the service's time unless a timestamp proves an
-            // earlier one.
-            let trust = &sealer.trust_at(now);
-            let mut out: Vec<pb::SignatureVerification> = match verify::verify_pdf_with(&pdf, trust)
-            {
-                Ok(reports) => reports
-                    .into_iter()
-                    .map(|r| report_to_pb("PADES", r))
-                    .collect(),
-                Err(e) => vec![report_to_pb(
-                    "PADES",
-                    SignatureReport::failed(Failure::Unreadable(e.to_string())),
-                )],
-            };
-            if !cms.is_empty() {
-                out.push(match verify::verify_detached_with(&pdf, &cms, trust) {
-                    Ok(r) => report_to_pb("CMS", r),
-                    Err(e) => report_to_pb(
-                        "CMS",
-                        SignatureReport::failed(Failure::CmsInvalid(e.to_string())),
-                    ),
-                });
-            }
-            out
-        })
-        .await
-        .map_err(|e| error::internal("verification task", e))?;
-        let valid =
-            !signatures.is_empty() && signatures.iter().all(|s| s.indication == "TOTAL_PASSED");
-        let document = self
-            .0
-            .store
-            .find_document_by_sha256(&sha256)
-            .await?
-            .map(|id| format!("documents/{id}"))
-            .unwrap_or_default();
+        let v = process::verify(&self.0, req.pdf, req.cms).await?;
         Ok(Response::new(pb::VerificationReport {
-            signatures,
-            valid,
-            sha256,
-            document,
+            signatures: v.signatures.into_iter().map(verification_to_pb).collect(),
+            valid: v.valid,
+            sha256: v.sha256,
+            document: v.document.map(|d| d.to_string()).unwrap_or_default(),
         }))
     }
 }

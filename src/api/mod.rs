@@ -65,17 +65,6 @@ pub(crate) fn resource_id<'a>(
         .map_err(|e| error::invalid_field(field, e.to_string()))
 }
 
-/// Page size of List methods (AIP-158): 0 means the default, larger values are capped.
-pub(crate) fn page_size(field: &str, requested: i32) -> Result<i64, Status> {
-    use crate::domain::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-    Ok(crate::process::paging::size(
-        field,
-        requested,
-        DEFAULT_PAGE_SIZE,
-        MAX_PAGE_SIZE,
-    )?)
-}
-
 /// Page tokens (see [`crate::process::paging`]), for services not yet moved to the
 /// process layer.
 pub(crate) mod page_token {

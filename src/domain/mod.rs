@@ -10,6 +10,7 @@ pub mod ids;
 pub mod limits;
 pub mod names;
 pub mod quota;
+pub mod signatories;
 pub mod states;
 pub mod timeline;
 pub mod violations;

@@ -4,10 +4,13 @@
 
 pub mod application;
 pub mod bodies;
+pub mod calendar;
+pub mod documents;
 pub mod error;
 pub mod paging;
 pub mod publication;
 pub mod quota;
+pub mod signing;
 
 pub use error::{Error, Reason, Result};
 

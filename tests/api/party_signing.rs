@@ -1,263 +1,23 @@
 //! Signatures by the parties themselves, in two steps: Kvota prepares the bytes and
 //! their SHA-256, the party's token signs the hash, Kvota checks and embeds the CMS.
+//! The setup steps (certificates, documents in a given state) are in `party_helpers`.
 
-use base64::Engine;
 use kvota::api::pb;
-use kvota::api::pb::signing_service_client::SigningServiceClient;
 use kvota::sign::cms::{CmsSignOptions, sign_digest};
-use kvota::sign::keys::{CertSubject, KeyAlg, Signer, generate_key, make_root_ca};
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
-use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
-use openssl::x509::{X509, X509NameBuilder};
+use kvota::sign::keys::{KeyAlg, Signer};
 use tonic::Code;
 
 use crate::helpers::*;
+use crate::party_helpers::*;
 
-const HEAD: &str = "1.2.398.3.3.4.1.2.1";
-const SIGNATORY: &str = "1.2.398.3.3.4.1.2.2";
-const EMPLOYER_BIN: &str = "040140001236";
-
-/// A national-style CA for the parties' certificates.
-struct NationalCa {
-    key: PKey<Private>,
-    cert: X509,
-    pem: std::path::PathBuf,
-}
-
-fn national_ca(dir: &std::path::Path) -> NationalCa {
-    let (key, cert) = make_root_ca(
-        &CertSubject {
-            common_name: "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (TEST)".into(),
-            country: Some("KZ".into()),
-            ..Default::default()
-        },
-        KeyAlg::Rsa(2048),
-    )
-    .unwrap();
-    let pem = dir.join("national-root.pem");
-    std::fs::write(&pem, cert.to_pem().unwrap()).unwrap();
-    NationalCa { key, cert, pem }
-}
-
-/// A party's signing certificate as Kazakhstan's PKI issues it: IIN in serialNumber, BIN
-/// in OU, the role in the extended key usage.
-fn party(ca: &NationalCa, bin: &str, role_oid: &str, alg: KeyAlg, non_repudiation: bool) -> Signer {
-    party_named(ca, "СЕЙТҚАЛИ ӘЛИХАН", bin, role_oid, alg, non_repudiation)
-}
-
-/// [`party`] with the holder's name.
-fn party_named(
-    ca: &NationalCa,
-    common_name: &str,
-    bin: &str,
-    role_oid: &str,
-    alg: KeyAlg,
-    non_repudiation: bool,
-) -> Signer {
-    let key = generate_key(alg).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("C", "KZ").unwrap();
-    name.append_entry_by_text("CN", common_name).unwrap();
-    name.append_entry_by_text("serialNumber", "IIN900101300007")
-        .unwrap();
-    name.append_entry_by_text("O", "ТОО «Ақжол Құрылыс»")
-        .unwrap();
-    name.append_entry_by_text("OU", &format!("BIN{bin}"))
-        .unwrap();
-    let name = name.build();
-    let mut b = X509::builder().unwrap();
-    b.set_version(2).unwrap();
-    let serial = BigNum::from_u32(rand_serial())
-        .unwrap()
-        .to_asn1_integer()
-        .unwrap();
-    b.set_serial_number(&serial).unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(ca.cert.subject_name()).unwrap();
-    b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::from_str_x509("20200101000000Z").unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::from_str_x509("20451231000000Z").unwrap())
-        .unwrap();
-    b.append_extension(BasicConstraints::new().build().unwrap())
-        .unwrap();
-    let mut ku = KeyUsage::new();
-    ku.critical().digital_signature();
-    if non_repudiation {
-        ku.non_repudiation();
-    }
-    b.append_extension(ku.build().unwrap()).unwrap();
-    b.append_extension(
-        ExtendedKeyUsage::new()
-            .email_protection()
-            .other(role_oid)
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    b.sign(&ca.key, MessageDigest::sha256()).unwrap();
-    Signer::new(key, b.build(), vec![ca.cert.clone()]).unwrap()
-}
-
-/// Like [`party`], with a CRL distribution point, so independent validators can fetch
-/// the CRL themselves.
-#[allow(deprecated)] // X509Extension::new is the simple way to write a CDP here
-fn party_with_cdp(ca: &NationalCa, bin: &str, role_oid: &str, cdp: &str) -> Signer {
-    let plain = party(ca, bin, role_oid, KeyAlg::Rsa(2048), true);
-    let mut b = X509::builder().unwrap();
-    let old = plain.cert();
-    b.set_version(2).unwrap();
-    b.set_serial_number(old.serial_number()).unwrap();
-    b.set_subject_name(old.subject_name()).unwrap();
-    b.set_issuer_name(ca.cert.subject_name()).unwrap();
-    b.set_pubkey(plain.key()).unwrap();
-    b.set_not_before(old.not_before()).unwrap();
-    b.set_not_after(old.not_after()).unwrap();
-    for ext in [
-        BasicConstraints::new().build().unwrap(),
-        KeyUsage::new()
-            .critical()
-            .digital_signature()
-            .non_repudiation()
-            .build()
-            .unwrap(),
-        ExtendedKeyUsage::new()
-            .email_protection()
-            .other(role_oid)
-            .build()
-            .unwrap(),
-    ] {
-        b.append_extension(ext).unwrap();
-    }
-    let cdp = openssl::x509::X509Extension::new(
-        None,
-        Some(&b.x509v3_context(Some(&ca.cert), None)),
-        "crlDistributionPoints",
-        &format!("URI:{cdp}"),
-    )
-    .unwrap();
-    b.append_extension(cdp).unwrap();
-    b.sign(&ca.key, MessageDigest::sha256()).unwrap();
-    Signer::new(plain.key().to_owned(), b.build(), vec![ca.cert.clone()]).unwrap()
-}
-
-/// Like [`party`] with the role's OID written into a certificate policy instead of the
-/// extended key usage (which keeps emailProtection only): the bytes of the OID are in the
-/// certificate, the role is not.
-fn party_with_role_in_policy(ca: &NationalCa, bin: &str, role_oid: &str) -> Signer {
-    let plain = party(ca, bin, role_oid, KeyAlg::Rsa(2048), true);
-    let mut b = X509::builder().unwrap();
-    let old = plain.cert();
-    b.set_version(2).unwrap();
-    b.set_serial_number(old.serial_number()).unwrap();
-    b.set_subject_name(old.subject_name()).unwrap();
-    b.set_issuer_name(ca.cert.subject_name()).unwrap();
-    b.set_pubkey(plain.key()).unwrap();
-    b.set_not_before(old.not_before()).unwrap();
-    b.set_not_after(old.not_after()).unwrap();
-    for ext in [
-        BasicConstraints::new().build().unwrap(),
-        KeyUsage::new()
-            .critical()
-            .digital_signature()
-            .non_repudiation()
-            .build()
-            .unwrap(),
-        ExtendedKeyUsage::new().email_protection().build().unwrap(),
-    ] {
-        b.append_extension(ext).unwrap();
-    }
-    // certificatePolicies ::= SEQUENCE OF SEQUENCE { policyIdentifier }, here one.
-    let oid = openssl::asn1::Asn1Object::from_str(role_oid).unwrap();
-    let body = oid.as_slice();
-    let mut der = vec![0x30, body.len() as u8 + 4, 0x30, body.len() as u8 + 2, 0x06];
-    der.push(body.len() as u8);
-    der.extend_from_slice(body);
-    let policy = openssl::x509::X509Extension::new_from_der(
-        &openssl::asn1::Asn1Object::from_str("2.5.29.32").unwrap(),
-        false,
-        &openssl::asn1::Asn1OctetString::new_from_bytes(&der).unwrap(),
-    )
-    .unwrap();
-    b.append_extension(policy).unwrap();
-    b.sign(&ca.key, MessageDigest::sha256()).unwrap();
-    Signer::new(plain.key().to_owned(), b.build(), vec![ca.cert.clone()]).unwrap()
-}
-
-fn rand_serial() -> u32 {
-    let mut b = [0u8; 4];
-    openssl::rand::rand_bytes(&mut b).unwrap();
-    u32::from_be_bytes(b) >> 1
-}
-
-async fn app_with_national_ca() -> (TestApp, NationalCa) {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = test_pki(&dir.path().join("pki"));
-    let ca = national_ca(dir.path());
-    let mut config = kvota::config::Config {
-        transport: kvota::config::Transport::Development,
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().join("data"),
-        clock: Some(BEFORE_DEADLINE.into()),
-        ..Default::default()
-    };
-    config.signing.key_file = Some(pki.seal_key_pem.clone());
-    config.signing.cert_file = Some(pki.seal_cert_pem.clone());
-    config.signing.trust_anchors = vec![pki.root_pem.clone(), ca.pem.clone()];
-    let app = TestApp::spawn_with(dir, config, pki.root_pem).await;
-    app.fill_body_profiles().await;
-    (app, ca)
-}
-
-fn signing(app: &TestApp) -> SigningServiceClient<tonic::transport::Channel> {
-    SigningServiceClient::new(app.channel.clone())
-}
-
-async fn prepare(app: &TestApp, document: &str) -> pb::SigningSession {
-    signing(app)
-        .prepare_signature(pb::PrepareSignatureRequest {
-            document: document.into(),
-            signer_certificate: vec![],
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-/// What NCALayer does: a detached CMS over the given hash.
-fn token_sign(signer: &Signer, session: &pb::SigningSession) -> Vec<u8> {
-    let digest = base64::engine::general_purpose::STANDARD
-        .decode(&session.sha256_base64)
-        .unwrap();
-    assert_eq!(hex::encode(&digest), session.sha256_hex);
-    sign_digest(signer, &digest, &CmsSignOptions { signing_time: None }).unwrap()
-}
+// The employer's head and a signatory sign Appendix 1 after the seal.
 
 #[tokio::test]
-async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_agrees() {
-    let (app, ca) = app_with_national_ca().await;
-    let submitted = app
-        .submit(&app.create(sample_application()).await)
-        .await
-        .unwrap();
-    let doc = submitted.document.clone();
-
-    let head = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
-    let session = prepare(&app, &doc).await;
-    assert_eq!(session.byte_range.len(), 4);
-    let signed = signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: session.name.clone(),
-            cms: token_sign(&head, &session),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let roles: Vec<_> = signed
+async fn the_employers_head_signs_appendix_1_after_the_seal() {
+    let s = signed_by_head_and_signatory().await;
+    assert_eq!(s.head_session.byte_range.len(), 4);
+    let roles: Vec<_> = s
+        .after_head
         .signatures
         .iter()
         .map(|s| (s.position, s.role.as_str()))
@@ -270,44 +30,27 @@ async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_a
             (0, "SERVICE_SEAL")
         ]
     );
-    assert_eq!(signed.signatures[1].bin, EMPLOYER_BIN);
-    assert_eq!(signed.signatures[1].iin, "900101300007");
+    assert_eq!(s.after_head.signatures[1].bin, EMPLOYER_BIN);
+    assert_eq!(s.after_head.signatures[1].iin, "900101300007");
+    s.app.stop().await;
+}
 
-    // A second signatory with an ECDSA key sends PEM.
-    let signatory = party(&ca, EMPLOYER_BIN, SIGNATORY, KeyAlg::EcP256, true);
-    let session2 = prepare(&app, &doc).await;
-    let der = token_sign(&signatory, &session2);
-    let pem = format!(
-        "-----BEGIN CMS-----\n{}\n-----END CMS-----\n",
-        base64::engine::general_purpose::STANDARD.encode(&der)
-    );
-    let signed = signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: session2.name.clone(),
-            cms: pem.into_bytes(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(signed.signatures.len(), 4);
-    assert_eq!(signed.signatures[2].role, "EMPLOYER_SIGNATORY");
-
-    let pdf = app.download(&doc, pb::DocumentFormat::Pdf).await;
-    let cms = app.download(&doc, pb::DocumentFormat::Cms).await;
+#[tokio::test]
+async fn a_second_signatory_with_an_ecdsa_key_signs_next_sending_pem() {
+    let s = signed_by_head_and_signatory().await;
+    assert_eq!(s.after_signatory.signatures.len(), 4);
+    assert_eq!(s.after_signatory.signatures[2].role, "EMPLOYER_SIGNATORY");
     assert_eq!(
-        signed.sha256,
-        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf))
+        s.after_signatory.sha256,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&s.pdf))
     );
-    let report = app
-        .documents()
-        .verify_document(pb::VerifyDocumentRequest {
-            pdf: pdf.clone(),
-            cms: cms.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn kvota_passes_every_signature_of_the_signed_appendix_1() {
+    let s = signed_by_head_and_signatory().await;
+    let report = verify(&s.app, s.pdf.clone(), s.cms.clone()).await;
     assert!(report.valid, "{report:#?}");
     assert_eq!(report.signatures.len(), 4);
     assert!(
@@ -317,10 +60,15 @@ async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_a
             .all(|s| s.indication == "TOTAL_PASSED"),
         "{report:#?}"
     );
+    s.app.stop().await;
+}
 
+#[tokio::test]
+async fn pdfsig_pyhanko_and_openssl_find_the_signed_appendix_1_valid() {
+    let s = signed_by_head_and_signatory().await;
     // The independent tools agree: three embedded signatures, all intact.
-    let path = app.path("signed.pdf");
-    std::fs::write(&path, &pdf).unwrap();
+    let path = s.app.path("signed.pdf");
+    std::fs::write(&path, &s.pdf).unwrap();
     let p = path.to_str().unwrap();
     let o = tool("pdfsig", &[p]);
     let out = text(&o);
@@ -332,19 +80,7 @@ async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_a
     );
     // pyHanko validates every signature: the earlier ones see only signature updates
     // after them, the last is untouched.
-    let o = tool(
-        "pyhanko",
-        &[
-            "sign",
-            "validate",
-            "--trust",
-            app.root_pem.to_str().unwrap(),
-            "--trust",
-            ca.pem.to_str().unwrap(),
-            "--trust-replace",
-            p,
-        ],
-    );
+    let o = pyhanko_validate(&s.app, &s.ca, &path);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
     assert!(
@@ -357,8 +93,8 @@ async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_a
     );
     assert!(out.contains("INTACT:TRUSTED,UNTOUCHED"), "{out}");
     assert!(!out.contains("INVALID"), "{out}");
-    let cms_path = app.path("signed.p7s");
-    std::fs::write(&cms_path, &cms).unwrap();
+    let cms_path = s.app.path("signed.p7s");
+    std::fs::write(&cms_path, &s.cms).unwrap();
     let o = tool(
         "openssl",
         &[
@@ -372,7 +108,7 @@ async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_a
             "-content",
             p,
             "-CAfile",
-            app.root_pem.to_str().unwrap(),
+            s.app.root_pem.to_str().unwrap(),
             "-purpose",
             "any",
             "-out",
@@ -380,25 +116,33 @@ async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_a
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
+    s.app.stop().await;
+}
 
-    // A byte changed anywhere outside the signatures' /Contents fails Kvota's report.
-    let contents: Vec<(usize, usize)> = {
-        let mut v = Vec::new();
-        let mut i = 0;
-        while let Some(p) = pdf[i..]
-            .windows(11)
-            .position(|w| w == b"/Contents <")
-            .map(|p| p + i)
-        {
-            let end = pdf[p..]
-                .iter()
-                .position(|&b| b == b'>')
-                .map_or(pdf.len(), |e| p + e);
-            v.push((p, end));
-            i = end;
-        }
-        v
-    };
+/// The byte ranges `/Contents <…>` of every signature of `pdf`.
+fn contents_ranges(pdf: &[u8]) -> Vec<(usize, usize)> {
+    let mut v = Vec::new();
+    let mut i = 0;
+    while let Some(p) = pdf[i..]
+        .windows(11)
+        .position(|w| w == b"/Contents <")
+        .map(|p| p + i)
+    {
+        let end = pdf[p..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map_or(pdf.len(), |e| p + e);
+        v.push((p, end));
+        i = end;
+    }
+    v
+}
+
+#[tokio::test]
+async fn a_byte_changed_anywhere_outside_the_signatures_contents_fails_kvotas_report() {
+    let s = signed_by_head_and_signatory().await;
+    let pdf = &s.pdf;
+    let contents = contents_ranges(pdf);
     for at in [
         12,
         pdf.len() / 5,
@@ -412,34 +156,22 @@ async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_a
         }
         let mut bad = pdf.clone();
         bad[at] ^= 0x20;
-        let report = app
-            .documents()
-            .verify_document(pb::VerifyDocumentRequest {
-                pdf: bad,
-                cms: vec![],
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let report = verify(&s.app, bad, vec![]).await;
         assert!(
             !report.valid,
             "a change at byte {at} went unnoticed: {report:#?}"
         );
     }
+    s.app.stop().await;
+}
 
-    // One byte changed anywhere in the signed range fails Kvota's report and pdfsig.
-    let mut bad = pdf.clone();
+#[tokio::test]
+async fn a_byte_changed_in_the_signed_range_is_a_hash_failure_to_kvota_and_pdfsig() {
+    let s = signed_by_head_and_signatory().await;
+    let mut bad = s.pdf.clone();
     let at = bad.iter().position(|&b| b == b'\n').unwrap() + 2;
     bad[at] ^= 1;
-    let report = app
-        .documents()
-        .verify_document(pb::VerifyDocumentRequest {
-            pdf: bad.clone(),
-            cms: vec![],
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let report = verify(&s.app, bad.clone(), vec![]).await;
     assert!(!report.valid);
     assert!(
         report
@@ -448,94 +180,96 @@ async fn the_employers_head_signs_appendix_1_after_the_seal_and_every_verifier_a
             .all(|s| s.indication == "TOTAL_FAILED" && s.sub_indication == "HASH_FAILURE"),
         "{report:#?}"
     );
-    let bad_path = app.path("bad.pdf");
+    let bad_path = s.app.path("bad.pdf");
     std::fs::write(&bad_path, &bad).unwrap();
     let out = text(&tool("pdfsig", &[bad_path.to_str().unwrap()]));
     assert!(!out.contains("Signature is Valid."), "{out}");
-    app.stop().await;
+    s.app.stop().await;
+}
+
+// Refusals of a completion: each leaves the document as it was.
+
+/// Completes a fresh session of Appendix 1 with `signer`'s CMS, expecting a refusal;
+/// the document's bytes are unchanged after it.
+async fn refused(a: &Appendix1, signer: &Signer) -> tonic::Status {
+    let before = a.app.download(&a.doc, pb::DocumentFormat::Pdf).await;
+    let session = prepare(&a.app, &a.doc).await;
+    let err = complete(&a.app, &session, signer).await.unwrap_err();
+    assert_eq!(
+        a.app.download(&a.doc, pb::DocumentFormat::Pdf).await,
+        before
+    );
+    err
 }
 
 #[tokio::test]
-async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() {
-    let (app, ca) = app_with_national_ca().await;
-    let submitted = app
-        .submit(&app.create(sample_application()).await)
-        .await
-        .unwrap();
-    let doc = submitted.document.clone();
-    let before = app.download(&doc, pb::DocumentFormat::Pdf).await;
-
-    // Another organisation's head.
-    let stranger = party(&ca, "150840003210", HEAD, KeyAlg::Rsa(2048), true);
-    let session = prepare(&app, &doc).await;
-    let err = signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: session.name.clone(),
-            cms: token_sign(&stranger, &session),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+async fn the_head_of_another_organisation_is_not_the_filing_party() {
+    let a = submitted_appendix_1().await;
+    let stranger = party(&a.ca, "150840003210", HEAD, KeyAlg::Rsa(2048), true);
+    let err = refused(&a, &stranger).await;
     assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
     let info = tonic_types::StatusExt::get_details_error_info(&err).unwrap();
     assert_eq!(info.reason, "SIGNER_NOT_PARTY");
     assert_eq!(info.metadata["field"], "bin");
     assert_eq!(info.metadata["certificate"], "150840003210");
     // Known early when the certificate comes with the preparation.
-    let err = signing(&app)
+    let err = signing(&a.app)
         .prepare_signature(pb::PrepareSignatureRequest {
-            document: doc.clone(),
+            document: a.doc.clone(),
             signer_certificate: stranger.cert().to_pem().unwrap(),
         })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
+    a.app.stop().await;
+}
 
-    // The employer's own employee without a signing role.
+#[tokio::test]
+async fn the_employers_own_employee_without_a_signing_role_is_refused() {
+    let a = submitted_appendix_1().await;
     let clerk = party(
-        &ca,
+        &a.ca,
         EMPLOYER_BIN,
         "1.2.398.3.3.4.1.2.5",
         KeyAlg::Rsa(2048),
         true,
     );
-    let err = signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: session.name.clone(),
-            cms: token_sign(&clerk, &session),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = refused(&a, &clerk).await;
     assert_eq!(err.code(), Code::PermissionDenied);
+    a.app.stop().await;
+}
 
-    // A CMS over other bytes.
-    let head = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+#[tokio::test]
+async fn a_cms_over_other_bytes_is_a_signature_mismatch() {
+    let a = submitted_appendix_1().await;
+    let before = a.app.download(&a.doc, pb::DocumentFormat::Pdf).await;
+    let head = party(&a.ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let session = prepare(&a.app, &a.doc).await;
     let other = sign_digest(&head, &[7u8; 32], &CmsSignOptions { signing_time: None }).unwrap();
-    let err = signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: session.name.clone(),
-            cms: other,
-            ..Default::default()
-        })
+    let err = complete_with(&a.app, &session.name, other)
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(reason(&err), "SIGNATURE_MISMATCH");
+    assert_eq!(
+        a.app.download(&a.doc, pb::DocumentFormat::Pdf).await,
+        before
+    );
+    a.app.stop().await;
+}
 
-    // Not a signing certificate.
-    let no_nr = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), false);
-    let err = signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: session.name.clone(),
-            cms: token_sign(&no_nr, &session),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+#[tokio::test]
+async fn a_certificate_without_non_repudiation_is_not_a_signing_certificate() {
+    let a = submitted_appendix_1().await;
+    let no_nr = party(&a.ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), false);
+    let err = refused(&a, &no_nr).await;
     assert_eq!(reason(&err), "KEY_USAGE");
+    a.app.stop().await;
+}
 
-    // A CA the service does not trust.
+#[tokio::test]
+async fn a_certificate_of_a_ca_the_service_does_not_trust_is_refused() {
+    let a = submitted_appendix_1().await;
     let rogue_dir = tempfile::tempdir().unwrap();
     let rogue = party(
         &national_ca(rogue_dir.path()),
@@ -544,132 +278,179 @@ async fn a_signer_who_is_not_the_filing_party_or_signs_other_bytes_is_refused() 
         KeyAlg::Rsa(2048),
         true,
     );
-    let err = signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: session.name.clone(),
-            cms: token_sign(&rogue, &session),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = refused(&a, &rogue).await;
     assert_eq!(reason(&err), "UNTRUSTED_CERTIFICATE");
-    let err = signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: session.name.clone(),
-            cms: b"garbage".to_vec(),
-            ..Default::default()
-        })
+    a.app.stop().await;
+}
+
+#[tokio::test]
+async fn bytes_that_are_no_cms_are_refused_naming_the_cms_field() {
+    let a = submitted_appendix_1().await;
+    let before = a.app.download(&a.doc, pb::DocumentFormat::Pdf).await;
+    let session = prepare(&a.app, &a.doc).await;
+    let err = complete_with(&a.app, &session.name, b"garbage".to_vec())
         .await
         .unwrap_err();
     assert_invalid(&err, "cms");
-
-    // Nothing was stored by any refusal.
-    assert_eq!(app.download(&doc, pb::DocumentFormat::Pdf).await, before);
-
-    // The right signer completes; the session cannot be used twice.
-    signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: session.name.clone(),
-            cms: token_sign(&head, &session),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let err = signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: session.name.clone(),
-            cms: token_sign(&head, &session),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::AlreadyExists);
-
-    // A session prepared before that signature no longer matches the document.
-    let stale = prepare(&app, &doc).await;
-    let fresh = prepare(&app, &doc).await;
-    signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: fresh.name.clone(),
-            cms: token_sign(&head, &fresh),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let err = signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: stale.name.clone(),
-            cms: token_sign(&head, &stale),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::Aborted);
-
-    // 15 minutes later a session has expired.
-    let late = prepare(&app, &doc).await;
-    app.set_clock("2026-09-15T10:46:00+05:00");
-    let err = signing(&app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: late.name.clone(),
-            cms: token_sign(&head, &late),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(reason(&err), "SESSION_EXPIRED");
-    app.stop().await;
+    assert_eq!(
+        a.app.download(&a.doc, pb::DocumentFormat::Pdf).await,
+        before
+    );
+    a.app.stop().await;
 }
 
-/// A CRL of the national CA revoking `revoked`, made with the openssl CLI.
-fn crl_revoking(ca: &NationalCa, dir: &std::path::Path, revoked: &[&Signer]) -> std::path::PathBuf {
-    let key = dir.join("national.key");
-    std::fs::write(&key, ca.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
-    let mut index = String::new();
-    for s in revoked {
-        let subject = s.cert().subject_name().entries().map(|e| {
-            format!(
-                "/{}={}",
-                e.object().nid().short_name().unwrap_or("x"),
-                e.data().to_string().unwrap()
-            )
-        });
-        index.push_str(&format!(
-            "R\t451231000000Z\t260101000000Z\t{}\tunknown\t{}\n",
-            s.serial_hex(),
-            subject.collect::<String>()
-        ));
-    }
-    std::fs::write(dir.join("index.txt"), index).unwrap();
-    std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
-    let cnf = dir.join("ca.cnf");
-    std::fs::write(
-        &cnf,
-        format!(
-            "[ ca ]\ndefault_ca = CA_default\n[ CA_default ]\ndatabase = {}\ncrlnumber = {}\ndefault_md = sha256\ndefault_crl_days = 30\n",
-            dir.join("index.txt").display(),
-            dir.join("crlnumber").display()
-        ),
-    )
-    .unwrap();
-    let crl = dir.join("national.crl.pem");
-    let o = tool(
-        "openssl",
-        &[
-            "ca",
-            "-gencrl",
-            "-config",
-            cnf.to_str().unwrap(),
-            "-keyfile",
-            key.to_str().unwrap(),
-            "-cert",
-            ca.pem.to_str().unwrap(),
-            "-out",
-            crl.to_str().unwrap(),
-        ],
+// The life of a session.
+
+#[tokio::test]
+async fn a_session_completed_after_refusals_cannot_be_used_twice() {
+    let a = submitted_appendix_1().await;
+    let session = prepare(&a.app, &a.doc).await;
+    let stranger = party(&a.ca, "150840003210", HEAD, KeyAlg::Rsa(2048), true);
+    complete(&a.app, &session, &stranger).await.unwrap_err();
+    // The right signer completes the session a refusal left open; once only.
+    let head = party(&a.ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    complete(&a.app, &session, &head).await.unwrap();
+    let err = complete(&a.app, &session, &head).await.unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+    a.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_prepared_before_another_signature_no_longer_matches_the_document() {
+    let a = submitted_appendix_1().await;
+    let head = party(&a.ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let stale = prepare(&a.app, &a.doc).await;
+    let fresh = prepare(&a.app, &a.doc).await;
+    complete(&a.app, &fresh, &head).await.unwrap();
+    let err = complete(&a.app, &stale, &head).await.unwrap_err();
+    assert_eq!(err.code(), Code::Aborted);
+    a.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_expires_after_15_minutes() {
+    let a = submitted_appendix_1().await;
+    let head = party(&a.ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let late = prepare(&a.app, &a.doc).await;
+    a.app.set_clock("2026-09-15T10:46:00+05:00");
+    let err = complete(&a.app, &late, &head).await.unwrap_err();
+    assert_eq!(reason(&err), "SESSION_EXPIRED");
+    a.app.stop().await;
+}
+
+// A CRL fetched from the certificates' distribution point.
+
+#[tokio::test]
+async fn kvota_reports_the_head_revoked_by_the_crl_of_its_distribution_point() {
+    let r = revoked_at_distribution_point().await;
+    let report = verify(&r.app, r.pdf.clone(), vec![]).await;
+    let (head_sig, deputy_sig) = (&report.signatures[1], &report.signatures[2]);
+    assert_eq!(head_sig.sub_indication, "REVOKED", "{report:#?}");
+    assert!(
+        head_sig.revocation.contains("h old at the check"),
+        "{}",
+        head_sig.revocation
     );
-    assert!(o.status.success(), "{}", text(&o));
-    crl
+    assert_eq!(deputy_sig.indication, "TOTAL_PASSED", "{report:#?}");
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn pyhanko_fetches_the_same_crl_and_agrees_on_revocation() {
+    let r = revoked_at_distribution_point().await;
+    // The head's signature fails on revocation, the deputy's and the seal pass.
+    let o = pyhanko_validate(&r.app, &r.ca, &r.path);
+    let out = text(&o);
+    assert!(out.contains("revoked"), "{out}");
+    assert!(out.contains("Validation failed"), "{out}");
+    let line = |field: &str| {
+        out.lines()
+            .find(|l| l.starts_with(field))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(line("KvotaSeal:").contains("INTACT:TRUSTED"), "{out}");
+    assert!(line("Signature2:").contains("INTACT:REVOKED"), "{out}");
+    assert!(line("Signature3:").contains("INTACT:TRUSTED"), "{out}");
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn pdfsig_with_the_crl_in_its_database_agrees_on_revocation() {
+    let r = revoked_at_distribution_point().await;
+    // The head's certificate is revoked, the seal's and the deputy's are trusted; every
+    // signature is intact.
+    let nss = r.crl_dir.path().join("nssdb");
+    std::fs::create_dir_all(&nss).unwrap();
+    let db = format!("sql:{}", nss.display());
+    let crl_der = r.crl_dir.path().join("national.crl.der");
+    for args in [
+        vec!["certutil", "-N", "--empty-password", "-d", &db],
+        vec![
+            "certutil",
+            "-A",
+            "-d",
+            &db,
+            "-n",
+            "root",
+            "-t",
+            "CT,C,C",
+            "-i",
+            r.app.root_pem.to_str().unwrap(),
+        ],
+        vec![
+            "certutil",
+            "-A",
+            "-d",
+            &db,
+            "-n",
+            "nca",
+            "-t",
+            "CT,C,C",
+            "-i",
+            r.ca.pem.to_str().unwrap(),
+        ],
+        vec![
+            "openssl",
+            "crl",
+            "-in",
+            r.crl_path.to_str().unwrap(),
+            "-outform",
+            "DER",
+            "-out",
+            crl_der.to_str().unwrap(),
+        ],
+        vec![
+            "crlutil",
+            "-I",
+            "-d",
+            &db,
+            "-t",
+            "1",
+            "-i",
+            crl_der.to_str().unwrap(),
+        ],
+    ] {
+        let o = tool(args[0], &args[1..]);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+    }
+    let o = tool("pdfsig", &["-nssdir", &db, r.path.to_str().unwrap()]);
+    let out = text(&o);
+    let validations: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- Certificate Validation: "))
+        .collect();
+    assert_eq!(
+        validations,
+        [
+            "Certificate is Trusted.",
+            "Certificate has been Revoked.",
+            "Certificate is Trusted."
+        ],
+        "{out}"
+    );
+    assert_eq!(out.matches("Signature is Valid.").count(), 3, "{out}");
+    r.app.stop().await;
 }
 
 #[tokio::test]
@@ -911,185 +692,6 @@ async fn the_regional_body_signs_its_notice_with_the_bin_configured_for_it() {
     app.stop().await;
 }
 
-/// Serves the file at `path` (read at each request) to every HTTP request, like a CRL
-/// distribution point.
-fn serve(path: std::path::PathBuf) -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 2048];
-            let _ = s.read(&mut buf);
-            let bytes = std::fs::read(&path).unwrap_or_default();
-            let _ = s.write_all(
-                format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", bytes.len()).as_bytes(),
-            );
-            let _ = s.write_all(&bytes);
-        }
-    });
-    format!("http://{addr}/national.crl")
-}
-
-#[tokio::test]
-async fn a_crl_from_a_distribution_point_is_fetched_and_pyhanko_agrees_on_revocation() {
-    let (app, ca) = app_with_national_ca().await;
-    let submitted = app
-        .submit(&app.create(sample_application()).await)
-        .await
-        .unwrap();
-    let doc = submitted.document.clone();
-    let crl_dir = tempfile::tempdir().unwrap();
-    let crl_path = crl_dir.path().join("national.crl.pem");
-    let url = serve(crl_path.clone());
-    let head = party_with_cdp(&ca, EMPLOYER_BIN, HEAD, &url);
-    let deputy = party_with_cdp(&ca, EMPLOYER_BIN, SIGNATORY, &url);
-    for signer in [&head, &deputy] {
-        let s = prepare(&app, &doc).await;
-        signing(&app)
-            .complete_signature(pb::CompleteSignatureRequest {
-                session: s.name.clone(),
-                cms: token_sign(signer, &s),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    }
-    // The CA revokes the head; its distribution point now serves that CRL.
-    let made = crl_revoking(&ca, crl_dir.path(), &[&head]);
-    std::fs::rename(made, &crl_path).unwrap();
-    let after_issue = (chrono::Utc::now() + chrono::Duration::hours(5)).to_rfc3339();
-    let app = app
-        .restart_with(|c| {
-            c.signing.crl_urls = vec![url];
-            c.clock = Some(after_issue);
-        })
-        .await;
-    let pdf = app.download(&doc, pb::DocumentFormat::Pdf).await;
-    let report = app
-        .documents()
-        .verify_document(pb::VerifyDocumentRequest {
-            pdf: pdf.clone(),
-            cms: vec![],
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let (head_sig, deputy_sig) = (&report.signatures[1], &report.signatures[2]);
-    assert_eq!(head_sig.sub_indication, "REVOKED", "{report:#?}");
-    assert!(
-        head_sig.revocation.contains("h old at the check"),
-        "{}",
-        head_sig.revocation
-    );
-    assert_eq!(deputy_sig.indication, "TOTAL_PASSED", "{report:#?}");
-
-    // pyHanko fetches the same CRL from the certificates' distribution point and agrees:
-    // the head's signature fails on revocation, the deputy's and the seal pass.
-    let path = app.path("revoked.pdf");
-    std::fs::write(&path, &pdf).unwrap();
-    let o = tool(
-        "pyhanko",
-        &[
-            "sign",
-            "validate",
-            "--trust",
-            app.root_pem.to_str().unwrap(),
-            "--trust",
-            ca.pem.to_str().unwrap(),
-            "--trust-replace",
-            path.to_str().unwrap(),
-        ],
-    );
-    let out = text(&o);
-    assert!(out.contains("revoked"), "{out}");
-    assert!(out.contains("Validation failed"), "{out}");
-    let line = |field: &str| {
-        out.lines()
-            .find(|l| l.starts_with(field))
-            .unwrap_or_default()
-            .to_owned()
-    };
-    assert!(line("KvotaSeal:").contains("INTACT:TRUSTED"), "{out}");
-    assert!(line("Signature2:").contains("INTACT:REVOKED"), "{out}");
-    assert!(line("Signature3:").contains("INTACT:TRUSTED"), "{out}");
-
-    // pdfsig (NSS) agrees once the same CRL is in its database: the head's certificate
-    // is revoked, the seal's and the deputy's are trusted; every signature is intact.
-    let nss = crl_dir.path().join("nssdb");
-    std::fs::create_dir_all(&nss).unwrap();
-    let db = format!("sql:{}", nss.display());
-    let crl_der = crl_dir.path().join("national.crl.der");
-    for args in [
-        vec!["certutil", "-N", "--empty-password", "-d", &db],
-        vec![
-            "certutil",
-            "-A",
-            "-d",
-            &db,
-            "-n",
-            "root",
-            "-t",
-            "CT,C,C",
-            "-i",
-            app.root_pem.to_str().unwrap(),
-        ],
-        vec![
-            "certutil",
-            "-A",
-            "-d",
-            &db,
-            "-n",
-            "nca",
-            "-t",
-            "CT,C,C",
-            "-i",
-            ca.pem.to_str().unwrap(),
-        ],
-        vec![
-            "openssl",
-            "crl",
-            "-in",
-            crl_path.to_str().unwrap(),
-            "-outform",
-            "DER",
-            "-out",
-            crl_der.to_str().unwrap(),
-        ],
-        vec![
-            "crlutil",
-            "-I",
-            "-d",
-            &db,
-            "-t",
-            "1",
-            "-i",
-            crl_der.to_str().unwrap(),
-        ],
-    ] {
-        let o = tool(args[0], &args[1..]);
-        assert!(o.status.success(), "{args:?}: {}", text(&o));
-    }
-    let o = tool("pdfsig", &["-nssdir", &db, path.to_str().unwrap()]);
-    let out = text(&o);
-    let validations: Vec<&str> = out
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("- Certificate Validation: "))
-        .collect();
-    assert_eq!(
-        validations,
-        [
-            "Certificate is Trusted.",
-            "Certificate has been Revoked.",
-            "Certificate is Trusted."
-        ],
-        "{out}"
-    );
-    assert_eq!(out.matches("Signature is Valid.").count(), 3, "{out}");
-    app.stop().await;
-}
-
 #[tokio::test]
 async fn the_service_can_seal_again_after_the_party_so_the_order_reads_party_then_seal() {
     let (app, ca) = app_with_national_ca().await;
@@ -1146,87 +748,30 @@ async fn the_service_can_seal_again_after_the_party_so_the_order_reads_party_the
     app.stop().await;
 }
 
-/// Prepares with the signer's certificate (so the signature gets its visible box), signs
-/// as the token would and completes.
-async fn sign_visibly(app: &TestApp, document: &str, signer: &Signer) -> pb::Document {
-    let session = signing(app)
-        .prepare_signature(pb::PrepareSignatureRequest {
-            document: document.into(),
-            signer_certificate: signer.cert().to_der().unwrap(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    signing(app)
-        .complete_signature(pb::CompleteSignatureRequest {
-            session: session.name.clone(),
-            cms: token_sign(signer, &session),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-/// The text of the PDF's last page as laid out (`pdftotext -layout`).
-fn last_page_text(pdf: &std::path::Path) -> String {
-    let info = text(&tool("pdfinfo", &[pdf.to_str().unwrap()]));
-    let pages = info
-        .lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .map(|n| n.trim().to_owned())
-        .unwrap();
-    let o = tool(
-        "pdftotext",
-        &[
-            "-layout",
-            "-f",
-            &pages,
-            "-l",
-            &pages,
-            pdf.to_str().unwrap(),
-            "-",
-        ],
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    String::from_utf8(o.stdout).unwrap()
-}
+// Each party's signature shows a visible box on the last page.
 
 #[tokio::test]
-async fn each_party_signature_shows_its_signer_organisation_role_and_time_on_the_last_page() {
-    let (app, ca) = app_with_national_ca().await;
-    let submitted = app
-        .submit(&app.create(sample_application()).await)
-        .await
-        .unwrap();
-    let doc = submitted.document.clone();
-    let sealed = app.download(&doc, pb::DocumentFormat::Pdf).await;
-    let path = app.path("sealed.pdf");
-    std::fs::write(&path, &sealed).unwrap();
+async fn the_sealed_document_shows_no_party_box() {
+    let v = signed_visibly().await;
+    let path = v.app.path("sealed.pdf");
+    std::fs::write(&path, &v.sealed).unwrap();
     let page = last_page_text(&path);
     assert!(!page.contains("СЕЙТҚАЛИ ӘЛИХАН"), "{page}");
     assert!(!page.contains("Руководитель работодателя"), "{page}");
+    v.app.stop().await;
+}
 
-    // The head signs: the box names them, the organisation with its BIN, the role and
-    // the Almaty time of the signature.
-    let head = party_named(
-        &ca,
-        "СЕЙТҚАЛИ ӘЛИХАН",
-        EMPLOYER_BIN,
-        HEAD,
-        KeyAlg::Rsa(2048),
-        true,
-    );
-    let signed = sign_visibly(&app, &doc, &head).await;
-    assert_eq!(signed.signatures[1].role, "EMPLOYER_HEAD");
-    let one = app.download(&doc, pb::DocumentFormat::Pdf).await;
+#[tokio::test]
+async fn the_heads_box_names_them_the_organisation_the_role_and_the_almaty_time() {
+    let v = signed_visibly().await;
+    assert_eq!(v.after_head.signatures[1].role, "EMPLOYER_HEAD");
     assert_eq!(
-        &one[..sealed.len()],
-        &sealed[..],
+        &v.one[..v.sealed.len()],
+        &v.sealed[..],
         "the sealed bytes stay as they were"
     );
-    let path = app.path("one.pdf");
-    std::fs::write(&path, &one).unwrap();
+    let path = v.app.path("one.pdf");
+    std::fs::write(&path, &v.one).unwrap();
     let page = last_page_text(&path);
     let compact: String = page.split_whitespace().collect::<Vec<_>>().join(" ");
     for expected in [
@@ -1237,26 +782,18 @@ async fn each_party_signature_shows_its_signer_organisation_role_and_time_on_the
     ] {
         assert!(compact.contains(expected), "{expected:?} not in:\n{page}");
     }
+    v.app.stop().await;
+}
 
-    // A signatory of the employer signs next: both boxes, in signing order.
-    let signatory = party_named(
-        &ca,
-        "ОМАРОВА ГҮЛНАР",
-        EMPLOYER_BIN,
-        SIGNATORY,
-        KeyAlg::EcP256,
-        true,
-    );
-    sign_visibly(&app, &doc, &signatory).await;
-    let two = app.download(&doc, pb::DocumentFormat::Pdf).await;
+#[tokio::test]
+async fn a_signatory_signing_next_gets_the_second_box_in_signing_order() {
+    let v = signed_visibly().await;
     assert_eq!(
-        &two[..one.len()],
-        &one[..],
+        &v.two[..v.one.len()],
+        &v.one[..],
         "the first signer's bytes stay as they were"
     );
-    let path = app.path("two.pdf");
-    std::fs::write(&path, &two).unwrap();
-    let page = last_page_text(&path);
+    let page = last_page_text(&v.two_path);
     let compact: String = page.split_whitespace().collect::<Vec<_>>().join(" ");
     let first = compact
         .find("Подписано ЭЦП · 1 · Руководитель работодателя")
@@ -1277,9 +814,13 @@ async fn each_party_signature_shows_its_signer_organisation_role_and_time_on_the
     );
     assert!(head_at < signatory_at, "{names}");
     assert_eq!(compact.matches("БИН 040140001236").count(), 2, "{page}");
+    v.app.stop().await;
+}
 
-    // Every signature still verifies, by every tool.
-    let p = path.to_str().unwrap();
+#[tokio::test]
+async fn every_signature_with_visible_boxes_still_verifies_by_every_tool() {
+    let v = signed_visibly().await;
+    let p = v.two_path.to_str().unwrap();
     let out = text(&tool("pdfsig", &[p]));
     assert_eq!(
         out.matches("Signature Validation: Signature is Valid.")
@@ -1289,33 +830,16 @@ async fn each_party_signature_shows_its_signer_organisation_role_and_time_on_the
     );
     let o = tool("qpdf", &["--check", p]);
     assert!(o.status.success(), "{}", text(&o));
-    let o = tool(
-        "pyhanko",
-        &[
-            "sign",
-            "validate",
-            "--trust",
-            app.root_pem.to_str().unwrap(),
-            "--trust",
-            ca.pem.to_str().unwrap(),
-            "--trust-replace",
-            p,
-        ],
-    );
+    let o = pyhanko_validate(&v.app, &v.ca, &v.two_path);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
     assert_eq!(out.matches(":INTACT:TRUSTED").count(), 3, "{out}");
     assert!(out.contains("INTACT:TRUSTED,UNTOUCHED"), "{out}");
     assert!(!out.contains("INVALID"), "{out}");
-    let cms = app.download(&doc, pb::DocumentFormat::Cms).await;
-    let report = app
-        .documents()
-        .verify_document(pb::VerifyDocumentRequest { pdf: two, cms })
-        .await
-        .unwrap()
-        .into_inner();
+    let cms = v.app.download(&v.doc, pb::DocumentFormat::Cms).await;
+    let report = verify(&v.app, v.two.clone(), cms).await;
     assert!(report.valid, "{report:#?}");
-    app.stop().await;
+    v.app.stop().await;
 }
 
 #[tokio::test]

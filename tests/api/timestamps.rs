@@ -1,255 +1,26 @@
 //! Signature timestamps (PAdES B-T) from a timestamp authority on loopback: a signature
 //! whose certificate has since expired stays valid when a timestamp proves it was made
-//! in time, and is indeterminate without one.
-
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-
-use base64::Engine;
-use kvota::api::pb;
-use kvota::api::pb::signing_service_client::SigningServiceClient;
-use kvota::sign::cms::{CmsSignOptions, sign_digest};
-use kvota::sign::keys::{CertSubject, KeyAlg, Signer, generate_key, make_root_ca};
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
-use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
-use openssl::x509::{X509, X509NameBuilder};
+//! in time, and is indeterminate without one. The setup is `signed_then_expired`.
 
 use crate::helpers::*;
-
-fn cert(
-    ca: &(PKey<Private>, X509),
-    cn: &str,
-    ou: Option<&str>,
-    until: &openssl::asn1::Asn1TimeRef,
-    eku: ExtendedKeyUsage,
-    ku: KeyUsage,
-    serial: u32,
-) -> (PKey<Private>, X509) {
-    let key = generate_key(KeyAlg::Rsa(2048)).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("C", "KZ").unwrap();
-    name.append_entry_by_text("CN", cn).unwrap();
-    if let Some(ou) = ou {
-        name.append_entry_by_text("OU", ou).unwrap();
-    }
-    let name = name.build();
-    let mut b = X509::builder().unwrap();
-    b.set_version(2).unwrap();
-    b.set_serial_number(&BigNum::from_u32(serial).unwrap().to_asn1_integer().unwrap())
-        .unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(ca.1.subject_name()).unwrap();
-    b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::from_str_x509("20200101000000Z").unwrap())
-        .unwrap();
-    b.set_not_after(until).unwrap();
-    b.append_extension(BasicConstraints::new().build().unwrap())
-        .unwrap();
-    b.append_extension(ku.build().unwrap()).unwrap();
-    b.append_extension(eku.build().unwrap()).unwrap();
-    b.sign(&ca.0, MessageDigest::sha256()).unwrap();
-    (key, b.build())
-}
-
-/// A timestamp authority on loopback answering with `openssl ts -reply`.
-fn spawn_tsa(dir: &Path, ca: &(PKey<Private>, X509)) -> String {
-    let mut eku = ExtendedKeyUsage::new();
-    eku.critical().time_stamping();
-    let mut ku = KeyUsage::new();
-    ku.critical().digital_signature();
-    let far = Asn1Time::from_str_x509("20451231000000Z").unwrap();
-    let (key, tsa) = cert(ca, "KVOTA TEST TSA", None, &far, eku, ku, 77);
-    let key_path = dir.join("tsa.key");
-    let cert_path = dir.join("tsa.pem");
-    std::fs::write(&key_path, key.private_key_to_pem_pkcs8().unwrap()).unwrap();
-    std::fs::write(&cert_path, tsa.to_pem().unwrap()).unwrap();
-    std::fs::write(dir.join("tsaserial"), "01\n").unwrap();
-    let cnf = dir.join("ts.cnf");
-    std::fs::write(
-        &cnf,
-        format!(
-            "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = {}\ncrypto_device = builtin\nsigner_digest = sha256\n\
-             default_policy = 1.2.3.4.1\ndigests = sha256\naccuracy = secs:1\nordering = yes\ntsa_name = yes\n\
-             ess_cert_id_chain = no\ness_cert_id_alg = sha256\n",
-            dir.join("tsaserial").display()
-        ),
-    )
-    .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let dir: PathBuf = dir.to_path_buf();
-    std::thread::spawn(move || {
-        for (n, stream) in listener.incoming().enumerate() {
-            let Ok(mut stream) = stream else { continue };
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            let body = loop {
-                let k = stream.read(&mut chunk).unwrap_or(0);
-                if k == 0 {
-                    break None;
-                }
-                buf.extend_from_slice(&chunk[..k]);
-                if let Some(h) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&buf[..h]).to_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    while buf.len() < h + 4 + len {
-                        let k = stream.read(&mut chunk).unwrap_or(0);
-                        if k == 0 {
-                            break;
-                        }
-                        buf.extend_from_slice(&chunk[..k]);
-                    }
-                    break Some(buf[h + 4..].to_vec());
-                }
-            };
-            let Some(body) = body else { continue };
-            let q = dir.join(format!("q{n}.tsq"));
-            let r = dir.join(format!("r{n}.tsr"));
-            std::fs::write(&q, &body).unwrap();
-            let out = std::process::Command::new("openssl")
-                .args(["ts", "-reply", "-config"])
-                .arg(&cnf)
-                .arg("-queryfile")
-                .arg(&q)
-                .arg("-inkey")
-                .arg(&key_path)
-                .arg("-signer")
-                .arg(&cert_path)
-                .arg("-out")
-                .arg(&r)
-                .output()
-                .unwrap();
-            let reply = std::fs::read(&r)
-                .unwrap_or_else(|_| panic!("openssl ts: {}", String::from_utf8_lossy(&out.stderr)));
-            let _ = stream.write_all(
-                format!("HTTP/1.0 200 OK\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\n\r\n", reply.len())
-                    .as_bytes(),
-            );
-            let _ = stream.write_all(&reply);
-        }
-    });
-    format!("http://{addr}/tsa")
-}
-
-const EMPLOYER_BIN: &str = "040140001236";
-
-async fn sign_as(app: &TestApp, document: &str, signer: &Signer) {
-    let mut c = SigningServiceClient::new(app.channel.clone());
-    let session = c
-        .prepare_signature(pb::PrepareSignatureRequest {
-            document: document.into(),
-            signer_certificate: vec![],
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let digest = base64::engine::general_purpose::STANDARD
-        .decode(&session.sha256_base64)
-        .unwrap();
-    let cms = sign_digest(signer, &digest, &CmsSignOptions { signing_time: None }).unwrap();
-    c.complete_signature(pb::CompleteSignatureRequest {
-        session: session.name,
-        cms,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-}
+use crate::timestamp_helpers::*;
 
 #[tokio::test]
-async fn a_timestamped_signature_outlives_its_certificate_and_an_untimestamped_one_does_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = test_pki(&dir.path().join("pki"));
-    let ca = make_root_ca(
-        &CertSubject {
-            common_name: "KZ TEST ROOT".into(),
-            country: Some("KZ".into()),
-            ..Default::default()
-        },
-        KeyAlg::Rsa(2048),
-    )
-    .unwrap();
-    let ca_pem = dir.path().join("kz-root.pem");
-    std::fs::write(&ca_pem, ca.1.to_pem().unwrap()).unwrap();
-    let tsa_dir = dir.path().join("tsa");
-    std::fs::create_dir_all(&tsa_dir).unwrap();
-    let tsa_url = spawn_tsa(&tsa_dir, &ca);
-
-    // The TSA stamps real time, so the dates follow it: the head's certificate runs out
-    // tomorrow, the signatures are made today, and checked ten days later.
-    let now = chrono::Utc::now();
-    let until = Asn1Time::from_unix((now + chrono::Duration::days(1)).timestamp()).unwrap();
-    let quota_year = chrono::Datelike::year(&now) as u32 + 2;
-    let mut eku = ExtendedKeyUsage::new();
-    eku.email_protection().other("1.2.398.3.3.4.1.2.1");
-    let mut ku = KeyUsage::new();
-    ku.critical().digital_signature().non_repudiation();
-    let (key, head_cert) = cert(
-        &ca,
-        "СЕЙТҚАЛИ ӘЛИХАН",
-        Some(&format!("BIN{EMPLOYER_BIN}")),
-        &until,
-        eku,
-        ku,
-        4242,
-    );
-    let head = Signer::new(key, head_cert, vec![ca.1.clone()]).unwrap();
-
-    let mut config = kvota::config::Config {
-        transport: kvota::config::Transport::Development,
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().join("data"),
-        clock: Some(now.to_rfc3339()),
-        ..Default::default()
-    };
-    config.signing.key_file = Some(pki.seal_key_pem.clone());
-    config.signing.cert_file = Some(pki.seal_cert_pem.clone());
-    config.signing.trust_anchors = vec![pki.root_pem.clone(), ca_pem.clone()];
-    config.signing.tsa_url = Some(tsa_url.clone());
-    let app = TestApp::spawn_with(dir, config, pki.root_pem.clone()).await;
-
-    // With the TSA: the seal and the head's signature are timestamped.
-    let mut a = sample_application();
-    a.quota_year = quota_year;
-    let stamped = app.submit(&app.create(a).await).await.unwrap().document;
-    sign_as(&app, &stamped, &head).await;
-
-    // Without a TSA: the same head signs another application.
-    let app = app.restart_with(|c| c.signing.tsa_url = None).await;
-    let mut b = sample_application();
-    b.quota_year = quota_year;
-    b.region_code = "750000000".into();
-    let bare = app.submit(&app.create(b).await).await.unwrap().document;
-    sign_as(&app, &bare, &head).await;
-
-    // Ten days on, the head's certificate has expired.
-    app.set_clock(&(now + chrono::Duration::days(10)).to_rfc3339());
-    let verify = |doc: String| {
-        let app = &app;
-        async move {
-            let pdf = app.download(&doc, pb::DocumentFormat::Pdf).await;
-            app.documents()
-                .verify_document(pb::VerifyDocumentRequest { pdf, cms: vec![] })
-                .await
-                .unwrap()
-                .into_inner()
-        }
-    };
-    let report = verify(stamped.clone()).await;
+async fn a_timestamped_signature_outlives_its_certificate() {
+    let s = signed_then_expired().await;
+    let report = s.verify(&s.stamped).await;
     assert!(report.valid, "{report:#?}");
     assert!(
         report.signatures.iter().all(|s| s.timestamp_time.is_some()),
         "{report:#?}"
     );
-    let report = verify(bare.clone()).await;
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_untimestamped_signature_of_an_expired_certificate_is_indeterminate() {
+    let s = signed_then_expired().await;
+    let report = s.verify(&s.bare).await;
     assert!(!report.valid);
     let party = &report.signatures[1];
     assert_eq!(
@@ -258,38 +29,17 @@ async fn a_timestamped_signature_outlives_its_certificate_and_an_untimestamped_o
         "{report:#?}"
     );
     assert!(party.timestamp_time.is_none());
+    s.app.stop().await;
+}
 
-    // pyHanko reads the same RFC 3161 tokens as intact and trusted, and at the later time
-    // finds the same expiry. (Its basic validation does not use a timestamp as proof of
-    // existence, so for the stamped file it still reports the expiry where Kvota, like an
-    // AdES validation, passes on the timestamp's evidence.)
-    let later = (now + chrono::Duration::days(10)).to_rfc3339();
-    let pyhanko = |name: &str, doc: &str, at: Option<&str>| {
-        let app = &app;
-        let (root, kz) = (pki.root_pem.clone(), ca_pem.clone());
-        let (name, doc, at) = (name.to_owned(), doc.to_owned(), at.map(str::to_owned));
-        async move {
-            let pdf = app.download(&doc, pb::DocumentFormat::Pdf).await;
-            let path = app.path(&name);
-            std::fs::write(&path, pdf).unwrap();
-            let mut args = vec![
-                "sign".to_string(),
-                "validate".into(),
-                "--trust".into(),
-                root.display().to_string(),
-                "--trust".into(),
-                kz.display().to_string(),
-                "--trust-replace".into(),
-            ];
-            if let Some(at) = at {
-                args.extend(["--validation-time".to_string(), at]);
-            }
-            args.push(path.display().to_string());
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            (tool("pyhanko", &args), path)
-        }
-    };
-    let (o, path) = pyhanko("stamped.pdf", &stamped, None).await;
+#[tokio::test]
+async fn pyhanko_reads_the_timestamps_as_intact_and_trusted_and_finds_the_same_expiry() {
+    let s = signed_then_expired().await;
+    // (Its basic validation does not use a timestamp as proof of existence, so for the
+    // stamped file it still reports the expiry where Kvota, like an AdES validation,
+    // passes on the timestamp's evidence.)
+    let path = s.file("stamped.pdf", &s.stamped).await;
+    let o = s.pyhanko(&path, None);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
     assert_eq!(
@@ -297,28 +47,35 @@ async fn a_timestamped_signature_outlives_its_certificate_and_an_untimestamped_o
         2,
         "{out}"
     );
-    let (o, bare_path) = pyhanko("bare-later.pdf", &bare, Some(&later)).await;
+    let bare_path = s.file("bare-later.pdf", &s.bare).await;
+    let o = s.pyhanko(&bare_path, Some(&s.later));
     let out = text(&o);
     assert!(
         out.contains("expired") && out.contains("Validation failed"),
         "{out}"
     );
     assert!(!out.contains("TIMESTAMP_TOKEN"), "{out}");
-    // pyHanko's AdES validation (EN 319 102-1, with the timestamps as proof of existence)
-    // gives the same indication as Kvota for every signature of both files at the later
-    // time: the stamped party signature passes, the bare one is OUT_OF_BOUNDS_NO_POE.
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn pyhankos_ades_validation_gives_kvotas_indications_for_every_signature() {
+    let s = signed_then_expired().await;
+    // EN 319 102-1, with the timestamps as proof of existence, at the later time: the
+    // stamped party signature passes, the bare one is OUT_OF_BOUNDS_NO_POE.
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/ades_validate.py");
-    for (file, doc) in [(&path, &stamped), (&bare_path, &bare)] {
+    for (name, doc) in [("stamped.pdf", &s.stamped), ("bare-later.pdf", &s.bare)] {
+        let file = s.file(name, doc).await;
         let o = tool(
             "python3",
             &[
                 script,
                 "--trust",
-                pki.root_pem.to_str().unwrap(),
+                s.root_pem.to_str().unwrap(),
                 "--trust",
-                ca_pem.to_str().unwrap(),
+                s.ca_pem.to_str().unwrap(),
                 "--validation-time",
-                &later,
+                &s.later,
                 file.to_str().unwrap(),
             ],
         );
@@ -335,7 +92,8 @@ async fn a_timestamped_signature_outlives_its_certificate_and_an_untimestamped_o
                 )
             })
             .collect();
-        let ours: Vec<(String, String)> = verify(doc.clone())
+        let ours: Vec<(String, String)> = s
+            .verify(doc)
             .await
             .signatures
             .iter()
@@ -343,6 +101,13 @@ async fn a_timestamped_signature_outlives_its_certificate_and_an_untimestamped_o
             .collect();
         assert_eq!(ours, theirs, "{}", text(&o));
     }
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn pdfsig_finds_both_signatures_of_the_timestamped_file_valid() {
+    let s = signed_then_expired().await;
+    let path = s.file("stamped.pdf", &s.stamped).await;
     let o = tool("pdfsig", &[path.to_str().unwrap()]);
     assert_eq!(
         text(&o).matches("Signature is Valid.").count(),
@@ -350,5 +115,5 @@ async fn a_timestamped_signature_outlives_its_certificate_and_an_untimestamped_o
         "{}",
         text(&o)
     );
-    app.stop().await;
+    s.app.stop().await;
 }

@@ -1,0 +1,204 @@
+//! Issued documents: read by their parties (metadata, the PDF, the detached CMS), and
+//! verified by anyone, with a typed verdict per signature.
+
+use sha2::{Digest, Sha256};
+
+use super::paging::{self, Page, PageRequest};
+use super::{Context, Error, Result};
+use crate::domain::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::domain::names::DocumentName;
+use crate::identity::{Caller, DenialReason, Denied, Role};
+use crate::sign::verify::{self, Failure, Indication, SignatureReport};
+use crate::store::DocumentRow;
+use crate::store::documents::Blob;
+use crate::store::signing::PartySignatureRow;
+
+/// A document with the parties' signatures added to it since the seal.
+#[derive(Debug, Clone)]
+pub struct SignedDocument {
+    pub document: DocumentRow,
+    pub party: Vec<PartySignatureRow>,
+}
+
+/// Which documents to list: those about one subject, or all.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// `applications/{id}`, `regions/{kato}/quotaYears/{y}`, …; "" for every subject.
+    pub subject: String,
+    pub page: PageRequest,
+}
+
+/// How a checked signature is carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureKind {
+    /// Embedded in the PDF.
+    Pades,
+    /// The detached CMS beside the file.
+    Cms,
+}
+
+impl SignatureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pades => "PADES",
+            Self::Cms => "CMS",
+        }
+    }
+}
+
+/// One checked signature.
+#[derive(Debug, Clone)]
+pub struct CheckedSignature {
+    pub kind: SignatureKind,
+    pub report: SignatureReport,
+}
+
+/// The verification of a file (and its detached CMS, if given).
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// The embedded signatures in file order, then the detached CMS.
+    pub signatures: Vec<CheckedSignature>,
+    /// At least one signature, and every one TOTAL_PASSED.
+    pub valid: bool,
+    /// SHA-256 (hex) of the file.
+    pub sha256: String,
+    /// The issued document with exactly these bytes, if there is one.
+    pub document: Option<DocumentName>,
+}
+
+/// PERMISSION_DENIED unless the caller is party to the document: an application's
+/// documents belong to its employer and its region's bodies; a region's filings to that
+/// region's bodies and central bodies; published decisions to everyone.
+pub async fn may_read(ctx: &Context, caller: &Caller, doc: &DocumentRow) -> Result<()> {
+    let allowed = match caller.role {
+        Role::Ministry | Role::Developer => true,
+        _ if doc.subject.starts_with("quotas/") => true,
+        _ => {
+            if let Some(id) = doc.subject.strip_prefix("applications/") {
+                let app = ctx.store.get_application(id).await?;
+                caller.may_access(&app.employer_bin, &app.region_code)
+            } else if let Some(rest) = doc.subject.strip_prefix("regions/") {
+                let region = rest.split('/').next().unwrap_or_default();
+                caller.role == Role::CentralBody
+                    || (caller.role.is_regional() && caller.region.as_deref() == Some(region))
+            } else {
+                false
+            }
+        }
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(Denied::new(
+        DenialReason::NotParty,
+        format!(
+            "{} {} is not a party to {} ({})",
+            caller.role,
+            caller.identity(),
+            DocumentName::new(&doc.id),
+            doc.subject
+        ),
+    )
+    .into())
+}
+
+/// The document with its party signatures, as stored now.
+pub(super) async fn signed(ctx: &Context, document: DocumentRow) -> Result<SignedDocument> {
+    let party = ctx.store.party_signatures(&document.id).await?;
+    Ok(SignedDocument { document, party })
+}
+
+pub async fn get(ctx: &Context, caller: &Caller, name: &DocumentName) -> Result<SignedDocument> {
+    let doc = ctx.store.get_document(name.id()).await?;
+    may_read(ctx, caller, &doc).await?;
+    signed(ctx, doc).await
+}
+
+/// Documents in issue order, a page at a time; a page holds only those the caller may
+/// read, so it may come out short.
+pub async fn list(ctx: &Context, caller: &Caller, q: &ListQuery) -> Result<Page<SignedDocument>> {
+    let limit = paging::size("page_size", q.page.size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+    let subject = Some(q.subject.trim()).filter(|s| !s.is_empty());
+    let fingerprint = format!("{subject:?}");
+    let after = paging::decode("page_token", &q.page.token, &fingerprint)?;
+    let rows = ctx.store.list_documents(subject, after, limit + 1).await?;
+    let page = Page::cut(rows, limit, after, &fingerprint, |d| d.seq);
+    let mut items = Vec::with_capacity(page.items.len());
+    for d in page.items {
+        if may_read(ctx, caller, &d).await.is_err() {
+            continue;
+        }
+        items.push(signed(ctx, d).await?);
+    }
+    Ok(Page {
+        items,
+        next_page_token: page.next_page_token,
+    })
+}
+
+/// The bytes of a document the caller may read: the PDF or its detached CMS.
+pub async fn download(
+    ctx: &Context,
+    caller: &Caller,
+    name: &DocumentName,
+    blob: Blob,
+) -> Result<Vec<u8>> {
+    may_read(ctx, caller, &ctx.store.get_document(name.id()).await?).await?;
+    Ok(ctx.store.document_bytes(name.id(), blob).await?)
+}
+
+/// Checks every signature of `pdf` (and the detached `cms` over it, if not empty) at
+/// the service's time, unless a timestamp proves an earlier one. Anyone may verify.
+pub async fn verify(ctx: &Context, pdf: Vec<u8>, cms: Vec<u8>) -> Result<Verification> {
+    if pdf.is_empty() {
+        return Err(Error::invalid_field("pdf", "the PDF to verify is required"));
+    }
+    if !pdf.starts_with(b"%PDF-") {
+        return Err(Error::invalid_field(
+            "pdf",
+            "these bytes are not a PDF (no %PDF- header)",
+        ));
+    }
+    let sha256 = hex::encode(Sha256::digest(&pdf));
+    let sealer = ctx.sealer.clone();
+    let now = ctx.now();
+    let signatures = crate::sealing::on_core(move || {
+        let trust = &sealer.trust_at(now);
+        let pades = |report| CheckedSignature {
+            kind: SignatureKind::Pades,
+            report,
+        };
+        let mut out: Vec<CheckedSignature> = match verify::verify_pdf_with(&pdf, trust) {
+            Ok(reports) => reports.into_iter().map(pades).collect(),
+            Err(e) => vec![pades(SignatureReport::failed(Failure::Unreadable(
+                e.to_string(),
+            )))],
+        };
+        if !cms.is_empty() {
+            let report = verify::verify_detached_with(&pdf, &cms, trust)
+                .unwrap_or_else(|e| SignatureReport::failed(Failure::CmsInvalid(e.to_string())));
+            out.push(CheckedSignature {
+                kind: SignatureKind::Cms,
+                report,
+            });
+        }
+        out
+    })
+    .await
+    .map_err(|e| Error::internal("verification task", e))?;
+    let valid = !signatures.is_empty()
+        && signatures
+            .iter()
+            .all(|s| s.report.verdict().indication == Indication::TotalPassed);
+    let document = ctx
+        .store
+        .find_document_by_sha256(&sha256)
+        .await?
+        .map(DocumentName::new);
+    Ok(Verification {
+        signatures,
+        valid,
+        sha256,
+        document,
+    })
+}
