@@ -53,22 +53,9 @@ fn body_id<'a>(field: &str, name: &'a str) -> Result<&'a str, Status> {
         })
 }
 
-/// The profile of the body issuing a document, refused while its signatory line would
-/// be blank: no official document goes out without the head's position and name.
+/// The profile of the body issuing a document (see [`crate::process::bodies::issuing_body`]).
 pub(crate) async fn issuing_body(state: &AppState, id: &str) -> Result<BodyRow, Status> {
-    let body = state.store.get_body(id).await?;
-    if body.is_complete() {
-        return Ok(body);
-    }
-    Err(error::status_with(
-        Code::FailedPrecondition,
-        "BODY_PROFILE_INCOMPLETE",
-        format!(
-            "bodies/{id} ({}) has no head's position or name: set head_position_ru and head_full_name with BodyService.UpdateBody before it issues documents",
-            body.legal_name_ru
-        ),
-        HashMap::from([("body".to_string(), format!("bodies/{id}"))]),
-    ))
+    Ok(crate::process::bodies::issuing_body(state, id).await?)
 }
 
 #[tonic::async_trait]

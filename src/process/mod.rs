@@ -2,7 +2,14 @@
 //! store → render → sign, a typed result or an [`Error`] out. No protocol types here: the
 //! gRPC service (`api`) and the public web face are thin adapters over these functions.
 
+pub mod bodies;
+pub mod commission;
+pub mod deadlines;
 pub mod error;
+pub mod filing;
+pub mod issue;
+pub mod proposals;
+pub mod scope;
 
 pub use error::{Error, Reason, Result};
 

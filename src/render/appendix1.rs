@@ -1,7 +1,7 @@
 //! The model of Appendix 1 («Заявка работодателя на привлечение иностранной рабочей силы»),
 //! built from an application and the seal that will sign it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::WorkerCategory;
 
@@ -59,7 +59,8 @@ pub struct Totals {
 }
 
 /// The visible trace of the electronic seal at the foot of the form.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VisibleSignature {
     pub signer: String,
     pub organisation: String,
