@@ -1,8 +1,6 @@
 //! `BodyService`: the state bodies' profiles, which name the sender, the signatory's
 //! position and name on every document a body issues, and the BIN of its signatories.
 
-use std::collections::HashMap;
-
 use tonic::{Code, Request, Response, Status};
 
 use super::AppState;

@@ -9,7 +9,9 @@ use super::issue::{self, Form};
 use super::scope::{RegionYear, scope_region};
 use super::{Context, Error, Reason, Result};
 use crate::domain::commission::{CommissionDecision, DecisionInput, MemberKind};
-use crate::domain::limits::{MAX_COMMISSION_MEMBERS, MAX_PERSON_TEXT, MAX_ROLE_TEXT, MAX_SHORT_TEXT};
+use crate::domain::limits::{
+    MAX_COMMISSION_MEMBERS, MAX_PERSON_TEXT, MAX_ROLE_TEXT, MAX_SHORT_TEXT,
+};
 use crate::domain::names::{ApplicationName, DocumentName};
 use crate::domain::timeline::{self, NOTICE_WORKING_DAYS, Step};
 use crate::domain::{QuotaYear, Violations, commission};
@@ -217,7 +219,10 @@ fn check_decision_dates(
             "the decision date is before the application was submitted",
         ));
     }
-    if decision.put_to_commission_on.is_some_and(|put| put < submitted) {
+    if decision
+        .put_to_commission_on
+        .is_some_and(|put| put < submitted)
+    {
         return Err(Error::invalid_field(
             "put_to_commission_on",
             "the application was put to the Commission before it was submitted",
@@ -439,16 +444,12 @@ pub async fn notify_employer(
 ) -> Result<NoticeIssued> {
     let app = ctx.store.get_application(application.id()).await?;
     scope_region(caller, "application", &app.region_code)?;
-    let d = ctx
-        .store
-        .get_decision(&app.id)
-        .await?
-        .ok_or_else(|| {
-            Error::refused(
-                Reason::NotDecided,
-                format!("the Commission has not decided on {application} yet"),
-            )
-        })?;
+    let d = ctx.store.get_decision(&app.id).await?.ok_or_else(|| {
+        Error::refused(
+            Reason::NotDecided,
+            format!("the Commission has not decided on {application} yet"),
+        )
+    })?;
     if let Some(doc) = &d.notice_document_id {
         return Err(crate::store::StoreError::AlreadyExists(format!(
             "the employer was already notified: {}",

@@ -3,9 +3,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Context;
+use crate::domain::QuotaYear;
 use crate::domain::almaty;
 use crate::domain::timeline::{self, Step};
-use crate::domain::QuotaYear;
 
 impl Context {
     /// Whether `step` of `year` is late at `now`: past its last day, moved to the next

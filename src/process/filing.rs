@@ -7,6 +7,7 @@ use super::commission::date_ru;
 use super::issue::{self, Form};
 use super::scope::{RegionYear, scope_region};
 use super::{Context, Error, Reason, Result};
+use crate::domain::Violations;
 use crate::domain::commission::Outcome;
 use crate::domain::filing::{
     self, Appendix2Totals, CategoryTotals, OccupationLine, OccupationLineInput,
@@ -14,7 +15,6 @@ use crate::domain::filing::{
 use crate::domain::limits::{MAX_FIGURE, MAX_LONG_TEXT, MAX_ORIGIN_COUNTRIES};
 use crate::domain::names::ApplicationName;
 use crate::domain::timeline::Step;
-use crate::domain::Violations;
 use crate::identity::Caller;
 use crate::render::appendix1::VisibleSignature;
 use crate::render::fields::{CategoryCounts, EmployerKind};
@@ -497,17 +497,18 @@ struct Letter {
 }
 
 impl Letter {
-    fn appendix2(&self, decided: Vec<Decided>, signature: VisibleSignature) -> appendix2::Appendix2 {
+    fn appendix2(
+        &self,
+        decided: Vec<Decided>,
+        signature: VisibleSignature,
+    ) -> appendix2::Appendix2 {
         let mut totals = Appendix2Totals::default();
         let rows = decided
             .iter()
             .enumerate()
             .map(|(i, (d, app))| {
                 let row = appendix2_row(i + 1, d, app);
-                totals.add_row(
-                    row.current_count,
-                    &approved_of(d, app),
-                );
+                totals.add_row(row.current_count, &approved_of(d, app));
                 row
             })
             .collect();
@@ -527,7 +528,11 @@ impl Letter {
         }
     }
 
-    fn appendix3(&self, need: &ImmigrantNeedRow, signature: VisibleSignature) -> appendix3::Appendix3 {
+    fn appendix3(
+        &self,
+        need: &ImmigrantNeedRow,
+        signature: VisibleSignature,
+    ) -> appendix3::Appendix3 {
         appendix3::Appendix3 {
             quota_year: self.quota_year,
             addressee: self.addressee.clone(),
@@ -541,7 +546,11 @@ impl Letter {
         }
     }
 
-    fn appendix4(&self, countries: &[CountryRow], signature: VisibleSignature) -> appendix4::Appendix4 {
+    fn appendix4(
+        &self,
+        countries: &[CountryRow],
+        signature: VisibleSignature,
+    ) -> appendix4::Appendix4 {
         let mut totals = CategoryTotals::default();
         let countries = countries
             .iter()

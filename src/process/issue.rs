@@ -41,10 +41,8 @@ pub async fn seal<M: Serialize>(
         title,
         subject,
     } = form;
-    crate::sealing::on_core(move || {
-        sealer.issue(&id, template, &data, kind, &title, &subject, now)
-    })
-    .await
-    .map_err(|e| Error::internal("sealing task", e))?
-    .map_err(|e| Error::internal("rendering and sealing", format!("{template}: {e:#}")))
+    crate::sealing::on_core(move || sealer.issue(&id, template, &data, kind, &title, &subject, now))
+        .await
+        .map_err(|e| Error::internal("sealing task", e))?
+        .map_err(|e| Error::internal("rendering and sealing", format!("{template}: {e:#}")))
 }

@@ -47,7 +47,12 @@ pub async fn submit(
     // The proposing body is the caller's organisation, from its certificate; only the
     // development transport, which has no certificate, names it in the request.
     let body = match caller.role {
-        Role::Developer => v.text("body", &input.body, "the central body's name", MAX_SHORT_TEXT),
+        Role::Developer => v.text(
+            "body",
+            &input.body,
+            "the central body's name",
+            MAX_SHORT_TEXT,
+        ),
         _ => Some(caller.organisation_label()),
     };
     let ry = ctx.region_year(&input.region_code, input.quota_year, &mut v);

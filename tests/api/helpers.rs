@@ -230,21 +230,6 @@ impl TestApp {
         while let Some(chunk) = stream.message().await.expect("chunk") {
             out.extend_from_slice(&chunk.data);
         }
-        if let Ok(dir) = std::env::var("KVOTA_DUMP") {
-            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-            let _ = N;
-            let t = std::thread::current().name().unwrap_or("x").replace("::", "-");
-            std::fs::create_dir_all(&dir).unwrap();
-            let mut i = 0;
-            loop {
-                let p = format!("{dir}/{t}-{i:02}-{format:?}");
-                if !std::path::Path::new(&p).exists() {
-                    std::fs::write(&p, &out).unwrap();
-                    break;
-                }
-                i += 1;
-            }
-        }
         out
     }
 
