@@ -97,7 +97,7 @@ mod tests {
     #[test]
     fn an_iin_is_an_individual() {
         assert_eq!(EmployerKind::of("040140001236"), EmployerKind::LegalEntity);
-        assert_eq!(EmployerKind::of("780512300415"), EmployerKind::Individual);
+        assert_eq!(EmployerKind::of("851231400120"), EmployerKind::Individual);
         assert_eq!(EmployerKind::of("not a number"), EmployerKind::LegalEntity);
         assert_eq!(
             serde_json::to_value(EmployerKind::Individual).unwrap(),
