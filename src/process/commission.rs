@@ -250,44 +250,12 @@ pub async fn render_protocol(
 ) -> Result<DocumentName> {
     let region = input.region_code.trim();
     scope_region(caller, "region_code", region)?;
-    let mut v = Violations::new();
-    if !ctx.is_region(region) {
-        v.add(
-            "region_code",
-            format!("{region:?} is not the KATO code of one of the 20 regions"),
-        );
-    }
-    if input.quota_year == 0 {
-        v.add("quota_year", "quota year is required");
-    }
-    if !v.is_empty() {
-        return Err(Error::Invalid(v));
-    }
-    let year = i64::from(input.quota_year);
+    let year = check_protocol_input(ctx, region, input.quota_year)?;
     let protocol = input.protocol_number.trim();
-    let decisions: Vec<DecisionRow> = ctx
-        .store
-        .region_decisions(region, year)
-        .await?
-        .into_iter()
-        .filter(|d| protocol.is_empty() || d.decision.protocol_number == protocol)
-        .collect();
-    if decisions.is_empty() {
-        return Err(Error::refused(
-            Reason::NoDecisions,
-            format!(
-                "the Commission of region {region} has recorded no decisions for {year} under this protocol"
-            ),
-        ));
-    }
+    let decided = decided_under(ctx, region, year, protocol).await?;
     let body = issuing_body(ctx, region).await?;
     let members = ctx.store.commission_members(region, year).await?;
     let region_row = ctx.store.get_region(region).await?;
-    let mut decided = Vec::with_capacity(decisions.len());
-    for d in decisions {
-        let app = ctx.store.get_application(&d.application_id).await?;
-        decided.push((d, app));
-    }
     // p. 8's last day, for the footnote of decisions put to the Commission late.
     let commission_last_day = timeline::deadline(
         QuotaYear::from_stored(year),
@@ -322,6 +290,56 @@ pub async fn render_protocol(
     let doc = issue::seal(ctx, form, ctx.now(), |s| meeting.protocol(s)).await?;
     ctx.store.store_document(actor, &doc).await?;
     Ok(DocumentName::new(doc.id))
+}
+
+/// The region and the year of a protocol: any recorded year will do, as the decisions
+/// were checked when they were recorded.
+fn check_protocol_input(ctx: &Context, region: &str, quota_year: u32) -> Result<i64> {
+    let mut v = Violations::new();
+    if !ctx.is_region(region) {
+        v.add(
+            "region_code",
+            format!("{region:?} is not the KATO code of one of the 20 regions"),
+        );
+    }
+    if quota_year == 0 {
+        v.add("quota_year", "quota year is required");
+    }
+    if !v.is_empty() {
+        return Err(Error::Invalid(v));
+    }
+    Ok(i64::from(quota_year))
+}
+
+/// The decisions of a region and year under `protocol` (empty: every one), each with its
+/// application; refused when there are none.
+async fn decided_under(
+    ctx: &Context,
+    region: &str,
+    year: i64,
+    protocol: &str,
+) -> Result<Vec<(DecisionRow, ApplicationRow)>> {
+    let decisions: Vec<DecisionRow> = ctx
+        .store
+        .region_decisions(region, year)
+        .await?
+        .into_iter()
+        .filter(|d| protocol.is_empty() || d.decision.protocol_number == protocol)
+        .collect();
+    if decisions.is_empty() {
+        return Err(Error::refused(
+            Reason::NoDecisions,
+            format!(
+                "the Commission of region {region} has recorded no decisions for {year} under this protocol"
+            ),
+        ));
+    }
+    let mut decided = Vec::with_capacity(decisions.len());
+    for d in decisions {
+        let app = ctx.store.get_application(&d.application_id).await?;
+        decided.push((d, app));
+    }
+    Ok(decided)
 }
 
 /// What a protocol records: one meeting's decisions, with the applications decided on.

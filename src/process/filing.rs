@@ -2,6 +2,8 @@
 //! market, the need for labour immigrants, the quota by country of origin, and the
 //! filing of Appendices 2–4, after which the region's year is frozen.
 
+use chrono::{DateTime, Utc};
+
 use super::bodies::issuing_body;
 use super::commission::date_ru;
 use super::issue::{self, Form};
@@ -24,7 +26,7 @@ use crate::store::bodies::{BodyRow, MINISTRY};
 use crate::store::regional::{
     AssessmentRow, CountryRow, DecisionRow, FilingRow, ImmigrantNeedRow, ProposalLineRow,
 };
-use crate::store::{ApplicationRow, StoreError};
+use crate::store::{ApplicationRow, NewDocument, StoreError};
 
 /// Document kinds of the filing.
 pub const KIND_APPENDIX_2: &str = "APPENDIX_2";
@@ -359,47 +361,19 @@ pub async fn file_with_ministry(
         quota_year: y,
         addressee: ministry.legal_name_ru,
         body,
+        subject: format!("regions/{region}/quotaYears/{y}"),
     };
-    let subject = format!("regions/{region}/quotaYears/{y}");
-    let form = |template, kind, title: String| Form {
-        template,
-        kind,
-        title,
-        subject: subject.clone(),
-    };
-    let app2 = issue::seal(
-        ctx,
-        form(
-            appendix2::TEMPLATE,
-            KIND_APPENDIX_2,
-            format!("Заявка на привлечение иностранной рабочей силы на {y} год"),
-        ),
-        now,
-        |s| letter.appendix2(rows, s),
-    )
-    .await?;
-    let app3 = issue::seal(
-        ctx,
-        form(
-            appendix3::TEMPLATE,
-            KIND_APPENDIX_3,
-            format!("Заявка на привлечение трудовых иммигрантов на {y} год"),
-        ),
-        now,
-        |s| letter.appendix3(&need, s),
-    )
-    .await?;
-    let app4 = issue::seal(
-        ctx,
-        form(
-            appendix4::TEMPLATE,
-            KIND_APPENDIX_4,
-            format!("Заявка на привлечение иностранной рабочей силы по странам исхода на {y} год"),
-        ),
-        now,
-        |s| letter.appendix4(&countries, s),
-    )
-    .await?;
+    let app2 = letter
+        .seal(ctx, now, Letter::APPENDIX_2, |s| letter.appendix2(rows, s))
+        .await?;
+    let app3 = letter
+        .seal(ctx, now, Letter::APPENDIX_3, |s| letter.appendix3(&need, s))
+        .await?;
+    let app4 = letter
+        .seal(ctx, now, Letter::APPENDIX_4, |s| {
+            letter.appendix4(&countries, s)
+        })
+        .await?;
     let filing = ctx
         .store
         .file_with_ministry(
@@ -489,14 +463,52 @@ async fn appendix2_rows(ctx: &Context, ry: &RegionYear) -> Result<Vec<Decided>> 
     Ok(rows)
 }
 
-/// What the three appendices share: the year, the addressee and the sender who signs.
+/// What the three appendices share: the year, the addressee, the sender who signs and
+/// the region's year they are about.
 struct Letter {
     quota_year: i64,
     addressee: String,
     body: BodyRow,
+    subject: String,
 }
 
+/// One appendix: its template, its document kind and its title before the year.
+type Appendix = (&'static str, &'static str, &'static str);
+
 impl Letter {
+    const APPENDIX_2: Appendix = (
+        appendix2::TEMPLATE,
+        KIND_APPENDIX_2,
+        "Заявка на привлечение иностранной рабочей силы",
+    );
+    const APPENDIX_3: Appendix = (
+        appendix3::TEMPLATE,
+        KIND_APPENDIX_3,
+        "Заявка на привлечение трудовых иммигрантов",
+    );
+    const APPENDIX_4: Appendix = (
+        appendix4::TEMPLATE,
+        KIND_APPENDIX_4,
+        "Заявка на привлечение иностранной рабочей силы по странам исхода",
+    );
+
+    /// Renders and seals one appendix of the filing (stored with the filing).
+    async fn seal<M: serde::Serialize>(
+        &self,
+        ctx: &Context,
+        now: DateTime<Utc>,
+        (template, kind, title): Appendix,
+        build: impl FnOnce(VisibleSignature) -> M,
+    ) -> Result<NewDocument> {
+        let form = Form {
+            template,
+            kind,
+            title: format!("{title} на {} год", self.quota_year),
+            subject: self.subject.clone(),
+        };
+        issue::seal(ctx, form, now, build).await
+    }
+
     fn appendix2(
         &self,
         decided: Vec<Decided>,
