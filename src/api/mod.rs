@@ -14,7 +14,7 @@ pub mod regions;
 pub mod signing;
 
 use chrono::{DateTime, Utc};
-use tonic::{Request, Status};
+use tonic::Request;
 
 use crate::identity::Caller;
 use crate::store::audit::Actor;
@@ -54,17 +54,6 @@ pub(crate) fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     }
 }
 
-/// The id of a resource name `{collection}/{id}` (AIP-122), or INVALID_ARGUMENT naming
-/// the field.
-pub(crate) fn resource_id<'a>(
-    field: &str,
-    name: &'a str,
-    collection: &'static str,
-) -> Result<&'a str, Status> {
-    crate::domain::names::parse_id(name, collection)
-        .map_err(|e| error::invalid_field(field, e.to_string()))
-}
-
 /// Page tokens (see [`crate::process::paging`]), for services not yet moved to the
 /// process layer.
 pub(crate) mod page_token {
@@ -84,23 +73,6 @@ pub(crate) mod page_token {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn resource_names_are_checked() {
-        assert_eq!(
-            resource_id("name", "applications/ab-1", "applications").unwrap(),
-            "ab-1"
-        );
-        for bad in [
-            "",
-            "applications/",
-            "documents/ab",
-            "applications/AB",
-            "applications/a/b",
-        ] {
-            assert!(resource_id("name", bad, "applications").is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn page_tokens_are_bound_to_their_filter() {

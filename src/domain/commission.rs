@@ -95,6 +95,95 @@ impl RejectionGround {
     }
 }
 
+/// The body a member of the Commission represents (p. 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MemberKind {
+    /// The local executive body of the region (акимат).
+    LocalExecutiveBody,
+    /// The territorial internal affairs body.
+    InternalAffairs,
+    /// The local executive body for education.
+    Education,
+    /// The local executive body for entrepreneurship.
+    Entrepreneurship,
+    /// The territorial unit of the labour authority.
+    LabourTerritorialUnit,
+    /// The regional chamber of entrepreneurs, "по согласованию".
+    ChamberOfEntrepreneurs,
+    /// The trade unions, "по согласованию".
+    TradeUnions,
+}
+
+impl MemberKind {
+    pub const ALL: [Self; 7] = [
+        Self::LocalExecutiveBody,
+        Self::InternalAffairs,
+        Self::Education,
+        Self::Entrepreneurship,
+        Self::LabourTerritorialUnit,
+        Self::ChamberOfEntrepreneurs,
+        Self::TradeUnions,
+    ];
+
+    /// p. 9: the bodies every Commission includes, as a refusal names them.
+    pub const REQUIRED: [(Self, &'static str); 4] = [
+        (Self::InternalAffairs, "territorial internal affairs body"),
+        (Self::Education, "local executive body for education"),
+        (
+            Self::Entrepreneurship,
+            "local executive body for entrepreneurship",
+        ),
+        (
+            Self::LabourTerritorialUnit,
+            "territorial unit of the labour authority",
+        ),
+    ];
+
+    /// The code stored with the member.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::LocalExecutiveBody => "LOCAL_EXECUTIVE_BODY",
+            Self::InternalAffairs => "INTERNAL_AFFAIRS",
+            Self::Education => "EDUCATION",
+            Self::Entrepreneurship => "ENTREPRENEURSHIP",
+            Self::LabourTerritorialUnit => "LABOUR_TERRITORIAL_UNIT",
+            Self::ChamberOfEntrepreneurs => "CHAMBER_OF_ENTREPRENEURS",
+            Self::TradeUnions => "TRADE_UNIONS",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    /// p. 9: the chamber of entrepreneurs and the trade unions join the Commission "по
+    /// согласованию" (by agreement), so the protocol says so and they are optional.
+    pub fn by_agreement(self) -> bool {
+        matches!(self, Self::ChamberOfEntrepreneurs | Self::TradeUnions)
+    }
+}
+
+/// p. 9: the required bodies that none of `present` represents, described.
+pub fn missing_bodies(present: &[MemberKind]) -> Vec<&'static str> {
+    MemberKind::REQUIRED
+        .iter()
+        .filter(|(k, _)| !present.contains(k))
+        .map(|(_, what)| *what)
+        .collect()
+}
+
+/// The member holding a role of the Commission (its chair, its secretary): the first whose
+/// role, as the protocol writes it, begins with `role` in any case.
+pub fn holder_of<'a>(
+    members: impl IntoIterator<Item = (&'a str, &'a str)>,
+    role: &str,
+) -> Option<&'a str> {
+    members
+        .into_iter()
+        .find(|(r, _)| r.to_lowercase().starts_with(role))
+        .map(|(_, name)| name)
+}
+
 /// What a caller sent for `RecordCommissionDecision`, checked against the requested
 /// counts of the application's lines.
 #[derive(Debug, Clone)]
@@ -291,6 +380,32 @@ mod tests {
             .into_iter()
             .map(|v| v.field)
             .collect()
+    }
+
+    #[test]
+    fn p9_requires_four_bodies_and_two_join_by_agreement() {
+        for k in MemberKind::ALL {
+            assert_eq!(MemberKind::from_code(k.code()), Some(k));
+        }
+        assert_eq!(missing_bodies(&[]).len(), 4);
+        let all = MemberKind::REQUIRED.map(|(k, _)| k);
+        assert!(missing_bodies(&all).is_empty());
+        assert_eq!(
+            missing_bodies(&[MemberKind::InternalAffairs, MemberKind::Education]),
+            [
+                "local executive body for entrepreneurship",
+                "territorial unit of the labour authority"
+            ]
+        );
+        assert!(MemberKind::TradeUnions.by_agreement());
+        assert!(!MemberKind::Education.by_agreement());
+    }
+
+    #[test]
+    fn the_chair_is_found_by_the_start_of_the_role() {
+        let m = [("Член комиссии", "А"), ("Председатель Комиссии", "Б")];
+        assert_eq!(holder_of(m, "председатель"), Some("Б"));
+        assert_eq!(holder_of(m, "секретарь"), None);
     }
 
     #[test]

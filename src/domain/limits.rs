@@ -47,3 +47,17 @@ pub const MAX_BASIS_TEXT: usize = 2000;
 
 /// The ministry's registration number of an order (p. 19).
 pub const MAX_ORDER_NUMBER: usize = 50;
+
+// The Commission and the region's filing (p. 9, 17).
+
+/// Members of one Commission: the bodies of p. 9 and their deputies, with room to spare.
+pub const MAX_COMMISSION_MEMBERS: usize = 50;
+
+/// A member's name or position (as long as an employer's head's).
+pub const MAX_PERSON_TEXT: usize = 300;
+
+/// A member's role in the Commission: «Председатель», «Секретарь», «Член комиссии».
+pub const MAX_ROLE_TEXT: usize = 100;
+
+/// Countries of origin in one region's Appendix 4 (there are fewer treaty countries).
+pub const MAX_ORIGIN_COUNTRIES: usize = 200;

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod commission;
 pub mod date_ru;
 pub mod deadline;
+pub mod filing;
 pub mod ids;
 pub mod limits;
 pub mod names;

@@ -227,10 +227,7 @@ fn appendix1_model(
         requested_count: l.requested_count,
     }));
     // The form labels the number ИИН for an individual entrepreneur, БИН otherwise.
-    let kind = match Bin::parse(&app.employer_bin) {
-        Ok(b) if b.looks_like_iin() => EmployerKind::Individual,
-        _ => EmployerKind::LegalEntity,
-    };
+    let kind = EmployerKind::of(&app.employer_bin);
     Appendix1 {
         quota_year: app.quota_year,
         addressee: addressee.to_owned(),

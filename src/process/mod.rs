@@ -5,11 +5,17 @@
 pub mod application;
 pub mod bodies;
 pub mod calendar;
+pub mod commission;
+pub mod deadlines;
 pub mod documents;
 pub mod error;
+pub mod filing;
+pub mod issue;
 pub mod paging;
+pub mod proposals;
 pub mod publication;
 pub mod quota;
+pub mod scope;
 pub mod signing;
 
 pub use error::{Error, Reason, Result};

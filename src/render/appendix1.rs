@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::fields::EmployerKind;
 use crate::domain::WorkerCategory;
 
 pub const TEMPLATE: &str = "appendix1.typ";
@@ -32,16 +33,6 @@ pub struct Employer {
     pub legal_address: String,
     pub bin: String,
     pub kind: EmployerKind,
-}
-
-/// Whether the employer's number is a BIN or an individual's IIN: the form labels it so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmployerKind {
-    /// A legal entity, labelled БИН.
-    LegalEntity,
-    /// An individual entrepreneur, labelled ИИН.
-    Individual,
 }
 
 /// One demand line: its category decides which of columns 3–7 holds it.

@@ -2,8 +2,14 @@
 //! templates and embedded fonts, producing PDF/A-2b bytes.
 
 pub mod appendix1;
+pub mod appendix2;
+pub mod appendix3;
+pub mod appendix4;
 pub mod decision;
+pub mod fields;
+pub mod notice;
 mod parts;
+pub mod protocol;
 pub mod signer;
 mod world;
 
