@@ -87,6 +87,19 @@ pub struct LineInput<'a> {
 }
 
 impl Totals {
+    /// Column 2 and the five category columns, summed elsewhere (Appendix 2's «Итого»).
+    pub fn new(current_count: u64, by_category: super::fields::CategoryCounts) -> Self {
+        let c = by_category;
+        Self {
+            current_count,
+            first: c.first,
+            second: c.second,
+            third: c.third,
+            fourth: c.fourth,
+            seasonal: c.seasonal,
+        }
+    }
+
     pub fn from_rows(rows: &[Row]) -> Self {
         let mut t = Totals::default();
         for r in rows {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use super::appendix1::VisibleSignature;
+pub use super::appendix1::{Totals, VisibleSignature};
 pub use super::fields::{CategoryCounts, EmployerKind};
 
 pub const TEMPLATE: &str = "appendix2.typ";
@@ -59,35 +59,6 @@ pub struct Line {
     pub occupation_code: String,
     pub occupation_name: String,
     pub count: u32,
-}
-
-/// The «Итого» row: column 2 and each category column summed.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Totals {
-    pub current_count: u64,
-    #[serde(rename = "1")]
-    pub first: u64,
-    #[serde(rename = "2")]
-    pub second: u64,
-    #[serde(rename = "3")]
-    pub third: u64,
-    #[serde(rename = "4")]
-    pub fourth: u64,
-    pub seasonal: u64,
-}
-
-impl Totals {
-    pub fn new(current_count: u64, by_category: CategoryCounts) -> Self {
-        Self {
-            current_count,
-            first: by_category.first,
-            second: by_category.second,
-            third: by_category.third,
-            fourth: by_category.fourth,
-            seasonal: by_category.seasonal,
-        }
-    }
 }
 
 /// Which part of the form this is: the first carries the heading, the last the totals

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::appendix1::VisibleSignature;
+use super::fields::CategoryCounts;
 use crate::domain::apportion;
 use crate::domain::date_ru;
 use crate::domain::quota::{
@@ -69,34 +70,6 @@ pub struct PartRow {
     pub persons: u64,
     pub allocated: u64,
     pub reserve: u64,
-}
-
-/// Persons by category of foreign workers (columns 3–7) and in all.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ByCategory {
-    #[serde(rename = "1")]
-    pub first: u64,
-    #[serde(rename = "2")]
-    pub second: u64,
-    #[serde(rename = "3")]
-    pub third: u64,
-    #[serde(rename = "4")]
-    pub fourth: u64,
-    pub seasonal: u64,
-}
-
-impl ByCategory {
-    fn from_array(n: [u64; 5]) -> Self {
-        let [first, second, third, fourth, seasonal] = n;
-        Self {
-            first,
-            second,
-            third,
-            fourth,
-            seasonal,
-        }
-    }
 }
 
 /// The permit columns of a row: each category and the total.
@@ -193,7 +166,7 @@ pub struct CountryRow {
     pub number: usize,
     pub region_ru: String,
     pub country_ru: String,
-    pub counts: ByCategory,
+    pub counts: CategoryCounts,
     pub total: u64,
 }
 
@@ -510,7 +483,7 @@ fn country_table(
                 number: rows.len() + 1,
                 region_ru: r.name_ru.into(),
                 country_ru: country_name(code),
-                counts: ByCategory::from_array(counts),
+                counts: CategoryCounts::from_array(counts),
                 total,
             });
         }

@@ -22,6 +22,20 @@ pub struct CategoryCounts {
     pub seasonal: u64,
 }
 
+impl CategoryCounts {
+    /// From the five figures in column order (1st–4th category, seasonal).
+    pub fn from_array(n: [u64; 5]) -> Self {
+        let [first, second, third, fourth, seasonal] = n;
+        Self {
+            first,
+            second,
+            third,
+            fourth,
+            seasonal,
+        }
+    }
+}
+
 impl From<&CategoryTotals> for CategoryCounts {
     fn from(t: &CategoryTotals) -> Self {
         Self {
