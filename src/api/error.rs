@@ -15,6 +15,42 @@ use crate::store::StoreError;
 /// The ErrorInfo domain of every error this service returns.
 pub const ERROR_DOMAIN: &str = "kvota.kz";
 
+/// The ErrorInfo reasons of the errors every service shares (the process's refusals have
+/// theirs in [`Reason`]; a denial's in [`crate::identity::DenialReason`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Common {
+    InvalidField,
+    Internal,
+    NotFound,
+    AlreadyExists,
+    EtagMismatch,
+    /// A store's wrong state that no step of the process names more precisely.
+    WrongState,
+    Busy,
+    UnknownMethod,
+    CertificateRequired,
+    RoleNotPermitted,
+    NoIdentity,
+}
+
+impl Common {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidField => "INVALID_FIELD",
+            Self::Internal => "INTERNAL",
+            Self::NotFound => "NOT_FOUND",
+            Self::AlreadyExists => "ALREADY_EXISTS",
+            Self::EtagMismatch => "ETAG_MISMATCH",
+            Self::WrongState => "WRONG_STATE",
+            Self::Busy => "BUSY",
+            Self::UnknownMethod => "UNKNOWN_METHOD",
+            Self::CertificateRequired => "CERTIFICATE_REQUIRED",
+            Self::RoleNotPermitted => "ROLE_NOT_PERMITTED",
+            Self::NoIdentity => "NO_IDENTITY",
+        }
+    }
+}
+
 pub fn status(code: Code, reason: &str, message: impl Into<String>) -> Status {
     status_with(code, reason, message, HashMap::new())
 }
@@ -36,7 +72,7 @@ pub fn invalid(violations: Violations) -> Status {
     for v in violations.iter() {
         details.add_bad_request_violation(&v.field, &v.description);
     }
-    details.set_error_info("INVALID_FIELD", ERROR_DOMAIN, HashMap::new());
+    details.set_error_info(Common::InvalidField.as_str(), ERROR_DOMAIN, HashMap::new());
     Status::with_error_details(Code::InvalidArgument, violations.to_string(), details)
 }
 
@@ -52,7 +88,7 @@ pub fn internal(context: &str, err: impl std::fmt::Display) -> Status {
     tracing::error!(context, error = %err, "internal error");
     status(
         Code::Internal,
-        "INTERNAL",
+        Common::Internal.as_str(),
         format!("{context} failed; see the service log"),
     )
 }
@@ -60,13 +96,25 @@ pub fn internal(context: &str, err: impl std::fmt::Display) -> Status {
 impl From<StoreError> for Status {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound(what) => {
-                status(Code::NotFound, "NOT_FOUND", format!("{what} not found"))
+            StoreError::NotFound(what) => status(
+                Code::NotFound,
+                Common::NotFound.as_str(),
+                format!("{what} not found"),
+            ),
+            StoreError::AlreadyExists(m) => {
+                status(Code::AlreadyExists, Common::AlreadyExists.as_str(), m)
             }
-            StoreError::AlreadyExists(m) => status(Code::AlreadyExists, "ALREADY_EXISTS", m),
-            StoreError::EtagMismatch(_) => status(Code::Aborted, "ETAG_MISMATCH", e.to_string()),
-            StoreError::FailedPrecondition(m) => status(Code::FailedPrecondition, "WRONG_STATE", m),
-            StoreError::Busy => status(Code::Unavailable, "BUSY", "the database is busy; retry"),
+            StoreError::EtagMismatch(_) => {
+                status(Code::Aborted, Common::EtagMismatch.as_str(), e.to_string())
+            }
+            StoreError::FailedPrecondition(m) => {
+                status(Code::FailedPrecondition, Common::WrongState.as_str(), m)
+            }
+            StoreError::Busy => status(
+                Code::Unavailable,
+                Common::Busy.as_str(),
+                "the database is busy; retry",
+            ),
             other => internal("storage", other),
         }
     }
@@ -140,17 +188,23 @@ impl From<AuthError> for Status {
     fn from(e: AuthError) -> Self {
         let message = e.to_string();
         match e {
-            AuthError::UnknownMethod(_) => status(Code::Unimplemented, "UNKNOWN_METHOD", message),
-            AuthError::CertificateRequired(_) => {
-                status(Code::Unauthenticated, "CERTIFICATE_REQUIRED", message)
+            AuthError::UnknownMethod(_) => {
+                status(Code::Unimplemented, Common::UnknownMethod.as_str(), message)
             }
+            AuthError::CertificateRequired(_) => status(
+                Code::Unauthenticated,
+                Common::CertificateRequired.as_str(),
+                message,
+            ),
             AuthError::RoleNotPermitted { role, .. } => status_with(
                 Code::PermissionDenied,
-                "ROLE_NOT_PERMITTED",
+                Common::RoleNotPermitted.as_str(),
                 message,
                 HashMap::from([("role".to_string(), role.as_str().to_string())]),
             ),
-            AuthError::NoIdentity(_) => status(Code::Unauthenticated, "NO_IDENTITY", message),
+            AuthError::NoIdentity(_) => {
+                status(Code::Unauthenticated, Common::NoIdentity.as_str(), message)
+            }
             AuthError::Store(s) => s.into(),
         }
     }
