@@ -9,6 +9,7 @@ use openssl::x509::X509;
 use sha2::{Digest, Sha256};
 
 use crate::domain::almaty;
+use crate::domain::signatories::kind;
 use crate::render::appendix1::{self, Appendix1, VisibleSignature};
 use crate::render::{PdfMeta, Renderer};
 use crate::sign::revocation::CrlSource;
@@ -23,9 +24,6 @@ pub struct Sealer {
     tsa_url: Option<String>,
     crl_sources: Vec<CrlSource>,
 }
-
-/// Kind of the Appendix 1 document.
-pub const KIND_APPENDIX_1: &str = "APPENDIX_1";
 
 impl Sealer {
     pub fn new(renderer: Renderer, signer: Signer, trust: crate::sign::Trust) -> Self {
@@ -136,7 +134,7 @@ impl Sealer {
             id,
             appendix1::TEMPLATE,
             &data,
-            KIND_APPENDIX_1,
+            kind::APPENDIX_1,
             &title,
             subject,
             now,
