@@ -65,7 +65,7 @@ impl fmt::Display for Role {
 }
 
 /// The identity and role of the caller of one request, put into the request's extensions
-/// by [`crate::api::layer::AuthLayer`].
+/// by the transport's auth layer (`api::layer::AuthLayer`), which this leaf does not know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub role: Role,

@@ -3,6 +3,8 @@
 
 #[cfg(feature = "service")]
 pub mod api;
+#[cfg(test)]
+mod arch_tests;
 #[cfg(feature = "service")]
 pub mod auth;
 pub mod clock;

@@ -9,7 +9,7 @@ use openssl::x509::X509;
 use sha2::{Digest, Sha256};
 
 use crate::domain::almaty;
-use crate::render::appendix1::{self, Appendix1, VisibleSignature};
+use crate::render::appendix1::VisibleSignature;
 use crate::render::{PdfMeta, Renderer};
 use crate::sign::revocation::CrlSource;
 use crate::sign::{self, Signer};
@@ -23,9 +23,6 @@ pub struct Sealer {
     tsa_url: Option<String>,
     crl_sources: Vec<CrlSource>,
 }
-
-/// Kind of the Appendix 1 document.
-pub const KIND_APPENDIX_1: &str = "APPENDIX_1";
 
 impl Sealer {
     pub fn new(renderer: Renderer, signer: Signer, trust: crate::sign::Trust) -> Self {
@@ -115,32 +112,6 @@ impl Sealer {
             &sign::cms::CmsSignOptions { signing_time: None },
         )?;
         Ok(prepared.embed(&self.timestamp(seal)?)?)
-    }
-
-    /// Renders and seals a filled Appendix 1 as document `id`, the document of
-    /// `subject` (the application's name). The model is built by the submitting step;
-    /// the sealer only renders and signs it.
-    pub fn issue_appendix1(
-        &self,
-        id: &str,
-        model: &Appendix1,
-        subject: &str,
-        now: DateTime<Utc>,
-    ) -> Result<NewDocument> {
-        let data = serde_json::to_value(model)?;
-        let title = format!(
-            "Заявка работодателя на привлечение иностранной рабочей силы на {} год",
-            model.quota_year
-        );
-        self.issue(
-            id,
-            appendix1::TEMPLATE,
-            &data,
-            KIND_APPENDIX_1,
-            &title,
-            subject,
-            now,
-        )
     }
 
     /// Renders `template` and seals the PDF: embedded PAdES B-B, then a detached CMS

@@ -1,9 +1,12 @@
-//! `AuditService`: the audit trail, for the ministry and, per region, for its body.
+//! `AuditService`: the audit trail, for the ministry and, per region, for its body, over
+//! [`crate::process::audit`].
 
 use tonic::{Request, Response, Status};
 
+use super::AppState;
 use super::pb::{self, audit_service_server::AuditService};
-use super::{AppState, error, page_token};
+use crate::process::audit::{self as process, ListQuery};
+use crate::process::paging::PageRequest;
 use crate::store::audit::AuditRecord;
 
 pub struct Audit(pub AppState);
@@ -26,55 +29,24 @@ fn to_pb(r: AuditRecord) -> pb::AuditRecord {
 
 #[tonic::async_trait]
 impl AuditService for Audit {
+    #[tracing::instrument(skip_all, fields(region = %request.get_ref().region_code))]
     async fn list_audit_records(
         &self,
         request: Request<pb::ListAuditRecordsRequest>,
     ) -> Result<Response<pb::ListAuditRecordsResponse>, Status> {
         let caller = super::caller(&request);
         let req = request.into_inner();
-        let mut region = (!req.region_code.is_empty()).then_some(req.region_code.clone());
-        if let Some(r) = &region
-            && !self.0.region_codes.contains(r)
-        {
-            return Err(error::invalid_field(
-                "region_code",
-                format!("{r:?} is not the KATO code of one of the 20 regions"),
-            ));
-        }
-        if caller.role.is_regional() {
-            // A regional body reads its own region's records, whatever it asked for.
-            let own = caller.region.clone().unwrap_or_default();
-            if let Some(r) = &region {
-                caller.require_region("region_code", r)?;
-            }
-            region = Some(own);
-        }
-        let size = match req.page_size {
-            n if n < 0 => {
-                return Err(error::invalid_field(
-                    "page_size",
-                    "page_size must not be negative",
-                ));
-            }
-            0 => 100,
-            n => i64::from(n).min(1000),
+        let query = ListQuery {
+            region_code: req.region_code,
+            page: PageRequest {
+                size: req.page_size,
+                token: req.page_token,
+            },
         };
-        let filter = format!("region={}", region.as_deref().unwrap_or(""));
-        let after = page_token::decode("page_token", &req.page_token, &filter)?;
-        let mut rows = self
-            .0
-            .store
-            .list_audit_records(region.as_deref(), after, size + 1)
-            .await?;
-        let next_page_token = if rows.len() as i64 > size {
-            rows.truncate(size as usize);
-            page_token::encode(rows.last().map(|r| r.seq).unwrap_or(after), &filter)
-        } else {
-            String::new()
-        };
+        let page = process::list(&self.0, &caller, &query).await?;
         Ok(Response::new(pb::ListAuditRecordsResponse {
-            records: rows.into_iter().map(to_pb).collect(),
-            next_page_token,
+            records: page.items.into_iter().map(to_pb).collect(),
+            next_page_token: page.next_page_token,
         }))
     }
 }

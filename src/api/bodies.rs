@@ -45,7 +45,7 @@ fn edit_from_pb(body: pb::Body, mask: Option<prost_types::FieldMask>) -> BodyEdi
 
 #[tonic::async_trait]
 impl BodyService for Bodies {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(name = %request.get_ref().name))]
     async fn get_body(
         &self,
         request: Request<pb::GetBodyRequest>,
@@ -65,7 +65,7 @@ impl BodyService for Bodies {
         }))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(name = ?request.get_ref().body.as_ref().map(|b| &b.name)))]
     async fn update_body(
         &self,
         request: Request<pb::UpdateBodyRequest>,

@@ -72,6 +72,7 @@ fn overdue_to_pb(o: Overdue) -> pb::OverdueItem {
 
 #[tonic::async_trait]
 impl CalendarService for CalendarApi {
+    #[tracing::instrument(skip_all, fields(date = %request.get_ref().date, days = request.get_ref().days))]
     async fn add_working_days(
         &self,
         request: Request<pb::AddWorkingDaysRequest>,
@@ -81,6 +82,7 @@ impl CalendarService for CalendarApi {
         Ok(Response::new(pb::AddWorkingDaysResponse { date: ds(date) }))
     }
 
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().year))]
     async fn list_non_working_days(
         &self,
         request: Request<pb::ListNonWorkingDaysRequest>,
@@ -92,6 +94,7 @@ impl CalendarService for CalendarApi {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().quota_year))]
     async fn get_deadlines(
         &self,
         request: Request<pb::GetDeadlinesRequest>,
@@ -104,6 +107,7 @@ impl CalendarService for CalendarApi {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().quota_year))]
     async fn list_overdue(
         &self,
         request: Request<pb::ListOverdueRequest>,
@@ -116,6 +120,7 @@ impl CalendarService for CalendarApi {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(date = %request.get_ref().date, kind = %request.get_ref().kind))]
     async fn add_day_transfer(
         &self,
         request: Request<pb::AddDayTransferRequest>,
@@ -133,6 +138,7 @@ impl CalendarService for CalendarApi {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(date = %request.get_ref().date))]
     async fn add_dated_day_off(
         &self,
         request: Request<pb::AddDatedDayOffRequest>,

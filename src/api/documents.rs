@@ -109,6 +109,7 @@ type ChunkStream = Pin<Box<dyn Stream<Item = Result<pb::DocumentChunk, Status>> 
 
 #[tonic::async_trait]
 impl DocumentService for Documents {
+    #[tracing::instrument(skip_all, fields(name = %request.get_ref().name))]
     async fn get_document(
         &self,
         request: Request<pb::GetDocumentRequest>,
@@ -119,6 +120,7 @@ impl DocumentService for Documents {
         Ok(Response::new(to_pb(signed)))
     }
 
+    #[tracing::instrument(skip_all, fields(subject = %request.get_ref().subject))]
     async fn list_documents(
         &self,
         request: Request<pb::ListDocumentsRequest>,
@@ -141,6 +143,7 @@ impl DocumentService for Documents {
 
     type DownloadDocumentStream = ChunkStream;
 
+    #[tracing::instrument(skip_all, fields(name = %request.get_ref().name, format = request.get_ref().format))]
     async fn download_document(
         &self,
         request: Request<pb::DownloadDocumentRequest>,
@@ -157,6 +160,7 @@ impl DocumentService for Documents {
         Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
     }
 
+    #[tracing::instrument(skip_all, fields(pdf_bytes = request.get_ref().pdf.len(), cms_bytes = request.get_ref().cms.len()))]
     async fn verify_document(
         &self,
         request: Request<pb::VerifyDocumentRequest>,

@@ -53,35 +53,3 @@ pub(crate) fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
         nanos: t.timestamp_subsec_nanos() as i32,
     }
 }
-
-/// Page tokens (see [`crate::process::paging`]), for services not yet moved to the
-/// process layer.
-pub(crate) mod page_token {
-    use tonic::Status;
-
-    use crate::process::paging;
-
-    pub fn encode(last_seq: i64, filter: &str) -> String {
-        paging::encode(last_seq, filter)
-    }
-
-    pub fn decode(field: &str, token: &str, filter: &str) -> Result<i64, Status> {
-        Ok(paging::decode(field, token, filter)?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_tokens_are_bound_to_their_filter() {
-        let t = page_token::encode(42, "year=2027");
-        assert_eq!(
-            page_token::decode("page_token", &t, "year=2027").unwrap(),
-            42
-        );
-        assert!(page_token::decode("page_token", &t, "year=2028").is_err());
-        assert!(page_token::decode("page_token", "garbage!", "").is_err());
-    }
-}

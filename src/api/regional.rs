@@ -301,7 +301,7 @@ fn notice_to_pb(n: NoticeIssued) -> pb::DocumentRef {
 
 #[tonic::async_trait]
 impl RegionalService for Regional {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(region = ?request.get_ref().assessment.as_ref().map(|a| &a.region_code), year = ?request.get_ref().assessment.as_ref().map(|a| a.quota_year)))]
     async fn set_regional_assessment(
         &self,
         request: Request<pb::SetRegionalAssessmentRequest>,
@@ -316,7 +316,7 @@ impl RegionalService for Regional {
         Ok(Response::new(assessment_to_pb(stored)))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(region = %request.get_ref().region_code, year = request.get_ref().quota_year))]
     async fn get_regional_assessment(
         &self,
         request: Request<pb::GetRegionalAssessmentRequest>,
@@ -327,7 +327,7 @@ impl RegionalService for Regional {
         Ok(Response::new(assessment_to_pb(a)))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(region = %request.get_ref().region_code, year = request.get_ref().quota_year))]
     async fn set_commission_members(
         &self,
         request: Request<pb::SetCommissionMembersRequest>,
@@ -343,7 +343,7 @@ impl RegionalService for Regional {
         }))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(application = %request.get_ref().application))]
     async fn record_commission_decision(
         &self,
         request: Request<pb::RecordCommissionDecisionRequest>,
@@ -357,7 +357,7 @@ impl RegionalService for Regional {
         Ok(Response::new(decision_to_pb(row)))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(region = %request.get_ref().region_code, year = request.get_ref().quota_year))]
     async fn render_commission_protocol(
         &self,
         request: Request<pb::RenderCommissionProtocolRequest>,
@@ -377,7 +377,7 @@ impl RegionalService for Regional {
         }))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(application = %request.get_ref().application))]
     async fn notify_employer(
         &self,
         request: Request<pb::NotifyEmployerRequest>,
@@ -389,7 +389,7 @@ impl RegionalService for Regional {
         Ok(Response::new(notice_to_pb(notice)))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(region = %request.get_ref().region_code, year = request.get_ref().quota_year))]
     async fn set_labour_immigrant_need(
         &self,
         request: Request<pb::SetLabourImmigrantNeedRequest>,
@@ -407,7 +407,7 @@ impl RegionalService for Regional {
         Ok(Response::new(need_to_pb(need)))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(region = %request.get_ref().region_code, year = request.get_ref().quota_year))]
     async fn set_origin_country_quota(
         &self,
         request: Request<pb::SetOriginCountryQuotaRequest>,
@@ -435,7 +435,7 @@ impl RegionalService for Regional {
         Ok(Response::new(pb::ListTreatyCountriesResponse { countries }))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(region = %request.get_ref().region_code, year = request.get_ref().quota_year))]
     async fn file_with_ministry(
         &self,
         request: Request<pb::FileWithMinistryRequest>,
@@ -490,7 +490,7 @@ fn proposal_to_pb(p: ProposalRow) -> pb::Proposal {
 
 #[tonic::async_trait]
 impl CentralBodyService for CentralBodies {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(body = %request.get_ref().body, region = %request.get_ref().region_code, year = request.get_ref().quota_year))]
     async fn submit_proposal(
         &self,
         request: Request<pb::SubmitProposalRequest>,
@@ -501,7 +501,7 @@ impl CentralBodyService for CentralBodies {
         Ok(Response::new(proposal_to_pb(proposal)))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(name = %request.get_ref().name))]
     async fn agree_proposal(
         &self,
         request: Request<pb::AgreeProposalRequest>,
@@ -512,7 +512,7 @@ impl CentralBodyService for CentralBodies {
         Ok(Response::new(proposal_to_pb(proposal)))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(region = %request.get_ref().region_code, year = request.get_ref().quota_year))]
     async fn list_proposals(
         &self,
         request: Request<pb::ListProposalsRequest>,

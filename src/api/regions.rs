@@ -23,6 +23,7 @@ fn to_pb(r: RegionRow) -> pb::Region {
 
 #[tonic::async_trait]
 impl RegionService for Regions {
+    #[tracing::instrument(skip_all)]
     async fn list_regions(
         &self,
         _: Request<pb::ListRegionsRequest>,
@@ -33,6 +34,7 @@ impl RegionService for Regions {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(name = %request.get_ref().name))]
     async fn get_region(
         &self,
         request: Request<pb::GetRegionRequest>,

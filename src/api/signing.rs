@@ -15,6 +15,7 @@ pub struct Signing(pub AppState);
 
 #[tonic::async_trait]
 impl SigningService for Signing {
+    #[tracing::instrument(skip_all, fields(document = %request.get_ref().document))]
     async fn prepare_signature(
         &self,
         request: Request<pb::PrepareSignatureRequest>,
@@ -38,6 +39,7 @@ impl SigningService for Signing {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(session = %request.get_ref().session, seal_after = request.get_ref().seal_after))]
     async fn complete_signature(
         &self,
         request: Request<pb::CompleteSignatureRequest>,

@@ -61,3 +61,10 @@ pub const MAX_ROLE_TEXT: usize = 100;
 
 /// Countries of origin in one region's Appendix 4 (there are fewer treaty countries).
 pub const MAX_ORIGIN_COUNTRIES: usize = 200;
+
+// The audit trail (process::audit).
+
+/// Records of one page of the audit trail when none is asked for, and the most one page
+/// holds: auditors read it in long runs, so its pages are larger than other lists'.
+pub const AUDIT_DEFAULT_PAGE_SIZE: i64 = 100;
+pub const AUDIT_MAX_PAGE_SIZE: i64 = 1000;

@@ -9,6 +9,7 @@ use super::{Context, Error, Reason, Result};
 use crate::domain::application::ApplicationInput;
 use crate::domain::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_REQUEST_ID};
 use crate::domain::names::{ApplicationName, DocumentName};
+use crate::domain::signatories::kind;
 use crate::domain::{
     ApplicationDraft, Bin, QuotaYear, nominal_submission_deadline, submission_deadline,
 };
@@ -267,11 +268,22 @@ pub async fn submit(
     let document = DocumentName::new(uuid::Uuid::new_v4().to_string());
     let signature = ctx.sealer.visible_signature(&document.to_string(), now);
     let model = appendix1_model(&app, &region.name_ru, &addressee, signature);
+    let title = appendix1::document_title(model.quota_year);
+    let data =
+        serde_json::to_value(&model).map_err(|e| Error::internal("Appendix 1's model", e))?;
     let sealer = ctx.sealer.clone();
     let (document_id, subject) = (document.id().to_owned(), name.to_string());
     let started = std::time::Instant::now();
     let issued = crate::sealing::on_core(move || {
-        sealer.issue_appendix1(&document_id, &model, &subject, now)
+        sealer.issue(
+            &document_id,
+            appendix1::TEMPLATE,
+            &data,
+            kind::APPENDIX_1,
+            &title,
+            &subject,
+            now,
+        )
     })
     .await
     .map_err(|e| Error::internal("sealing task", e))?

@@ -13,6 +13,7 @@ use crate::domain::limits::{
     MAX_COMMISSION_MEMBERS, MAX_PERSON_TEXT, MAX_ROLE_TEXT, MAX_SHORT_TEXT,
 };
 use crate::domain::names::{ApplicationName, DocumentName};
+use crate::domain::signatories::kind;
 use crate::domain::timeline::{self, NOTICE_WORKING_DAYS, Step};
 use crate::domain::{QuotaYear, Violations, commission};
 use crate::identity::Caller;
@@ -23,10 +24,6 @@ use crate::store::audit::Actor;
 use crate::store::bodies::BodyRow;
 use crate::store::regional::{DecisionRow, MemberRow};
 use crate::store::{ApplicationRow, ApplicationState, RegionRow};
-
-/// Document kinds of the Commission's documents.
-pub const KIND_PROTOCOL: &str = "COMMISSION_PROTOCOL";
-pub const KIND_NOTICE: &str = "EMPLOYER_NOTICE";
 
 /// A member of the Commission as a caller names them.
 #[derive(Debug, Clone, Default)]
@@ -280,7 +277,7 @@ pub async fn render_protocol(
     };
     let form = Form {
         template: protocol::TEMPLATE,
-        kind: KIND_PROTOCOL,
+        kind: kind::COMMISSION_PROTOCOL,
         title: format!(
             "Протокол № {} заседания Комиссии по формированию квоты {} на {year} год",
             meeting.number, region_row.name_genitive_ru
@@ -481,7 +478,7 @@ pub async fn notify_employer(
     let late = almaty_day(now) > d.notice_due_date;
     let form = Form {
         template: notice::TEMPLATE,
-        kind: KIND_NOTICE,
+        kind: kind::EMPLOYER_NOTICE,
         title: format!(
             "Уведомление о результатах рассмотрения заявки на привлечение иностранной рабочей силы на {} год",
             app.quota_year

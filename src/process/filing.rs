@@ -16,6 +16,7 @@ use crate::domain::filing::{
 };
 use crate::domain::limits::{MAX_FIGURE, MAX_LONG_TEXT, MAX_ORIGIN_COUNTRIES};
 use crate::domain::names::ApplicationName;
+use crate::domain::signatories::kind;
 use crate::domain::timeline::Step;
 use crate::identity::Caller;
 use crate::render::appendix1::VisibleSignature;
@@ -27,11 +28,6 @@ use crate::store::regional::{
     AssessmentRow, CountryRow, DecisionRow, FilingRow, ImmigrantNeedRow, ProposalLineRow,
 };
 use crate::store::{ApplicationRow, NewDocument, StoreError};
-
-/// Document kinds of the filing.
-pub const KIND_APPENDIX_2: &str = "APPENDIX_2";
-pub const KIND_APPENDIX_3: &str = "APPENDIX_3";
-pub const KIND_APPENDIX_4: &str = "APPENDIX_4";
 
 /// The region's assessment as a caller sent it (p. 7, 15).
 #[derive(Debug, Clone, Default)]
@@ -478,17 +474,17 @@ type Appendix = (&'static str, &'static str, &'static str);
 impl Letter {
     const APPENDIX_2: Appendix = (
         appendix2::TEMPLATE,
-        KIND_APPENDIX_2,
+        kind::APPENDIX_2,
         "Заявка на привлечение иностранной рабочей силы",
     );
     const APPENDIX_3: Appendix = (
         appendix3::TEMPLATE,
-        KIND_APPENDIX_3,
+        kind::APPENDIX_3,
         "Заявка на привлечение трудовых иммигрантов",
     );
     const APPENDIX_4: Appendix = (
         appendix4::TEMPLATE,
-        KIND_APPENDIX_4,
+        kind::APPENDIX_4,
         "Заявка на привлечение иностранной рабочей силы по странам исхода",
     );
 

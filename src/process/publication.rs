@@ -7,6 +7,7 @@ use super::{Context, Error, Reason, Result};
 use crate::domain::QuotaState;
 use crate::domain::names::{DocumentName, QuotaName};
 use crate::domain::quota::{self, PartSummary, ProposedMove, local_date};
+use crate::domain::signatories::kind;
 use crate::render::decision::{self, Decision, Input, Minister, Region};
 use crate::store::audit::Actor;
 use crate::store::quota::{CellRow, MoveRow, NewVersion, QuotaRow};
@@ -158,7 +159,7 @@ async fn issue(
             &id,
             decision::TEMPLATE,
             &data,
-            decision::KIND,
+            kind::QUOTA_DECISION,
             &title,
             &subject,
             now,

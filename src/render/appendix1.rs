@@ -9,6 +9,11 @@ use crate::domain::WorkerCategory;
 
 pub const TEMPLATE: &str = "appendix1.typ";
 
+/// The stored document's title: «Заявка работодателя … на 2027 год».
+pub fn document_title(quota_year: i64) -> String {
+    format!("Заявка работодателя на привлечение иностранной рабочей силы на {quota_year} год")
+}
+
 /// The filled form; serialised as the template's `/data.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

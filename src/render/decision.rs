@@ -18,9 +18,6 @@ use crate::domain::states::Part;
 
 pub const TEMPLATE: &str = "decision.typ";
 
-/// The document kind the decision is stored under.
-pub const KIND: &str = "QUOTA_DECISION";
-
 /// The filled decision; serialised as the template's `/data.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

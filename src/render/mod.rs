@@ -233,6 +233,36 @@ fn describe(world: &FormWorld, errors: &[SourceDiagnostic]) -> String {
 mod tests {
     use super::*;
 
+    /// Every sample JSON beside the templates reads into its form's model, so a new
+    /// template's sample without a model (or a model renamed away) fails here.
+    #[test]
+    fn every_sample_has_its_model() {
+        use fields::read_sample;
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/sample");
+        let mut forms: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                name.strip_suffix(".json").map(str::to_owned)
+            })
+            .collect();
+        forms.sort();
+        for form in &forms {
+            match form.as_str() {
+                "appendix1" => drop(read_sample::<appendix1::Appendix1>(form)),
+                "appendix2" => drop(read_sample::<appendix2::Appendix2>(form)),
+                "appendix3" => drop(read_sample::<appendix3::Appendix3>(form)),
+                "appendix4" => drop(read_sample::<appendix4::Appendix4>(form)),
+                "decision" => drop(read_sample::<decision::Decision>(form)),
+                "notice" => drop(read_sample::<notice::Notice>(form)),
+                "protocol" => drop(read_sample::<protocol::Protocol>(form)),
+                "signer" => drop(read_sample::<signer::SignerBox>(form)),
+                other => panic!("templates/sample/{other}.json has no model in render/"),
+            }
+        }
+        assert_eq!(forms.len(), 8, "{forms:?}");
+    }
+
     #[test]
     fn qr_code_is_an_svg() {
         let svg = qr_svg("documents/abc").unwrap();

@@ -4,7 +4,7 @@
 //! fonts and shows Kazakh letters.
 
 use chrono::{DateTime, FixedOffset};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{PdfMeta, RenderError, Renderer, to_json};
 
@@ -14,7 +14,8 @@ pub const TEMPLATE: &str = "signer.typ";
 pub const WIDTH_MM: u32 = 78;
 
 /// What a signer's box shows; serialised as the template's `/data.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SignerBox {
     /// The signer's place among the parties' signatures of the document (1, 2, …).
     pub number: usize,
@@ -69,5 +70,20 @@ impl Renderer {
         // document, where a structure tree of its own would have no place.
         self.compile(TEMPLATE, data, Vec::new(), &meta, true)
             .map(|(pdf, _)| pdf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_is_a_signer_box() {
+        let b: SignerBox = super::super::fields::read_sample("signer");
+        assert_eq!(b.width_mm, WIDTH_MM);
+        assert_eq!(b.role, role_name("EMPLOYER_HEAD"));
+        // And back: the model writes every key the sample has, no more.
+        let sample: serde_json::Value = super::super::fields::read_sample("signer");
+        assert_eq!(serde_json::to_value(&b).unwrap(), sample);
     }
 }
