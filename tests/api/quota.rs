@@ -260,6 +260,7 @@ fn change(granted: u64) -> pb::CellChange {
         category: "3".into(),
         country_code: String::new(),
         granted,
+        ..Default::default()
     }
 }
 
@@ -308,6 +309,7 @@ fn mv(part: P, category: &str, country: &str, count: u64) -> pb::Move {
         country_code: country.into(),
         count,
         basis: "Предложение акимата города Астаны от 05.02.2027 № 12".into(),
+        ..Default::default()
     }
 }
 
@@ -740,6 +742,7 @@ async fn the_ministry_allocates_from_its_reserve_within_the_established_quota_an
         country_code: "TJ".into(),
         count,
         basis: "Предложение акимата Акмолинской области от 20.02.2027 № 7".into(),
+        ..Default::default()
     };
     let left = part(&latest.parts, P::Countries).reserve;
     assert_eq!(left, 680);
