@@ -11,6 +11,7 @@ use crate::domain::timeline::Step;
 use crate::process::calendar::{
     self as process, DatedDayOffInput, Deadline, Overdue, TransferInput,
 };
+use crate::process::paging::PageRequest;
 
 pub struct CalendarApi(pub AppState);
 
@@ -129,9 +130,14 @@ impl CalendarService for CalendarApi {
     ) -> Result<Response<pb::ListOverdueResponse>, Status> {
         let caller = super::caller(&request);
         let r = request.into_inner();
-        let items = process::overdue(&self.0, &caller, r.quota_year).await?;
+        let page = PageRequest {
+            size: r.page_size,
+            token: r.page_token,
+        };
+        let found = process::overdue(&self.0, &caller, r.quota_year, &page).await?;
         Ok(Response::new(pb::ListOverdueResponse {
-            items: items.into_iter().map(overdue_to_pb).collect(),
+            items: found.items.into_iter().map(overdue_to_pb).collect(),
+            next_page_token: found.next_page_token,
         }))
     }
 

@@ -13,6 +13,7 @@ use crate::domain::WorkerCategory;
 use crate::domain::apportion;
 use crate::domain::names::QuotaName;
 use crate::domain::quota::{CellChange, PartSummary, ProposedMove};
+use crate::process::paging::PageRequest;
 use crate::process::publication::{self, PublishedDecision};
 use crate::process::quota::{self, LabourForce, Order, QuotaForm};
 use crate::store::quota::{CellRow, MoveRow, Part, QuotaRow, QuotaState};
@@ -284,10 +285,16 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::ListPublishedDecisionsRequest>,
     ) -> Result<Response<pb::ListPublishedDecisionsResponse>, Status> {
-        let year = request.into_inner().quota_year;
-        let decisions = publication::list_published(&self.0, (year != 0).then_some(year)).await?;
+        let r = request.into_inner();
+        let year = (r.quota_year != 0).then_some(r.quota_year);
+        let page = PageRequest {
+            size: r.page_size,
+            token: r.page_token,
+        };
+        let found = publication::list_published(&self.0, year, &page).await?;
         Ok(Response::new(pb::ListPublishedDecisionsResponse {
-            decisions: decisions.iter().map(published_to_pb).collect(),
+            decisions: found.items.iter().map(published_to_pb).collect(),
+            next_page_token: found.next_page_token,
         }))
     }
 }

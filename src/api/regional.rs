@@ -18,6 +18,7 @@ use crate::process::commission::{self, MemberInput, MembersInput, NoticeIssued, 
 use crate::process::filing::{
     self, AssessmentInput, CountryInput, Filing, Need, NeedInput, OriginQuota, OriginQuotaInput,
 };
+use crate::process::paging::PageRequest;
 use crate::process::proposals::{self, ProposalInput};
 use crate::store::regional::{AssessmentRow, DecisionRow, ProposalLineRow, ProposalRow};
 
@@ -519,9 +520,14 @@ impl CentralBodyService for CentralBodies {
     ) -> Result<Response<pb::ListProposalsResponse>, Status> {
         let caller = super::caller(&request);
         let r = request.into_inner();
-        let found = proposals::list(&self.0, &caller, &r.region_code, r.quota_year).await?;
+        let page = PageRequest {
+            size: r.page_size,
+            token: r.page_token,
+        };
+        let found = proposals::list(&self.0, &caller, &r.region_code, r.quota_year, &page).await?;
         Ok(Response::new(pb::ListProposalsResponse {
-            proposals: found.into_iter().map(proposal_to_pb).collect(),
+            proposals: found.items.into_iter().map(proposal_to_pb).collect(),
+            next_page_token: found.next_page_token,
         }))
     }
 }

@@ -654,7 +654,10 @@ async fn a_reader_fetches_every_version_as_it_was_published() {
     let (app, _q, v1) = three_versions().await;
     app.set_clock("2027-03-01T10:00:00+05:00");
     let list = quota(&app)
-        .list_published_decisions(pb::ListPublishedDecisionsRequest { quota_year: 2027 })
+        .list_published_decisions(pb::ListPublishedDecisionsRequest {
+            quota_year: 2027,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
@@ -870,7 +873,10 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
     );
     let overdue = app
         .calendar()
-        .list_overdue(pb::ListOverdueRequest { quota_year: 2028 })
+        .list_overdue(pb::ListOverdueRequest {
+            quota_year: 2028,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
