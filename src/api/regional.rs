@@ -154,6 +154,7 @@ fn decision_to_pb(d: DecisionRow) -> pb::CommissionDecision {
 
 fn assessment_from_pb(a: pb::RegionalAssessment) -> AssessmentInput {
     AssessmentInput {
+        etag: a.etag,
         region_code: a.region_code,
         quota_year: a.quota_year,
         labour_demand: a.labour_demand,
@@ -175,6 +176,7 @@ fn assessment_from_pb(a: pb::RegionalAssessment) -> AssessmentInput {
 
 fn assessment_to_pb(a: AssessmentRow) -> pb::RegionalAssessment {
     pb::RegionalAssessment {
+        etag: a.etag(),
         region_code: a.region_code,
         quota_year: a.quota_year as u32,
         labour_demand: a.labour_demand,
