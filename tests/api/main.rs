@@ -8,6 +8,7 @@ mod access;
 mod applications;
 mod bodies;
 mod calendar;
+mod contract;
 mod durability;
 mod helpers;
 mod origin_countries;
