@@ -7,9 +7,11 @@ use tonic::{Request, Response, Status};
 use super::pb::{self, calendar_service_server::CalendarService};
 use super::{AppState, timestamp};
 use crate::domain::calendar::{NonWorkingDay, Reason};
+use crate::domain::timeline::Step;
 use crate::process::calendar::{
     self as process, DatedDayOffInput, Deadline, Overdue, TransferInput,
 };
+use crate::process::paging::PageRequest;
 
 pub struct CalendarApi(pub AppState);
 
@@ -35,10 +37,26 @@ fn days_to_pb(days: Vec<NonWorkingDay>) -> Vec<pb::NonWorkingDay> {
         .collect()
 }
 
+fn step_to_pb(step: Step) -> pb::DeadlineStep {
+    use pb::DeadlineStep as S;
+    match step {
+        Step::EmployerApplications => S::EmployerApplications,
+        Step::RegionalAssessment => S::RegionalAssessment,
+        Step::Commission => S::Commission,
+        Step::EmployerNotice => S::EmployerNotice,
+        Step::RegionalFiling => S::RegionalFiling,
+        Step::CentralProposals => S::CentralProposals,
+        Step::MinistryDecision => S::MinistryDecision,
+        Step::DecisionPublication => S::DecisionPublication,
+    }
+}
+
+#[allow(deprecated)] // `step` stays filled for older clients.
 fn deadline_to_pb(d: Deadline) -> pb::Deadline {
     let step = d.step();
     let mut out = pb::Deadline {
         step: step.code().into(),
+        deadline_step: step_to_pb(step) as i32,
         actor: step.actor().into(),
         rule: step.rule().into(),
         description_ru: step.description_ru().into(),
@@ -59,9 +77,11 @@ fn deadline_to_pb(d: Deadline) -> pb::Deadline {
     out
 }
 
+#[allow(deprecated)] // `step` stays filled for older clients.
 fn overdue_to_pb(o: Overdue) -> pb::OverdueItem {
     pb::OverdueItem {
         step: o.step.code().into(),
+        deadline_step: step_to_pb(o.step) as i32,
         region_code: o.region_code,
         subject: o.subject,
         due_date: ds(o.due_date),
@@ -114,9 +134,14 @@ impl CalendarService for CalendarApi {
     ) -> Result<Response<pb::ListOverdueResponse>, Status> {
         let caller = super::caller(&request);
         let r = request.into_inner();
-        let items = process::overdue(&self.0, &caller, r.quota_year).await?;
+        let page = PageRequest {
+            size: r.page_size,
+            token: r.page_token,
+        };
+        let found = process::overdue(&self.0, &caller, r.quota_year, &page).await?;
         Ok(Response::new(pb::ListOverdueResponse {
-            items: items.into_iter().map(overdue_to_pb).collect(),
+            items: found.items.into_iter().map(overdue_to_pb).collect(),
+            next_page_token: found.next_page_token,
         }))
     }
 

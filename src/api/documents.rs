@@ -8,13 +8,15 @@ use tonic::{Request, Response, Status};
 
 use super::AppState;
 use super::error::invalid_field;
-use super::pb::{self, document_service_server::DocumentService};
+use super::pb::{self, document_service_server::DocumentService, signature_verification as sv};
 use super::timestamp;
 use crate::domain::names::DocumentName;
 use crate::domain::signatories::SignerRole;
-use crate::process::documents::{self as process, CheckedSignature, ListQuery, SignedDocument};
+use crate::process::documents::{
+    self as process, CheckedSignature, ListQuery, SignatureKind, SignedDocument,
+};
 use crate::process::paging::PageRequest;
-use crate::sign::verify::SubIndication;
+use crate::sign::verify::{Indication, SubIndication};
 use crate::store::documents::Blob;
 
 pub struct Documents(pub AppState);
@@ -61,10 +63,46 @@ pub(crate) fn to_pb(signed: SignedDocument) -> pb::Document {
     }
 }
 
+fn kind_to_pb(kind: SignatureKind) -> sv::Kind {
+    match kind {
+        SignatureKind::Pades => sv::Kind::Pades,
+        SignatureKind::Cms => sv::Kind::Cms,
+    }
+}
+
+fn indication_to_pb(i: Indication) -> sv::Indication {
+    match i {
+        Indication::TotalPassed => sv::Indication::TotalPassed,
+        Indication::TotalFailed => sv::Indication::TotalFailed,
+        Indication::Indeterminate => sv::Indication::Indeterminate,
+    }
+}
+
+fn sub_indication_to_pb(s: Option<SubIndication>) -> sv::SubIndication {
+    use SubIndication as S;
+    use sv::SubIndication as P;
+    match s {
+        None => P::Unspecified,
+        Some(S::FormatFailure) => P::FormatFailure,
+        Some(S::HashFailure) => P::HashFailure,
+        Some(S::SigCryptoFailure) => P::SigCryptoFailure,
+        Some(S::Revoked) => P::Revoked,
+        Some(S::OutOfBoundsNoPoe) => P::OutOfBoundsNoPoe,
+        Some(S::TryLater) => P::TryLater,
+        Some(S::CertificateChainGeneralFailure) => P::CertificateChainGeneralFailure,
+        Some(S::NoCertificateChainFound) => P::NoCertificateChainFound,
+        Some(S::SigConstraintsFailure) => P::SigConstraintsFailure,
+    }
+}
+
+#[allow(deprecated)] // `kind`, `indication` and `sub_indication` stay filled for older clients.
 fn verification_to_pb(s: CheckedSignature) -> pb::SignatureVerification {
     let CheckedSignature { kind, report: r } = s;
     let (verdict, error) = (r.verdict(), r.error());
     pb::SignatureVerification {
+        signature_kind: kind_to_pb(kind) as i32,
+        verdict_indication: indication_to_pb(verdict.indication) as i32,
+        verdict_sub_indication: sub_indication_to_pb(verdict.sub_indication) as i32,
         kind: kind.as_str().into(),
         signer: r.signer_name,
         iin: r.iin.unwrap_or_default(),

@@ -5,12 +5,15 @@
 use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
+use super::applications::{category_from_pb, category_to_pb};
 use super::error::invalid_field;
 use super::pb::{self, quota_service_server::QuotaService};
 use super::{AppState, timestamp};
+use crate::domain::WorkerCategory;
 use crate::domain::apportion;
 use crate::domain::names::QuotaName;
 use crate::domain::quota::{CellChange, PartSummary, ProposedMove};
+use crate::process::paging::PageRequest;
 use crate::process::publication::{self, PublishedDecision};
 use crate::process::quota::{self, LabourForce, Order, QuotaForm};
 use crate::store::quota::{CellRow, MoveRow, Part, QuotaRow, QuotaState};
@@ -38,10 +41,22 @@ fn quota_name(name: &str) -> Result<QuotaName, Status> {
     QuotaName::parse(name).map_err(|e| invalid_field("name", e.to_string()))
 }
 
+/// The worker category of a cell's stored code, as the enum beside the string.
+fn category_code_to_pb(code: &str) -> i32 {
+    WorkerCategory::from_code(code).map_or(0, |c| category_to_pb(c) as i32)
+}
+
+/// A request's category: the enum when set, else the deprecated string.
+fn category_code_from_pb(category: i32, code: String) -> String {
+    category_from_pb(category).map_or(code, |c| c.code().to_string())
+}
+
+#[allow(deprecated)] // `category` stays filled for older clients.
 fn cell_to_pb(c: &CellRow) -> pb::QuotaCell {
     pb::QuotaCell {
         region_code: c.region_code.clone(),
         part: part_to_pb(c.part) as i32,
+        worker_category: category_code_to_pb(&c.category),
         category: c.category.clone(),
         country_code: c.country_code.clone(),
         requested: c.requested,
@@ -49,33 +64,37 @@ fn cell_to_pb(c: &CellRow) -> pb::QuotaCell {
     }
 }
 
+#[allow(deprecated)] // `category` is read when `worker_category` is not set.
 fn change_from_pb(c: pb::CellChange) -> CellChange {
     CellChange {
         region_code: c.region_code,
         part: part_from_pb(c.part),
-        category: c.category,
+        category: category_code_from_pb(c.worker_category, c.category),
         country_code: c.country_code,
         granted: c.granted,
     }
 }
 
+#[allow(deprecated)] // `category` is read when `worker_category` is not set.
 fn move_from_pb(m: pb::Move) -> ProposedMove {
     ProposedMove {
         from_region: m.from_region,
         to_region: m.to_region,
         part: part_from_pb(m.part),
-        category: m.category,
+        category: category_code_from_pb(m.worker_category, m.category),
         country_code: m.country_code,
         count: m.count,
         basis: m.basis,
     }
 }
 
+#[allow(deprecated)] // `category` stays filled for older clients.
 fn move_to_pb(m: &MoveRow) -> pb::Move {
     pb::Move {
         from_region: m.from_region.clone(),
         to_region: m.to_region.clone(),
         part: part_to_pb(m.part) as i32,
+        worker_category: category_code_to_pb(&m.category),
         category: m.category.clone(),
         country_code: m.country_code.clone(),
         count: m.count,
@@ -266,10 +285,16 @@ impl QuotaService for QuotaApi {
         &self,
         request: Request<pb::ListPublishedDecisionsRequest>,
     ) -> Result<Response<pb::ListPublishedDecisionsResponse>, Status> {
-        let year = request.into_inner().quota_year;
-        let decisions = publication::list_published(&self.0, (year != 0).then_some(year)).await?;
+        let r = request.into_inner();
+        let year = (r.quota_year != 0).then_some(r.quota_year);
+        let page = PageRequest {
+            size: r.page_size,
+            token: r.page_token,
+        };
+        let found = publication::list_published(&self.0, year, &page).await?;
         Ok(Response::new(pb::ListPublishedDecisionsResponse {
-            decisions: decisions.iter().map(published_to_pb).collect(),
+            decisions: found.items.iter().map(published_to_pb).collect(),
+            next_page_token: found.next_page_token,
         }))
     }
 }

@@ -18,6 +18,7 @@ use crate::process::commission::{self, MemberInput, MembersInput, NoticeIssued, 
 use crate::process::filing::{
     self, AssessmentInput, CountryInput, Filing, Need, NeedInput, OriginQuota, OriginQuotaInput,
 };
+use crate::process::paging::PageRequest;
 use crate::process::proposals::{self, ProposalInput};
 use crate::store::regional::{AssessmentRow, DecisionRow, ProposalLineRow, ProposalRow};
 
@@ -153,6 +154,7 @@ fn decision_to_pb(d: DecisionRow) -> pb::CommissionDecision {
 
 fn assessment_from_pb(a: pb::RegionalAssessment) -> AssessmentInput {
     AssessmentInput {
+        etag: a.etag,
         region_code: a.region_code,
         quota_year: a.quota_year,
         labour_demand: a.labour_demand,
@@ -174,6 +176,7 @@ fn assessment_from_pb(a: pb::RegionalAssessment) -> AssessmentInput {
 
 fn assessment_to_pb(a: AssessmentRow) -> pb::RegionalAssessment {
     pb::RegionalAssessment {
+        etag: a.etag(),
         region_code: a.region_code,
         quota_year: a.quota_year as u32,
         labour_demand: a.labour_demand,
@@ -519,9 +522,14 @@ impl CentralBodyService for CentralBodies {
     ) -> Result<Response<pb::ListProposalsResponse>, Status> {
         let caller = super::caller(&request);
         let r = request.into_inner();
-        let found = proposals::list(&self.0, &caller, &r.region_code, r.quota_year).await?;
+        let page = PageRequest {
+            size: r.page_size,
+            token: r.page_token,
+        };
+        let found = proposals::list(&self.0, &caller, &r.region_code, r.quota_year, &page).await?;
         Ok(Response::new(pb::ListProposalsResponse {
-            proposals: found.into_iter().map(proposal_to_pb).collect(),
+            proposals: found.items.into_iter().map(proposal_to_pb).collect(),
+            next_page_token: found.next_page_token,
         }))
     }
 }

@@ -6,10 +6,12 @@ use std::ops::RangeInclusive;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
+use super::paging::{self, Page, PageRequest};
 use super::{Context, Error, Reason, Result};
 use crate::domain::calendar::{
     Calendar, CalendarError, DatedDayOff, NonWorkingDay, Transfer, TransferKind,
 };
+use crate::domain::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::domain::timeline::{
     self, FixedDeadline, NOTICE_WORKING_DAYS, PUBLICATION_WORKING_DAYS, Step,
 };
@@ -370,9 +372,14 @@ async fn ministry_overdue(
     Ok(())
 }
 
-/// The steps of a quota year that are late or were done late, as of now. A regional
-/// body or commission sees its own region's only.
-pub async fn overdue(ctx: &Context, caller: &Caller, year: u32) -> Result<Vec<Overdue>> {
+/// The steps of a quota year that are late or were done late, as of now, a page at a
+/// time. A regional body or commission sees its own region's only.
+pub async fn overdue(
+    ctx: &Context,
+    caller: &Caller,
+    year: u32,
+    page: &PageRequest,
+) -> Result<Page<Overdue>> {
     let year = quota_year(year)?;
     let y = Year::new(ctx, year);
     let mine =
@@ -385,7 +392,10 @@ pub async fn overdue(ctx: &Context, caller: &Caller, year: u32) -> Result<Vec<Ov
     proposals_overdue(ctx, &y, &mut items).await?;
     ministry_overdue(ctx, &y, year, &mut items).await?;
     items.retain(|i| mine(&i.region_code));
-    Ok(items)
+    // Bound to the caller's scope too, so a token cannot widen what a caller sees.
+    let regional = caller.role.is_regional().then_some(&caller.region);
+    let filter = format!("overdue {year:?} {regional:?}");
+    paging::slice(items, page, &filter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 }
 
 /// The refusal of a day transfer. A transfer moves a weekly day off (Labour Code art. 85

@@ -32,6 +32,8 @@ use crate::store::{ApplicationRow, NewDocument, StoreError};
 /// The region's assessment as a caller sent it (p. 7, 15).
 #[derive(Debug, Clone, Default)]
 pub struct AssessmentInput {
+    /// The etag the caller read; empty: no check.
+    pub etag: String,
     pub region_code: String,
     pub quota_year: u32,
     pub labour_demand: u32,
@@ -67,7 +69,10 @@ pub async fn set_assessment(
     row.region_code = ry.region.clone();
     row.quota_year = ry.stored_year();
     row.late = ctx.late(now, ry.year, Step::RegionalAssessment);
-    Ok(ctx.store.set_assessment(actor, &row, now).await?)
+    Ok(ctx
+        .store
+        .set_assessment(actor, &row, a.etag.trim(), now)
+        .await?)
 }
 
 /// The texts and figures of an assessment, each named `assessment.{field}`.

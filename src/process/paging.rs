@@ -90,6 +90,37 @@ impl<T> Page<T> {
     }
 }
 
+/// One page of a list read whole (computed, or short enough to read at once): the token
+/// carries how many items came before the next page. The list must keep its order
+/// between calls; items added since the last page show up on a later one or, if they sort
+/// before the token's position, shift the rest by as many.
+pub fn slice<T>(
+    all: Vec<T>,
+    page: &PageRequest,
+    filter: &str,
+    default: i64,
+    max: i64,
+) -> Result<Page<T>> {
+    let limit = size("page_size", page.size, default, max)?;
+    let after = decode("page_token", &page.token, filter)?;
+    let skip = usize::try_from(after).unwrap_or(0);
+    let mut items: Vec<T> = all
+        .into_iter()
+        .skip(skip)
+        .take(limit as usize + 1)
+        .collect();
+    let next_page_token = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        encode(after + limit, filter)
+    } else {
+        String::new()
+    };
+    Ok(Page {
+        items,
+        next_page_token,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +140,30 @@ mod tests {
         let p = Page::cut(vec![1, 2, 3, 4], 3, 0, "f", |n| *n);
         assert_eq!(p.items, [1, 2, 3]);
         assert_eq!(decode("t", &p.next_page_token, "f").unwrap(), 3);
+    }
+
+    #[test]
+    fn a_list_read_whole_is_sliced_by_position() {
+        let first = PageRequest {
+            size: 2,
+            token: String::new(),
+        };
+        let p = slice(vec![1, 2, 3, 4, 5], &first, "f", 50, 500).unwrap();
+        assert_eq!(p.items, [1, 2]);
+        let next = PageRequest {
+            size: 2,
+            token: p.next_page_token,
+        };
+        let p = slice(vec![1, 2, 3, 4, 5], &next, "f", 50, 500).unwrap();
+        assert_eq!(p.items, [3, 4]);
+        let last = PageRequest {
+            size: 2,
+            token: p.next_page_token,
+        };
+        let p = slice(vec![1, 2, 3, 4, 5], &last, "f", 50, 500).unwrap();
+        assert_eq!(p.items, [5]);
+        assert!(p.next_page_token.is_empty());
+        assert!(slice(vec![1], &last, "g", 50, 500).is_err());
     }
 
     #[test]

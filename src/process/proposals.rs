@@ -2,10 +2,12 @@
 //! them (p. 13).
 
 use super::filing::line_row;
+use super::paging::{self, Page, PageRequest};
 use super::scope::scope_region;
 use super::{Context, Error, Reason, Result};
 use crate::domain::Violations;
 use crate::domain::filing::{OccupationLine, OccupationLineInput};
+use crate::domain::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::domain::limits::{MAX_LINES, MAX_LONG_TEXT, MAX_SHORT_TEXT};
 use crate::domain::names::ProposalName;
 use crate::domain::timeline::Step;
@@ -107,13 +109,14 @@ pub async fn agree(
 }
 
 /// The proposals, of a region (empty: every region the caller may see) and a year (0:
-/// every year). A regional caller sees its own region's only.
+/// every year), a page at a time. A regional caller sees its own region's only.
 pub async fn list(
     ctx: &Context,
     caller: &Caller,
     region_code: &str,
     quota_year: u32,
-) -> Result<Vec<ProposalRow>> {
+    page: &PageRequest,
+) -> Result<Page<ProposalRow>> {
     let mut region = Some(region_code.trim()).filter(|s| !s.is_empty());
     if caller.role.is_regional() {
         if let Some(asked) = region {
@@ -122,5 +125,8 @@ pub async fn list(
         region = caller.region.as_deref();
     }
     let year = (quota_year != 0).then_some(i64::from(quota_year));
-    Ok(ctx.store.list_proposals(region, year).await?)
+    // The token is bound to the filter as scoped, so it cannot widen what a caller sees.
+    let filter = format!("proposals {region:?} {year:?}");
+    let all = ctx.store.list_proposals(region, year).await?;
+    paging::slice(all, page, &filter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 }

@@ -3,8 +3,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::paging::{self, Page, PageRequest};
 use super::{Context, Error, Reason, Result};
 use crate::domain::QuotaState;
+use crate::domain::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::domain::names::{DocumentName, QuotaName};
 use crate::domain::quota::{self, PartSummary, ProposedMove, local_date};
 use crate::domain::signatories::kind;
@@ -120,18 +122,24 @@ pub async fn get_published(ctx: &Context, year: u32, version: u32) -> Result<Pub
     PublishedDecision::of(q, version).ok_or_else(not_found)
 }
 
-/// Every published version, of quotas covering `year` or of all.
-pub async fn list_published(ctx: &Context, year: Option<u32>) -> Result<Vec<PublishedDecision>> {
+/// Every published version, of quotas covering `year` or of all, a page at a time.
+pub async fn list_published(
+    ctx: &Context,
+    year: Option<u32>,
+    page: &PageRequest,
+) -> Result<Page<PublishedDecision>> {
+    let filter = format!("published {year:?}");
     let year = year.map(|y| i32::try_from(y).unwrap_or(0));
     let quotas = ctx.store.established_quotas(year).await?;
-    Ok(quotas
+    let all = quotas
         .iter()
         .flat_map(|q| {
             q.versions
                 .iter()
                 .filter_map(|v| PublishedDecision::of(q, v.version))
         })
-        .collect())
+        .collect();
+    paging::slice(all, page, &filter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 }
 
 /// Renders, seals and stores version `version` of the decision with `cells`, after

@@ -3,6 +3,7 @@
 
 use super::audit::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 
 use super::documents::{self, NewDocument};
@@ -30,6 +31,20 @@ pub struct AssessmentRow {
     pub justification: String,
     pub update_time: Option<DateTime<Utc>>,
     pub late: bool,
+}
+
+impl AssessmentRow {
+    /// An opaque tag of the stored content (AIP-154): it changes when a figure, a text
+    /// or the lateness does. The update time is left out, so the tag of a row as written
+    /// is the tag of the row as read back.
+    pub fn etag(&self) -> String {
+        let content = AssessmentRow {
+            update_time: None,
+            ..self.clone()
+        };
+        let digest = Sha256::digest(format!("{content:?}").as_bytes());
+        hex::encode(&digest[..12])
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -328,15 +343,64 @@ async fn insert_documents(tx: &mut SqliteConnection, docs: &[&NewDocument]) -> R
     Ok(())
 }
 
+async fn read_assessment(
+    conn: &mut SqliteConnection,
+    region: &str,
+    year: i64,
+) -> Result<Option<AssessmentRow>> {
+    let Some(r) =
+        sqlx::query("SELECT * FROM regional_assessments WHERE region_code = ? AND quota_year = ?")
+            .bind(region)
+            .bind(year)
+            .fetch_optional(&mut *conn)
+            .await?
+    else {
+        return Ok(None);
+    };
+    let n = |c: &str| r.try_get::<i64, _>(c).map(|v| v as u32);
+    Ok(Some(AssessmentRow {
+        region_code: r.try_get("region_code")?,
+        quota_year: r.try_get("quota_year")?,
+        labour_demand: n("labour_demand")?,
+        planned_jobs_national_projects: n("planned_jobs_national_projects")?,
+        demand_text: r.try_get("demand_text")?,
+        forecast_unemployed: n("forecast_unemployed")?,
+        forecast_released: n("forecast_released")?,
+        forecast_graduates: n("forecast_graduates")?,
+        forecast_text: r.try_get("forecast_text")?,
+        local_coverage: n("local_coverage")?,
+        local_coverage_text: r.try_get("local_coverage_text")?,
+        efficiency_text: r.try_get("efficiency_text")?,
+        immigrant_demand_text: r.try_get("immigrant_demand_text")?,
+        immigrant_forecast_text: r.try_get("immigrant_forecast_text")?,
+        immigrant_efficiency_text: r.try_get("immigrant_efficiency_text")?,
+        justification: r.try_get("justification")?,
+        update_time: Some(parse_ts(r.try_get("update_time")?)?),
+        late: r.try_get::<i64, _>("late")? != 0,
+    }))
+}
+
 impl Store {
+    /// Replaces a region's assessment for the year if `expected_etag` is that of the
+    /// stored one (empty: no check; AIP-154).
     pub async fn set_assessment(
         &self,
         actor: &Actor,
         a: &AssessmentRow,
+        expected_etag: &str,
         now: DateTime<Utc>,
     ) -> Result<AssessmentRow> {
         let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, &a.region_code, a.quota_year).await?;
+        if !expected_etag.is_empty() {
+            let stored = read_assessment(&mut tx, &a.region_code, a.quota_year).await?;
+            if stored.is_none_or(|s| s.etag() != expected_etag) {
+                return Err(StoreError::EtagMismatch(format!(
+                    "regions/{}/assessments/{}",
+                    a.region_code, a.quota_year
+                )));
+            }
+        }
         sqlx::query(
             "INSERT OR REPLACE INTO regional_assessments (region_code, quota_year, labour_demand,
                  planned_jobs_national_projects, demand_text, forecast_unemployed, forecast_released,
@@ -382,37 +446,8 @@ impl Store {
     }
 
     pub async fn get_assessment(&self, region: &str, year: i64) -> Result<Option<AssessmentRow>> {
-        let Some(r) = sqlx::query(
-            "SELECT * FROM regional_assessments WHERE region_code = ? AND quota_year = ?",
-        )
-        .bind(region)
-        .bind(year)
-        .fetch_optional(self.pool())
-        .await?
-        else {
-            return Ok(None);
-        };
-        let n = |c: &str| r.try_get::<i64, _>(c).map(|v| v as u32);
-        Ok(Some(AssessmentRow {
-            region_code: r.try_get("region_code")?,
-            quota_year: r.try_get("quota_year")?,
-            labour_demand: n("labour_demand")?,
-            planned_jobs_national_projects: n("planned_jobs_national_projects")?,
-            demand_text: r.try_get("demand_text")?,
-            forecast_unemployed: n("forecast_unemployed")?,
-            forecast_released: n("forecast_released")?,
-            forecast_graduates: n("forecast_graduates")?,
-            forecast_text: r.try_get("forecast_text")?,
-            local_coverage: n("local_coverage")?,
-            local_coverage_text: r.try_get("local_coverage_text")?,
-            efficiency_text: r.try_get("efficiency_text")?,
-            immigrant_demand_text: r.try_get("immigrant_demand_text")?,
-            immigrant_forecast_text: r.try_get("immigrant_forecast_text")?,
-            immigrant_efficiency_text: r.try_get("immigrant_efficiency_text")?,
-            justification: r.try_get("justification")?,
-            update_time: Some(parse_ts(r.try_get("update_time")?)?),
-            late: r.try_get::<i64, _>("late")? != 0,
-        }))
+        let mut conn = self.pool().acquire().await?;
+        read_assessment(&mut conn, region, year).await
     }
 
     /// Replaces the Commission's composition for the year.

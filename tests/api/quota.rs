@@ -260,6 +260,7 @@ fn change(granted: u64) -> pb::CellChange {
         category: "3".into(),
         country_code: String::new(),
         granted,
+        ..Default::default()
     }
 }
 
@@ -308,6 +309,7 @@ fn mv(part: P, category: &str, country: &str, count: u64) -> pb::Move {
         country_code: country.into(),
         count,
         basis: "Предложение акимата города Астаны от 05.02.2027 № 12".into(),
+        ..Default::default()
     }
 }
 
@@ -652,7 +654,10 @@ async fn a_reader_fetches_every_version_as_it_was_published() {
     let (app, _q, v1) = three_versions().await;
     app.set_clock("2027-03-01T10:00:00+05:00");
     let list = quota(&app)
-        .list_published_decisions(pb::ListPublishedDecisionsRequest { quota_year: 2027 })
+        .list_published_decisions(pb::ListPublishedDecisionsRequest {
+            quota_year: 2027,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
@@ -740,6 +745,7 @@ async fn the_ministry_allocates_from_its_reserve_within_the_established_quota_an
         country_code: "TJ".into(),
         count,
         basis: "Предложение акимата Акмолинской области от 20.02.2027 № 7".into(),
+        ..Default::default()
     };
     let left = part(&latest.parts, P::Countries).reserve;
     assert_eq!(left, 680);
@@ -867,7 +873,10 @@ async fn a_late_publication_is_possible_and_establishing_after_1_january_is_refu
     );
     let overdue = app
         .calendar()
-        .list_overdue(pb::ListOverdueRequest { quota_year: 2028 })
+        .list_overdue(pb::ListOverdueRequest {
+            quota_year: 2028,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()

@@ -470,7 +470,10 @@ async fn notices_go_out_once_and_the_late_one_is_issued_and_listed_overdue() {
 
     let overdue = app
         .calendar()
-        .list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
+        .list_overdue(pb::ListOverdueRequest {
+            quota_year: 2027,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
@@ -661,7 +664,10 @@ async fn after_the_filing_the_year_is_frozen_and_the_unfiled_regions_are_overdue
     app.set_clock("2026-11-03T09:00:00+05:00");
     let overdue = app
         .calendar()
-        .list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
+        .list_overdue(pb::ListOverdueRequest {
+            quota_year: 2027,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
@@ -984,6 +990,7 @@ async fn a_late_assessment_and_a_central_proposal_are_flagged() {
         .list_proposals(pb::ListProposalsRequest {
             region_code: AKMOLA.into(),
             quota_year: 2027,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -1167,7 +1174,10 @@ async fn a_filing_after_monday_2_november_2026_is_accepted_but_flagged_late() {
     assert!(filing.late);
     let overdue = app
         .calendar()
-        .list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
+        .list_overdue(pb::ListOverdueRequest {
+            quota_year: 2027,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
@@ -1406,11 +1416,14 @@ async fn a_filing_and_a_proposal_on_monday_2_november_2026_are_in_time() {
     let overdue = |app: &TestApp| {
         let mut cal = app.calendar();
         async move {
-            cal.list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
-                .await
-                .unwrap()
-                .into_inner()
-                .items
+            cal.list_overdue(pb::ListOverdueRequest {
+                quota_year: 2027,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .items
         }
     };
     let before = overdue(&app).await;
@@ -1587,7 +1600,10 @@ async fn lateness_to_the_commission_is_judged_by_the_day_the_application_was_put
 
     let overdue = app
         .calendar()
-        .list_overdue(pb::ListOverdueRequest { quota_year: 2027 })
+        .list_overdue(pb::ListOverdueRequest {
+            quota_year: 2027,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
