@@ -366,3 +366,67 @@ async fn appendix_1_reads_as_the_rules_word_for_word_with_kazakh_letters() {
     assert!(xmp.contains("<pdfaid:conformance>B</pdfaid:conformance>"));
     i.app.stop().await;
 }
+
+/// The verdict of each signature comes as enums (issue 12) that say what the deprecated
+/// strings say, for a good document and for one with a changed byte.
+#[tokio::test]
+#[allow(deprecated)]
+async fn the_verdict_comes_as_enums_that_agree_with_the_strings() {
+    use pb::signature_verification::{Indication, Kind, SubIndication};
+    let i = issue().await;
+    let pdf = std::fs::read(&i.pdf).unwrap();
+    let cms = std::fs::read(&i.cms).unwrap();
+    let verify = |pdf: Vec<u8>| {
+        let mut documents = i.app.documents();
+        let cms = cms.clone();
+        async move {
+            documents
+                .verify_document(pb::VerifyDocumentRequest { pdf, cms })
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let agree = |s: &pb::SignatureVerification| {
+        assert_eq!(s.signature_kind().as_str_name(), format!("KIND_{}", s.kind));
+        assert_eq!(
+            s.verdict_indication().as_str_name(),
+            format!("INDICATION_{}", s.indication)
+        );
+        if s.sub_indication.is_empty() {
+            assert_eq!(s.verdict_sub_indication(), SubIndication::Unspecified);
+        } else {
+            assert_eq!(
+                s.verdict_sub_indication().as_str_name(),
+                format!("SUB_INDICATION_{}", s.sub_indication)
+            );
+        }
+    };
+
+    let good = verify(pdf).await;
+    assert_eq!(good.signatures.len(), 2, "{good:?}");
+    assert!(
+        good.signatures
+            .iter()
+            .any(|s| s.signature_kind() == Kind::Pades)
+    );
+    assert!(
+        good.signatures
+            .iter()
+            .any(|s| s.signature_kind() == Kind::Cms)
+    );
+    for s in &good.signatures {
+        agree(s);
+        assert_eq!(s.verdict_indication(), Indication::TotalPassed, "{s:?}");
+        assert_eq!(s.verdict_sub_indication(), SubIndication::Unspecified);
+    }
+
+    let bad = verify(std::fs::read(tampered(&i.pdf)).unwrap()).await;
+    assert!(!bad.signatures.is_empty());
+    for s in &bad.signatures {
+        agree(s);
+        assert_eq!(s.verdict_indication(), Indication::TotalFailed, "{s:?}");
+        assert_ne!(s.verdict_sub_indication(), SubIndication::Unspecified);
+    }
+    i.app.stop().await;
+}
