@@ -91,6 +91,7 @@ fn member_kind_from_pb(v: i32) -> Option<MemberKind> {
 
 fn members_from_pb(r: &pb::SetCommissionMembersRequest) -> MembersInput {
     MembersInput {
+        etag: r.etag.clone(),
         region_code: r.region_code.clone(),
         quota_year: r.quota_year,
         members: r
@@ -206,6 +207,7 @@ fn need_to_pb(n: Need) -> pb::LabourImmigrantNeed {
         need: n.need.need,
         justification: n.need.justification,
         late: n.need.late,
+        etag: n.etag,
     }
 }
 
@@ -221,6 +223,7 @@ fn line_from_pb(code: &str, name: &str, category: i32, count: u32) -> Occupation
 
 fn origin_quota_from_pb(r: pb::SetOriginCountryQuotaRequest) -> OriginQuotaInput {
     OriginQuotaInput {
+        etag: r.etag,
         region_code: r.region_code,
         quota_year: r.quota_year,
         rows: r
@@ -278,6 +281,7 @@ fn origin_quota_to_pb(q: OriginQuota) -> pb::OriginCountryQuota {
                 }
             })
             .collect(),
+        etag: q.etag,
     }
 }
 
@@ -343,6 +347,7 @@ impl RegionalService for Regional {
             region_code: set.region.region,
             quota_year: set.region.year.get() as u32,
             members: r.members,
+            etag: set.etag,
         }))
     }
 
@@ -400,6 +405,7 @@ impl RegionalService for Regional {
         let (actor, caller) = (super::actor(&self.0, &request), super::caller(&request));
         let r = request.into_inner();
         let input = NeedInput {
+            etag: r.etag,
             region_code: r.region_code,
             quota_year: r.quota_year,
             current_count: r.current_count,

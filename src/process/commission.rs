@@ -39,6 +39,8 @@ pub struct MemberInput {
 /// The Commission of a region for a year (`SetCommissionMembers`).
 #[derive(Debug, Clone, Default)]
 pub struct MembersInput {
+    /// The etag the caller read; empty: no check.
+    pub etag: String,
     pub region_code: String,
     pub quota_year: u32,
     pub members: Vec<MemberInput>,
@@ -49,6 +51,7 @@ pub struct MembersInput {
 pub struct Members {
     pub region: RegionYear,
     pub members: Vec<MemberRow>,
+    pub etag: String,
 }
 
 /// p. 9: sets the members of a region's Commission for a year; it must include the
@@ -91,12 +94,20 @@ pub async fn set_members(
         );
     }
     let ry = ry.filter(|_| v.is_empty()).ok_or(Error::Invalid(v))?;
-    ctx.store
-        .set_commission_members(actor, &ry.region, ry.stored_year(), &members)
+    let etag = ctx
+        .store
+        .set_commission_members(
+            actor,
+            &ry.region,
+            ry.stored_year(),
+            &members,
+            input.etag.trim(),
+        )
         .await?;
     Ok(Members {
         region: ry,
         members,
+        etag,
     })
 }
 

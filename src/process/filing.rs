@@ -169,6 +169,8 @@ pub async fn get_assessment(
 /// The need for labour immigrants as a caller sent it (p. 14–16, Appendix 3).
 #[derive(Debug, Clone, Default)]
 pub struct NeedInput {
+    /// The etag the caller read; empty: no check.
+    pub etag: String,
     pub region_code: String,
     pub quota_year: u32,
     pub current_count: u32,
@@ -181,6 +183,7 @@ pub struct NeedInput {
 pub struct Need {
     pub region: RegionYear,
     pub need: ImmigrantNeedRow,
+    pub etag: String,
 }
 
 /// p. 14–16: sets the region's need for labour immigrants.
@@ -211,12 +214,21 @@ pub async fn set_labour_immigrant_need(
         // kept but flagged.
         late: ctx.late(now, ry.year, Step::RegionalAssessment),
     };
-    ctx.store
-        .set_immigrant_need(actor, &ry.region, ry.stored_year(), &row, now)
+    let etag = ctx
+        .store
+        .set_immigrant_need(
+            actor,
+            &ry.region,
+            ry.stored_year(),
+            &row,
+            input.etag.trim(),
+            now,
+        )
         .await?;
     Ok(Need {
         region: ry,
         need: row,
+        etag,
     })
 }
 
@@ -232,6 +244,8 @@ pub struct CountryInput {
 /// The quota by country of origin as a caller sent it (p. 17, Appendix 4).
 #[derive(Debug, Clone, Default)]
 pub struct OriginQuotaInput {
+    /// The etag the caller read; empty: no check.
+    pub etag: String,
     pub region_code: String,
     pub quota_year: u32,
     pub rows: Vec<CountryInput>,
@@ -242,6 +256,7 @@ pub struct OriginQuotaInput {
 pub struct OriginQuota {
     pub region: RegionYear,
     pub rows: Vec<CountryRow>,
+    pub etag: String,
 }
 
 /// p. 17: sets the region's need by country of origin; only countries with a ratified
@@ -270,10 +285,21 @@ pub async fn set_origin_country_quota(
         }
     }
     let ry = ry.filter(|_| v.is_empty()).ok_or(Error::Invalid(v))?;
-    ctx.store
-        .set_origin_quota(actor, &ry.region, ry.stored_year(), &rows)
+    let etag = ctx
+        .store
+        .set_origin_quota(
+            actor,
+            &ry.region,
+            ry.stored_year(),
+            &rows,
+            input.etag.trim(),
+        )
         .await?;
-    Ok(OriginQuota { region: ry, rows })
+    Ok(OriginQuota {
+        region: ry,
+        rows,
+        etag,
+    })
 }
 
 /// Row `i`: a treaty country not listed before, its lines and counts checked.

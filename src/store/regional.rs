@@ -380,6 +380,146 @@ async fn read_assessment(
     }))
 }
 
+/// An opaque tag (AIP-154) of a resource's stored content, bound to its name: it changes
+/// when anything stored under the name does.
+fn content_etag(name: &str, content: &impl std::fmt::Debug) -> String {
+    let digest = Sha256::digest(format!("{name}\n{content:?}").as_bytes());
+    hex::encode(&digest[..12])
+}
+
+/// Fails with `EtagMismatch` unless `expected` is empty (no check) or the tag of what is
+/// stored under `name` (`None`: nothing is).
+fn check_etag(name: &str, expected: &str, stored: Option<String>) -> Result<()> {
+    if expected.is_empty() || stored.is_some_and(|s| s == expected) {
+        return Ok(());
+    }
+    Err(StoreError::EtagMismatch(name.to_owned()))
+}
+
+fn members_name(region: &str, year: i64) -> String {
+    format!("regions/{region}/commissions/{year}")
+}
+
+fn need_name(region: &str, year: i64) -> String {
+    format!("regions/{region}/immigrant-needs/{year}")
+}
+
+fn origin_quota_name(region: &str, year: i64) -> String {
+    format!("regions/{region}/origin-quotas/{year}")
+}
+
+async fn read_members(
+    conn: &mut SqliteConnection,
+    region: &str,
+    year: i64,
+) -> Result<Vec<MemberRow>> {
+    let rows = sqlx::query(
+        "SELECT full_name, job_title, organisation, kind, role FROM commission_members
+         WHERE region_code = ? AND quota_year = ? ORDER BY position",
+    )
+    .bind(region)
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(MemberRow {
+                full_name: r.try_get("full_name")?,
+                job_title: r.try_get("job_title")?,
+                organisation: r.try_get("organisation")?,
+                kind: r.try_get("kind")?,
+                role: r.try_get("role")?,
+            })
+        })
+        .collect()
+}
+
+async fn read_immigrant_need(
+    conn: &mut SqliteConnection,
+    region: &str,
+    year: i64,
+) -> Result<Option<ImmigrantNeedRow>> {
+    sqlx::query(
+        "SELECT current_count, need, justification, late FROM labour_immigrant_needs
+         WHERE region_code = ? AND quota_year = ?",
+    )
+    .bind(region)
+    .bind(year)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| -> Result<_> {
+        Ok(ImmigrantNeedRow {
+            current_count: r.try_get::<i64, _>("current_count")? as u32,
+            need: r.try_get::<i64, _>("need")? as u32,
+            justification: r.try_get("justification")?,
+            late: r.try_get::<i64, _>("late")? != 0,
+        })
+    })
+    .transpose()
+}
+
+async fn read_origin_quota(
+    conn: &mut SqliteConnection,
+    region: &str,
+    year: i64,
+) -> Result<Vec<CountryRow>> {
+    let rows = sqlx::query(
+        "SELECT q.country_code, c.name_ru, q.first, q.second, q.third, q.fourth, q.seasonal
+         FROM origin_country_quotas q JOIN treaty_countries c ON c.code = q.country_code
+         WHERE q.region_code = ? AND q.quota_year = ? ORDER BY q.position",
+    )
+    .bind(region)
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?;
+    let lines = sqlx::query(
+        "SELECT country_code, occupation_code, occupation_name, category, count
+         FROM origin_country_lines WHERE region_code = ? AND quota_year = ?
+         ORDER BY country_code, position",
+    )
+    .bind(region)
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|l| {
+        let c: String = l.try_get("category")?;
+        Ok((
+            l.try_get::<String, _>("country_code")?,
+            ProposalLineRow {
+                occupation_code: l.try_get("occupation_code")?,
+                occupation_name: l.try_get("occupation_name")?,
+                category: WorkerCategory::from_code(&c)
+                    .ok_or_else(|| StoreError::Corrupt(format!("category {c:?}")))?,
+                count: l.try_get::<i64, _>("count")? as u32,
+            },
+        ))
+    })
+    .collect::<Result<Vec<_>>>()?;
+    rows.iter()
+        .map(|r| {
+            let n = |c: &str| r.try_get::<i64, _>(c).map(|v| v as u32);
+            let code: String = r.try_get("country_code")?;
+            Ok(CountryRow {
+                lines: lines
+                    .iter()
+                    .filter(|(c, _)| *c == code)
+                    .map(|(_, l)| l.clone())
+                    .collect(),
+                country_code: code,
+                country_name_ru: r.try_get("name_ru")?,
+                counts: [
+                    n("first")?,
+                    n("second")?,
+                    n("third")?,
+                    n("fourth")?,
+                    n("seasonal")?,
+                ],
+            })
+        })
+        .collect()
+}
+
 impl Store {
     /// Replaces a region's assessment for the year if `expected_etag` is that of the
     /// stored one (empty: no check; AIP-154).
@@ -450,16 +590,24 @@ impl Store {
         read_assessment(&mut conn, region, year).await
     }
 
-    /// Replaces the Commission's composition for the year.
+    /// Replaces the Commission's composition for the year if `expected_etag` is that of
+    /// the stored one (empty: no check; AIP-154); returns the etag of the new one.
     pub async fn set_commission_members(
         &self,
         actor: &Actor,
         region: &str,
         year: i64,
         members: &[MemberRow],
-    ) -> Result<()> {
+        expected_etag: &str,
+    ) -> Result<String> {
+        let name = members_name(region, year);
         let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, region, year).await?;
+        if !expected_etag.is_empty() {
+            let stored = read_members(&mut tx, region, year).await?;
+            let stored = (!stored.is_empty()).then(|| content_etag(&name, &stored));
+            check_etag(&name, expected_etag, stored)?;
+        }
         sqlx::query("DELETE FROM commission_members WHERE region_code = ? AND quota_year = ?")
             .bind(region)
             .bind(year)
@@ -484,36 +632,19 @@ impl Store {
         super::audit::record(
             &mut tx,
             actor,
-            &format!("regions/{region}/commissions/{year}"),
+            &name,
             Some(region),
             None::<&()>,
             Some(members),
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(content_etag(&name, &members))
     }
 
     pub async fn commission_members(&self, region: &str, year: i64) -> Result<Vec<MemberRow>> {
-        let rows = sqlx::query(
-            "SELECT full_name, job_title, organisation, kind, role FROM commission_members
-             WHERE region_code = ? AND quota_year = ? ORDER BY position",
-        )
-        .bind(region)
-        .bind(year)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MemberRow {
-                    full_name: r.try_get("full_name")?,
-                    job_title: r.try_get("job_title")?,
-                    organisation: r.try_get("organisation")?,
-                    kind: r.try_get("kind")?,
-                    role: r.try_get("role")?,
-                })
-            })
-            .collect()
+        let mut conn = self.pool().acquire().await?;
+        read_members(&mut conn, region, year).await
     }
 
     /// Records the Commission's decision on a submitted application, once.
@@ -701,16 +832,25 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the region's need for labour immigrants if `expected_etag` is that of the
+    /// stored one (empty: no check; AIP-154); returns the etag of the new one.
     pub async fn set_immigrant_need(
         &self,
         actor: &Actor,
         region: &str,
         year: i64,
         n: &ImmigrantNeedRow,
+        expected_etag: &str,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<String> {
+        let name = need_name(region, year);
         let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, region, year).await?;
+        if !expected_etag.is_empty() {
+            let stored = read_immigrant_need(&mut tx, region, year).await?;
+            let stored = stored.map(|s| content_etag(&name, &s));
+            check_etag(&name, expected_etag, stored)?;
+        }
         sqlx::query(
             "INSERT OR REPLACE INTO labour_immigrant_needs (region_code, quota_year, current_count,
                  need, justification, update_time, late) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -724,17 +864,9 @@ impl Store {
         .bind(n.late as i64)
         .execute(&mut *tx)
         .await?;
-        super::audit::record(
-            &mut tx,
-            actor,
-            &format!("regions/{region}/immigrant-needs/{year}"),
-            Some(region),
-            None::<&()>,
-            Some(n),
-        )
-        .await?;
+        super::audit::record(&mut tx, actor, &name, Some(region), None::<&()>, Some(n)).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(content_etag(&name, n))
     }
 
     pub async fn immigrant_need(
@@ -742,23 +874,8 @@ impl Store {
         region: &str,
         year: i64,
     ) -> Result<Option<ImmigrantNeedRow>> {
-        sqlx::query(
-            "SELECT current_count, need, justification, late FROM labour_immigrant_needs
-             WHERE region_code = ? AND quota_year = ?",
-        )
-        .bind(region)
-        .bind(year)
-        .fetch_optional(self.pool())
-        .await?
-        .map(|r| -> Result<_> {
-            Ok(ImmigrantNeedRow {
-                current_count: r.try_get::<i64, _>("current_count")? as u32,
-                need: r.try_get::<i64, _>("need")? as u32,
-                justification: r.try_get("justification")?,
-                late: r.try_get::<i64, _>("late")? != 0,
-            })
-        })
-        .transpose()
+        let mut conn = self.pool().acquire().await?;
+        read_immigrant_need(&mut conn, region, year).await
     }
 
     /// Countries with a ratified labour-migration treaty (p. 17): code and Russian name.
@@ -771,15 +888,24 @@ impl Store {
             .collect()
     }
 
+    /// Replaces the region's quota by country of origin if `expected_etag` is that of the
+    /// stored one (empty: no check; AIP-154); returns the etag of the new one.
     pub async fn set_origin_quota(
         &self,
         actor: &Actor,
         region: &str,
         year: i64,
         rows: &[CountryRow],
-    ) -> Result<()> {
+        expected_etag: &str,
+    ) -> Result<String> {
+        let name = origin_quota_name(region, year);
         let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, region, year).await?;
+        if !expected_etag.is_empty() {
+            let stored = read_origin_quota(&mut tx, region, year).await?;
+            let stored = (!stored.is_empty()).then(|| content_etag(&name, &stored));
+            check_etag(&name, expected_etag, stored)?;
+        }
         for sql in [
             "DELETE FROM origin_country_lines WHERE region_code = ? AND quota_year = ?",
             "DELETE FROM origin_country_quotas WHERE region_code = ? AND quota_year = ?",
@@ -824,75 +950,14 @@ impl Store {
                 .await?;
             }
         }
-        super::audit::record(
-            &mut tx,
-            actor,
-            &format!("regions/{region}/origin-quotas/{year}"),
-            Some(region),
-            None::<&()>,
-            Some(rows),
-        )
-        .await?;
+        super::audit::record(&mut tx, actor, &name, Some(region), None::<&()>, Some(rows)).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(content_etag(&name, &rows))
     }
 
     pub async fn origin_quota(&self, region: &str, year: i64) -> Result<Vec<CountryRow>> {
-        let rows = sqlx::query(
-            "SELECT q.country_code, c.name_ru, q.first, q.second, q.third, q.fourth, q.seasonal
-             FROM origin_country_quotas q JOIN treaty_countries c ON c.code = q.country_code
-             WHERE q.region_code = ? AND q.quota_year = ? ORDER BY q.position",
-        )
-        .bind(region)
-        .bind(year)
-        .fetch_all(self.pool())
-        .await?;
-        let lines = sqlx::query(
-            "SELECT country_code, occupation_code, occupation_name, category, count
-             FROM origin_country_lines WHERE region_code = ? AND quota_year = ?
-             ORDER BY country_code, position",
-        )
-        .bind(region)
-        .bind(year)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|l| {
-            let c: String = l.try_get("category")?;
-            Ok((
-                l.try_get::<String, _>("country_code")?,
-                ProposalLineRow {
-                    occupation_code: l.try_get("occupation_code")?,
-                    occupation_name: l.try_get("occupation_name")?,
-                    category: WorkerCategory::from_code(&c)
-                        .ok_or_else(|| StoreError::Corrupt(format!("category {c:?}")))?,
-                    count: l.try_get::<i64, _>("count")? as u32,
-                },
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
-        rows.iter()
-            .map(|r| {
-                let n = |c: &str| r.try_get::<i64, _>(c).map(|v| v as u32);
-                let code: String = r.try_get("country_code")?;
-                Ok(CountryRow {
-                    lines: lines
-                        .iter()
-                        .filter(|(c, _)| *c == code)
-                        .map(|(_, l)| l.clone())
-                        .collect(),
-                    country_code: code,
-                    country_name_ru: r.try_get("name_ru")?,
-                    counts: [
-                        n("first")?,
-                        n("second")?,
-                        n("third")?,
-                        n("fourth")?,
-                        n("seasonal")?,
-                    ],
-                })
-            })
-            .collect()
+        let mut conn = self.pool().acquire().await?;
+        read_origin_quota(&mut conn, region, year).await
     }
 
     /// The digest of the region's filing inputs now; pass it to `file_with_ministry`.

@@ -213,6 +213,7 @@ async fn decided_application(app: TestApp) -> (TestApp, pb::Application) {
             region_code: AKMOLA.into(),
             quota_year: 2027,
             members: crate::season::members(),
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -56,6 +56,7 @@ async fn appendix_4_lists_the_occupations_of_each_category() {
         current_count: 900,
         need: 1000,
         justification: "Спрос домохозяйств".into(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -71,6 +72,7 @@ async fn appendix_4_lists_the_occupations_of_each_category() {
                 region_code: AKMOLA.into(),
                 quota_year: 2027,
                 rows,
+                ..Default::default()
             })
             .await
         }

@@ -623,6 +623,7 @@ async fn the_regional_body_signs_its_notice_with_the_bin_configured_for_it() {
         region_code: "110000000".into(),
         quota_year: 2027,
         members,
+        ..Default::default()
     })
     .await
     .unwrap();

@@ -93,6 +93,7 @@ async fn twenty_regions_file() -> TestApp {
             region_code: code.clone(),
             quota_year: 2027,
             members: members.clone(),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -102,6 +103,7 @@ async fn twenty_regions_file() -> TestApp {
             current_count: 900,
             need: 1000 + 10 * i as u32,
             justification: "Спрос домохозяйств".into(),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -116,6 +118,7 @@ async fn twenty_regions_file() -> TestApp {
                 }),
                 ..Default::default()
             }],
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -237,6 +237,7 @@ async fn regional_data_of_9_october(app: &TestApp) -> RegionalData {
             region_code: AKMOLA.into(),
             quota_year: 2027,
             members: members(),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -248,6 +249,7 @@ async fn regional_data_of_9_october(app: &TestApp) -> RegionalData {
             need: 1450,
             justification: "Спрос домохозяйств на помощников по хозяйству (пункт 15 Правил)."
                 .into(),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -277,6 +279,7 @@ async fn regional_data_of_9_october(app: &TestApp) -> RegionalData {
                     ..Default::default()
                 },
             ],
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -698,6 +701,7 @@ async fn set_members(app: &TestApp) {
             region_code: AKMOLA.into(),
             quota_year: 2027,
             members: members(),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -731,6 +735,7 @@ async fn no_decision_is_taken_without_a_commission_of_the_members_p_9_requires()
             region_code: AKMOLA.into(),
             quota_year: 2027,
             members: partial_members,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -743,6 +748,7 @@ async fn no_decision_is_taken_without_a_commission_of_the_members_p_9_requires()
             region_code: AKMOLA.into(),
             quota_year: 2027,
             members: bad,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -752,6 +758,7 @@ async fn no_decision_is_taken_without_a_commission_of_the_members_p_9_requires()
         region_code: AKMOLA.into(),
         quota_year: 2027,
         members: members(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -867,6 +874,7 @@ async fn origin_countries_filing_and_assessment_refuse_what_the_rules_do_not_all
                 }),
                 ..Default::default()
             }],
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1010,6 +1018,7 @@ async fn filings_refuse_bad_figures_and_changes_after_the_freeze() {
             current_count: 1,
             need: 10_000_001,
             justification: " ".into(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1022,6 +1031,7 @@ async fn filings_refuse_bad_figures_and_changes_after_the_freeze() {
             current_count: 1,
             need: 2,
             justification: "x".into(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1044,6 +1054,7 @@ async fn filings_refuse_bad_figures_and_changes_after_the_freeze() {
                 region_code: AKMOLA.into(),
                 quota_year: 2027,
                 rows,
+                ..Default::default()
             })
             .await
             .unwrap_err();
@@ -1096,6 +1107,7 @@ async fn filings_refuse_bad_figures_and_changes_after_the_freeze() {
         current_count: 10,
         need: 20,
         justification: "Спрос домохозяйств.".into(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -1115,6 +1127,7 @@ async fn filings_refuse_bad_figures_and_changes_after_the_freeze() {
             current_count: 10,
             need: 99,
             justification: "Другое.".into(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1124,6 +1137,7 @@ async fn filings_refuse_bad_figures_and_changes_after_the_freeze() {
             region_code: AKMOLA.into(),
             quota_year: 2027,
             rows: vec![row("UZ", 5)],
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1133,6 +1147,7 @@ async fn filings_refuse_bad_figures_and_changes_after_the_freeze() {
             region_code: AKMOLA.into(),
             quota_year: 2027,
             members: members(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1158,6 +1173,7 @@ async fn a_filing_after_monday_2_november_2026_is_accepted_but_flagged_late() {
         current_count: 5,
         need: 7,
         justification: "Спрос домохозяйств.".into(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -1205,6 +1221,7 @@ async fn a_decided_application_cannot_be_withdrawn_and_a_filed_region_takes_no_n
         region_code: AKMOLA.into(),
         quota_year: 2027,
         members: members(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -1251,6 +1268,7 @@ async fn a_decided_application_cannot_be_withdrawn_and_a_filed_region_takes_no_n
         current_count: 1,
         need: 2,
         justification: "Спрос.".into(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -1306,6 +1324,7 @@ async fn a_filing_with_undecided_applications_is_refused_and_proposals_still_com
         current_count: 5,
         need: 7,
         justification: "Спрос домохозяйств.".into(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -1315,6 +1334,7 @@ async fn a_filing_with_undecided_applications_is_refused_and_proposals_still_com
         region_code: AKMOLA.into(),
         quota_year: 2027,
         members: members(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -1408,6 +1428,7 @@ async fn a_filing_and_a_proposal_on_monday_2_november_2026_are_in_time() {
         current_count: 5,
         need: 7,
         justification: "Спрос домохозяйств.".into(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -1488,6 +1509,7 @@ async fn a_labour_immigrant_need_set_after_10_october_is_flagged_late() {
         current_count: 5,
         need: n,
         justification: "Спрос домохозяйств.".into(),
+        ..Default::default()
     };
     let stored_late = |app: &TestApp| {
         let url = app.config.database_url();
@@ -1556,6 +1578,7 @@ async fn lateness_to_the_commission_is_judged_by_the_day_the_application_was_put
         region_code: AKMOLA.into(),
         quota_year: 2027,
         members: members(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -1680,6 +1703,7 @@ async fn the_forms_keep_names_and_occupations_whole_without_soft_hyphens() {
         region_code: ULYTAU.into(),
         quota_year: 2027,
         members: members(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -1731,6 +1755,7 @@ async fn the_forms_keep_names_and_occupations_whole_without_soft_hyphens() {
         current_count: 5,
         need: 7,
         justification: "Спрос домохозяйств Жезказгана и Сатпаева.".into(),
+        ..Default::default()
     })
     .await
     .unwrap();
