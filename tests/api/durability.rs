@@ -66,13 +66,30 @@ async fn a_sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
         }));
     }
     drop(tx);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Kill mid-burst, once a submission has been acknowledged: a fixed delay misses it on a
+    // loaded machine.
+    let mut acknowledged = Vec::new();
+    let first_submitted = tokio::time::timeout(Duration::from_secs(120), async {
+        while let Some(a) = rx.recv().await {
+            let submitted = a.1;
+            acknowledged.push(a);
+            if submitted {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert!(
+        matches!(first_submitted, Ok(true)),
+        "no submission was acknowledged before the kill"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
     served.child.kill().unwrap(); // SIGKILL
     served.child.wait().unwrap();
     for w in writers {
         let _ = w.await;
     }
-    let mut acknowledged = Vec::new();
     while let Some(a) = rx.recv().await {
         acknowledged.push(a);
     }
