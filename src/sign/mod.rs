@@ -61,3 +61,29 @@ impl From<lopdf::Error> for SignError {
 }
 
 pub type Result<T> = std::result::Result<T, SignError>;
+
+/// Where a plain `http://` URL points: the resolved address, the authority for the Host
+/// header, and the path. `who` names the service in errors ("TSA", "CRL").
+pub(crate) fn http_target<'a>(
+    url: &'a str,
+    who: &str,
+) -> Result<(std::net::SocketAddr, &'a str, &'a str)> {
+    use std::net::ToSocketAddrs;
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| SignError::Invalid(format!("{who} URL {url:?} must start with http://")))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let with_port = if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    let addr = with_port
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| SignError::Invalid(format!("{who} host {authority:?} does not resolve")))?;
+    Ok((addr, authority, path))
+}

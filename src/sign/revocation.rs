@@ -11,7 +11,7 @@
 //! find the list stale may both fetch it; the later answer is kept.
 
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -127,22 +127,7 @@ pub fn fetch_crl(url: &str, limits: &FetchLimits) -> Result<X509Crl> {
 
 /// A plain HTTP/1.0 GET within `limits`; the body of a 200 reply.
 fn http_get(url: &str, limits: &FetchLimits) -> Result<Vec<u8>> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| SignError::Invalid(format!("CRL URL {url:?} must start with http://")))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let addr_text = if authority.contains(':') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    let addr = addr_text
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| SignError::Invalid(format!("CRL host {authority:?} does not resolve")))?;
+    let (addr, authority, path) = super::http_target(url, "CRL")?;
     let started = Instant::now();
     let mut stream = TcpStream::connect_timeout(&addr, limits.connect)?;
     let left = |what: &str| {

@@ -3,7 +3,7 @@
 //! certificate was valid stays valid after the certificate expires.
 
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -45,22 +45,7 @@ pub fn fetch_token(url: &str, imprint: &[u8]) -> Result<Vec<u8>> {
 /// reply. TSAs commonly serve plain HTTP: what they return is signed. (CRLs are fetched
 /// by [`super::revocation`], with limits of their own.)
 fn http(url: &str, post: Option<(&str, &[u8])>) -> Result<Vec<u8>> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| SignError::Invalid(format!("TSA URL {url:?} must start with http://")))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let addr_text = if authority.contains(':') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    let addr = addr_text
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| SignError::Invalid(format!("TSA host {authority:?} does not resolve")))?;
+    let (addr, authority, path) = super::http_target(url, "TSA")?;
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
     stream.set_read_timeout(Some(Duration::from_secs(20)))?;
     match post {
