@@ -30,6 +30,7 @@ use crate::api::{
 };
 use crate::clock::Clock;
 use crate::config::Config;
+
 use crate::render::Renderer;
 use crate::sealing::{Sealer, load_trust_anchors};
 use crate::sign::{self, Signer};
@@ -164,12 +165,8 @@ impl Application {
             .with_context(|| format!("opening database {}", config.database_url()))?;
         let (signer, trust) = load_signer(config)?;
         let renderer = Renderer::new(config.templates_dir.as_deref(), config.fonts_dir.as_deref())?;
-        let region_codes = store
-            .list_regions()
-            .await?
-            .into_iter()
-            .map(|r| r.kato)
-            .collect();
+        let regions =
+            crate::domain::Regions::new(store.list_regions().await?.into_iter().map(|r| r.kato));
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
@@ -197,7 +194,7 @@ impl Application {
                     .with_crl_urls(&config.signing.crl_urls),
                 ),
                 clock,
-                region_codes: Arc::new(region_codes),
+                regions: Arc::new(regions),
                 parties: Arc::new(crate::process::Parties {
                     ministry_bin: config.signing.ministry_bin.clone(),
                     regional_body_bins: config.signing.regional_body_bins.clone(),

@@ -4,7 +4,7 @@
 
 use chrono::{TimeZone, Utc};
 use kvota::domain::application::{ApplicationInput, LineInput};
-use kvota::domain::{ApplicationDraft, WorkerCategory};
+use kvota::domain::{ApplicationDraft, Regions, WorkerCategory};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 
@@ -47,7 +47,8 @@ fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let Ok(input) = input(&mut u) else { return };
     let now = Utc.with_ymd_and_hms(2026, 9, 15, 5, 30, 0).unwrap();
-    match ApplicationDraft::parse(&input, "application", |c| c == "110000000", now) {
+    let regions = Regions::new(["110000000".to_owned()]);
+    match ApplicationDraft::parse(&input, "application", &regions, now) {
         Ok(draft) => {
             assert_eq!(draft.lines.len(), input.lines.len());
             assert_eq!(draft.region_code, "110000000");

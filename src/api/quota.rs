@@ -6,13 +6,13 @@ use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
 use super::applications::{category_from_pb, category_to_pb};
-use super::error::invalid_field;
+use super::error::{invalid, invalid_field};
 use super::pb::{self, quota_service_server::QuotaService};
 use super::{AppState, timestamp};
-use crate::domain::WorkerCategory;
 use crate::domain::apportion;
 use crate::domain::names::QuotaName;
 use crate::domain::quota::{CellChange, PartSummary, ProposedMove};
+use crate::domain::{Violations, WorkerCategory};
 use crate::process::paging::PageRequest;
 use crate::process::publication::{self, PublishedDecision};
 use crate::process::quota::{self, LabourForce, Order, QuotaForm};
@@ -49,6 +49,25 @@ fn category_code_to_pb(code: &str) -> i32 {
 /// A request's category: the enum when set, else the deprecated string.
 fn category_code_from_pb(category: i32, code: String) -> String {
     category_from_pb(category).map_or(code, |c| c.code().to_string())
+}
+
+/// Refuses a worker category this contract does not define (`{list}[i].worker_category`),
+/// rather than quietly falling back to the deprecated string.
+fn known_categories(list: &str, categories: impl Iterator<Item = i32>) -> Result<(), Status> {
+    let mut v = Violations::new();
+    for (i, c) in categories.enumerate() {
+        if pb::WorkerCategory::try_from(c).is_err() {
+            v.add(
+                format!("{list}[{i}].worker_category"),
+                format!("{c} is not a WorkerCategory value"),
+            );
+        }
+    }
+    if v.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(v))
+    }
 }
 
 #[allow(deprecated)] // `category` stays filled for older clients.
@@ -225,6 +244,7 @@ impl QuotaService for QuotaApi {
         let actor = super::actor(&self.0, &request);
         let r = request.into_inner();
         let name = quota_name(&r.name)?;
+        known_categories("changes", r.changes.iter().map(|c| c.worker_category))?;
         let changes: Vec<CellChange> = r.changes.into_iter().map(change_from_pb).collect();
         let q = quota::adjust(&self.0, &actor, &name, &changes).await?;
         Ok(Response::new(quota_to_pb(&q)))
@@ -265,6 +285,7 @@ impl QuotaService for QuotaApi {
         let actor = super::actor(&self.0, &request);
         let r = request.into_inner();
         let name = quota_name(&r.name)?;
+        known_categories("moves", r.moves.iter().map(|m| m.worker_category))?;
         let moves: Vec<ProposedMove> = r.moves.into_iter().map(move_from_pb).collect();
         let d = publication::redistribute(&self.0, &actor, &name, &moves).await?;
         Ok(Response::new(published_to_pb(&d)))

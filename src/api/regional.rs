@@ -201,7 +201,7 @@ fn assessment_to_pb(a: AssessmentRow) -> pb::RegionalAssessment {
 
 fn need_to_pb(n: Need) -> pb::LabourImmigrantNeed {
     pb::LabourImmigrantNeed {
-        region_code: n.region.region,
+        region_code: n.region.region.into(),
         quota_year: n.region.year.get() as u32,
         current_count: n.need.current_count,
         need: n.need.need,
@@ -260,7 +260,7 @@ fn origin_quota_to_pb(q: OriginQuota) -> pb::OriginCountryQuota {
         count: l.count,
     };
     pb::OriginCountryQuota {
-        region_code: q.region.region,
+        region_code: q.region.region.into(),
         quota_year: q.region.year.get() as u32,
         rows: q
             .rows
@@ -288,7 +288,7 @@ fn origin_quota_to_pb(q: OriginQuota) -> pb::OriginCountryQuota {
 fn filing_to_pb(f: Filing) -> pb::RegionalFiling {
     let document = |id: String| DocumentName::new(id).to_string();
     pb::RegionalFiling {
-        region_code: f.region.region,
+        region_code: f.region.region.into(),
         quota_year: f.region.year.get() as u32,
         appendix2: document(f.filing.appendix2_id),
         appendix3: document(f.filing.appendix3_id),
@@ -344,7 +344,7 @@ impl RegionalService for Regional {
         let set = commission::set_members(&self.0, &caller, &actor, members_from_pb(&r)).await?;
         // The members as the caller named them: the store keeps them trimmed.
         Ok(Response::new(pb::CommissionMembers {
-            region_code: set.region.region,
+            region_code: set.region.region.into(),
             quota_year: set.region.year.get() as u32,
             members: r.members,
             etag: set.etag,

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::deadline::QuotaYear;
 use super::ids::Bin;
+use super::region::{RegionCode, Regions};
 use super::violations::Violations;
 
 /// Worker categories of the permit rules (Order No. 279), the columns 3–7 of Appendix 1.
@@ -126,7 +127,7 @@ pub struct LineInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationDraft {
     pub quota_year: QuotaYear,
-    pub region_code: String,
+    pub region_code: RegionCode,
     pub employer_bin: Bin,
     pub employer_name: String,
     pub employer_legal_address: String,
@@ -138,12 +139,11 @@ pub struct ApplicationDraft {
 
 impl ApplicationDraft {
     /// Parses an application. `prefix` is the field path of the application in the
-    /// request (`application`), `region_exists` answers whether a KATO code is one of the
-    /// 20 regions, `now` is the service clock.
+    /// request (`application`), `regions` are the 20 regions, `now` is the service clock.
     pub fn parse(
         input: &ApplicationInput,
         prefix: &str,
-        region_exists: impl Fn(&str) -> bool,
+        regions: &Regions,
         now: DateTime<Utc>,
     ) -> Result<Self, Violations> {
         let mut v = Violations::new();
@@ -153,18 +153,11 @@ impl ApplicationDraft {
         let quota_year = v.check(f("quota_year"), QuotaYear::parse(input.quota_year, now));
 
         // p. 6: the application goes to the body of the region where the foreigners work.
-        let region_code = input.region_code.trim();
-        let region_code = if region_code.is_empty() {
+        let region_code = if input.region_code.trim().is_empty() {
             v.add(f("region_code"), "region code (KATO) is required");
             None
-        } else if !region_exists(region_code) {
-            v.add(
-                f("region_code"),
-                format!("{region_code:?} is not the KATO code of one of the 20 regions"),
-            );
-            None
         } else {
-            Some(region_code.to_owned())
+            regions.check(&mut v, &f("region_code"), &input.region_code)
         };
 
         let employer_bin = v.check(f("employer.bin"), Bin::parse(input.employer_bin.trim()));
@@ -327,6 +320,10 @@ mod tests {
         }
     }
 
+    fn akmola() -> Regions {
+        Regions::new(["110000000".to_owned()])
+    }
+
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-06-01T00:00:00+05:00")
             .unwrap()
@@ -334,7 +331,7 @@ mod tests {
     }
 
     fn fields(input: &ApplicationInput) -> Vec<String> {
-        ApplicationDraft::parse(input, "application", |k| k == "110000000", now())
+        ApplicationDraft::parse(input, "application", &akmola(), now())
             .unwrap_err()
             .into_vec()
             .into_iter()
@@ -344,8 +341,7 @@ mod tests {
 
     #[test]
     fn a_complete_application_parses() {
-        let d =
-            ApplicationDraft::parse(&sample(), "application", |k| k == "110000000", now()).unwrap();
+        let d = ApplicationDraft::parse(&sample(), "application", &akmola(), now()).unwrap();
         assert_eq!(d.lines.len(), 1);
         assert_eq!(d.quota_year.get(), 2027);
     }

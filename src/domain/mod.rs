@@ -11,6 +11,7 @@ pub mod ids;
 pub mod limits;
 pub mod names;
 pub mod quota;
+pub mod region;
 pub mod signatories;
 pub mod states;
 pub mod timeline;
@@ -21,5 +22,6 @@ pub use deadline::{
     ALMATY_OFFSET_SECS, QuotaYear, almaty, nominal_submission_deadline, submission_deadline,
 };
 pub use ids::Bin;
+pub use region::{RegionCode, Regions};
 pub use states::{ApplicationState, Part, QuotaState};
 pub use violations::{FieldViolation, Violations};

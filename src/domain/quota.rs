@@ -14,6 +14,7 @@ use super::limits::{
     MAX_BASIS_TEXT, MAX_LINES, MAX_MOVES, MAX_ORDER_NUMBER, MAX_PERSONS, MAX_SHORT_TEXT,
     STATISTICS_YEARS,
 };
+use super::region::Regions;
 use super::states::Part;
 use super::timeline::{self, PUBLICATION_WORKING_DAYS, Step};
 use super::violations::Violations;
@@ -170,13 +171,10 @@ impl LabourForce {
         region_code: &str,
         persons: u64,
         source: &str,
-        regions: &[String],
+        regions: &Regions,
     ) -> Result<Self, Violations> {
         let mut v = Violations::new();
-        let region = region_code.trim();
-        if !regions.iter().any(|c| c == region) {
-            v.add("region_code", "not the KATO code of one of the 20 regions");
-        }
+        let region = regions.check(&mut v, "region_code", region_code);
         if !STATISTICS_YEARS.contains(&quota_year) {
             v.add(
                 "quota_year",
@@ -197,7 +195,7 @@ impl LabourForce {
         match source {
             Some(source) if v.is_empty() => Ok(Self {
                 quota_year,
-                region_code: region.to_owned(),
+                region_code: region.map(String::from).unwrap_or_default(),
                 persons,
                 source,
             }),
@@ -426,7 +424,7 @@ pub struct CellChange {
 /// `regions` are the KATO codes of the 20 regions, `treaty` the treaty countries.
 pub fn check_changes(
     changes: &[CellChange],
-    regions: &[String],
+    regions: &Regions,
     treaty: &[(String, String)],
 ) -> Result<(), Violations> {
     let mut v = Violations::new();
@@ -532,7 +530,7 @@ pub fn redistribute(
     shares: &Shares,
     cells: &[Cell],
     moves: &[ProposedMove],
-    regions: &[String],
+    regions: &Regions,
     treaty: &[(String, String)],
 ) -> Result<Redistribution, Violations> {
     let mut v = Violations::new();
@@ -540,7 +538,7 @@ pub fn redistribute(
         v.add("moves", format!("from 1 to {MAX_MOVES} moves are required"));
         return Err(v);
     }
-    let region_ok = |code: &str| regions.iter().any(|r| r == code);
+    let region_ok = |code: &str| regions.contains(code);
     let mut cells = cells.to_vec();
     let mut done = Vec::new();
     for (i, m) in moves.iter().enumerate() {
@@ -685,8 +683,8 @@ mod tests {
         millis: [250, 250, 1_000],
     };
 
-    fn regions() -> Vec<String> {
-        vec!["110000000".into(), "710000000".into()]
+    fn regions() -> Regions {
+        Regions::new(["110000000".to_owned(), "710000000".to_owned()])
     }
 
     fn treaty() -> Vec<(String, String)> {

@@ -64,14 +64,7 @@ fn request_id(raw: &str) -> Result<Option<&str>> {
 
 /// Parses an application's fields, every bad one named under `application.`.
 fn parse(ctx: &Context, input: &ApplicationInput) -> Result<ApplicationDraft> {
-    let codes = &ctx.region_codes;
-    ApplicationDraft::parse(
-        input,
-        "application",
-        |k| codes.iter().any(|c| c == k),
-        ctx.now(),
-    )
-    .map_err(Error::Invalid)
+    ApplicationDraft::parse(input, "application", &ctx.regions, ctx.now()).map_err(Error::Invalid)
 }
 
 /// Stores a new draft for the caller's own organisation. A request id seen before

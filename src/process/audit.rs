@@ -2,6 +2,7 @@
 
 use super::paging::{self, Page, PageRequest};
 use super::{Context, Error, Result};
+use crate::domain::Violations;
 use crate::domain::limits::{AUDIT_DEFAULT_PAGE_SIZE, AUDIT_MAX_PAGE_SIZE};
 use crate::identity::Caller;
 use crate::store::audit::AuditRecord;
@@ -16,15 +17,15 @@ pub struct ListQuery {
 /// A page of audit records, oldest first. A regional body reads its own region's
 /// records, whatever it asked for; naming another region is refused.
 pub async fn list(ctx: &Context, caller: &Caller, q: &ListQuery) -> Result<Page<AuditRecord>> {
-    let mut region = (!q.region_code.is_empty()).then(|| q.region_code.clone());
-    if let Some(r) = &region
-        && !ctx.is_region(r)
-    {
-        return Err(Error::invalid_field(
-            "region_code",
-            format!("{r:?} is not the KATO code of one of the 20 regions"),
-        ));
+    let mut region = None;
+    if !q.region_code.is_empty() {
+        let mut v = Violations::new();
+        region = ctx.regions.check(&mut v, "region_code", &q.region_code);
+        if region.is_none() {
+            return Err(Error::Invalid(v));
+        }
     }
+    let mut region: Option<String> = region.map(String::from);
     if caller.role.is_regional() {
         if let Some(r) = &region {
             caller.require_region("region_code", r)?;

@@ -385,7 +385,7 @@ pub async fn overdue(
     let mine =
         |region: &str| !caller.role.is_regional() || caller.region.as_deref() == Some(region);
     let mut items = Vec::new();
-    for region in ctx.region_codes.iter().filter(|r| mine(r)) {
+    for region in ctx.regions.iter().filter(|r| mine(r)) {
         region_overdue(ctx, &y, region, &mut items).await?;
     }
     undecided_overdue(ctx, &y, &mut items).await?;

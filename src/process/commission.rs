@@ -15,7 +15,7 @@ use crate::domain::limits::{
 use crate::domain::names::{ApplicationName, DocumentName};
 use crate::domain::signatories::kind;
 use crate::domain::timeline::{self, NOTICE_WORKING_DAYS, Step};
-use crate::domain::{QuotaYear, Violations, commission};
+use crate::domain::{QuotaYear, RegionCode, Violations, commission};
 use crate::identity::Caller;
 use crate::render::appendix1::VisibleSignature;
 use crate::render::fields::{EmployerKind, category_ru};
@@ -256,9 +256,9 @@ pub async fn render_protocol(
     actor: &Actor,
     input: &ProtocolInput,
 ) -> Result<DocumentName> {
-    let region = input.region_code.trim();
-    scope_region(caller, "region_code", region)?;
-    let year = check_protocol_input(ctx, region, input.quota_year)?;
+    scope_region(caller, "region_code", input.region_code.trim())?;
+    let (region, year) = check_protocol_input(ctx, &input.region_code, input.quota_year)?;
+    let region = region.as_str();
     let protocol = input.protocol_number.trim();
     let decided = decided_under(ctx, region, year, protocol).await?;
     let body = issuing_body(ctx, region).await?;
@@ -302,21 +302,16 @@ pub async fn render_protocol(
 
 /// The region and the year of a protocol: any recorded year will do, as the decisions
 /// were checked when they were recorded.
-fn check_protocol_input(ctx: &Context, region: &str, quota_year: u32) -> Result<i64> {
+fn check_protocol_input(ctx: &Context, region: &str, quota_year: u32) -> Result<(RegionCode, i64)> {
     let mut v = Violations::new();
-    if !ctx.is_region(region) {
-        v.add(
-            "region_code",
-            format!("{region:?} is not the KATO code of one of the 20 regions"),
-        );
-    }
+    let region = ctx.regions.check(&mut v, "region_code", region);
     if quota_year == 0 {
         v.add("quota_year", "quota year is required");
     }
-    if !v.is_empty() {
-        return Err(Error::Invalid(v));
+    match region {
+        Some(region) if v.is_empty() => Ok((region, i64::from(quota_year))),
+        _ => Err(Error::Invalid(v)),
     }
-    Ok(i64::from(quota_year))
 }
 
 /// The decisions of a region and year under `protocol` (empty: every one), each with its

@@ -66,7 +66,7 @@ pub async fn set_assessment(
     let mut row = check_assessment(&mut v, a);
     let ry = ry.filter(|_| v.is_empty()).ok_or(Error::Invalid(v))?;
     let now = ctx.now();
-    row.region_code = ry.region.clone();
+    row.region_code = ry.region.to_string();
     row.quota_year = ry.stored_year();
     row.late = ctx.late(now, ry.year, Step::RegionalAssessment);
     Ok(ctx

@@ -26,6 +26,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
+use crate::domain::Regions;
 use crate::domain::calendar::Calendar;
 use crate::sealing::Sealer;
 use crate::store::Store;
@@ -37,8 +38,8 @@ pub struct Context {
     pub store: Store,
     pub sealer: Arc<Sealer>,
     pub clock: Clock,
-    /// KATO codes of the 20 regions, loaded once at start (they change only by migration).
-    pub region_codes: Arc<Vec<String>>,
+    /// The 20 regions, loaded once at start (they change only by migration).
+    pub regions: Arc<Regions>,
     /// Who signs for the state bodies: the ministry's BIN and each region's body's BIN.
     pub parties: Arc<Parties>,
     /// The working-day calendar, loaded once and replaced whole when the ministry

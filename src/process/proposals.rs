@@ -87,7 +87,7 @@ pub async fn submit(
         // p. 13: proposals are due before 1 November.
         late: ctx.late(now, ry.year, Step::CentralProposals),
         lines: lines.into_iter().map(line_row).collect(),
-        region_code: ry.region,
+        region_code: ry.region.into(),
     };
     Ok(ctx.store.submit_proposal(actor, &row).await?)
 }

@@ -92,7 +92,7 @@ pub async fn redistribute(
         ));
     }
     let treaty = ctx.store.treaty_countries().await?;
-    let r = quota::redistribute(&q.shares(), &q.cells, moves, &ctx.region_codes, &treaty)
+    let r = quota::redistribute(&q.shares(), &q.cells, moves, &ctx.regions, &treaty)
         .map_err(Error::Invalid)?;
     let version = q.versions.last().map_or(1, |v| v.version + 1);
     issue(ctx, actor, &q, r.cells, r.moves, version).await

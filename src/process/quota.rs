@@ -40,7 +40,7 @@ pub async fn set_labour_force(
         &input.region_code,
         input.persons,
         &input.source,
-        &ctx.region_codes,
+        &ctx.regions,
     )
     .map_err(Error::Invalid)?;
     ctx.store
@@ -83,10 +83,10 @@ pub async fn form(ctx: &Context, actor: &Actor, input: &QuotaForm) -> Result<Quo
     let first = i64::from(form.years[0]);
     let lf = ctx.store.labour_force(first).await?;
     let missing: Vec<&str> = ctx
-        .region_codes
+        .regions
         .iter()
-        .filter(|c| !lf.iter().any(|(r, _)| r == *c))
-        .map(String::as_str)
+        .filter(|c| !lf.iter().any(|(r, _)| *c == r))
+        .map(|c| c.as_str())
         .collect();
     if !missing.is_empty() {
         return Err(Error::refused(
@@ -123,7 +123,7 @@ pub async fn form(ctx: &Context, actor: &Actor, input: &QuotaForm) -> Result<Quo
 /// the central bodies' proposals the regions agreed to (p. 13, 18), of the 20 regions.
 async fn requests(ctx: &Context, year: i64) -> Result<Vec<CellRow>> {
     let mut cells = ctx.store.quota_requests(year).await?;
-    cells.retain(|c| ctx.region_codes.contains(&c.region_code));
+    cells.retain(|c| ctx.regions.contains(&c.region_code));
     Ok(cells)
 }
 
@@ -139,7 +139,7 @@ pub async fn adjust(
     changes: &[CellChange],
 ) -> Result<QuotaRow> {
     let treaty = ctx.store.treaty_countries().await?;
-    quota::check_changes(changes, &ctx.region_codes, &treaty).map_err(Error::Invalid)?;
+    quota::check_changes(changes, &ctx.regions, &treaty).map_err(Error::Invalid)?;
     Ok(ctx
         .store
         .adjust_quota(actor, name.id(), |q| {

@@ -1,14 +1,13 @@
 //! The region and the year a request acts on, and who may act for a region.
 
 use super::{Context, Result};
-use crate::domain::{QuotaYear, Violations};
+use crate::domain::{QuotaYear, RegionCode, Violations};
 use crate::identity::Caller;
 
 /// A region and a quota year named at the top of a request, both checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionYear {
-    /// The KATO code of one of the 20 regions.
-    pub region: String,
+    pub region: RegionCode,
     pub year: QuotaYear,
 }
 
@@ -28,27 +27,12 @@ impl Context {
         quota_year: u32,
         v: &mut Violations,
     ) -> Option<RegionYear> {
-        let region = region_code.trim();
-        let region_ok = self.is_region(region);
-        if !region_ok {
-            v.add(
-                "region_code",
-                format!("{region:?} is not the KATO code of one of the 20 regions"),
-            );
-        }
+        let region = self.regions.check(v, "region_code", region_code);
         let year = v.check("quota_year", QuotaYear::parse(quota_year, self.now()));
-        match (region_ok, year) {
-            (true, Some(year)) => Some(RegionYear {
-                region: region.to_owned(),
-                year,
-            }),
-            _ => None,
-        }
-    }
-
-    /// Whether `code` is the KATO code of one of the 20 regions.
-    pub fn is_region(&self, code: &str) -> bool {
-        self.region_codes.iter().any(|c| c == code)
+        Some(RegionYear {
+            region: region?,
+            year: year?,
+        })
     }
 }
 

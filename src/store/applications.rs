@@ -209,8 +209,12 @@ impl Store {
             }
         }
         // A region that filed with the ministry takes no new applications for that year.
-        super::regional::ensure_open(&mut tx, &d.region_code, i64::from(d.quota_year.get()))
-            .await?;
+        super::regional::ensure_open(
+            &mut tx,
+            d.region_code.as_str(),
+            i64::from(d.quota_year.get()),
+        )
+        .await?;
         let revision = 1;
         let inserted = sqlx::query(
             "INSERT INTO applications (id, seq, quota_year, region_code, employer_bin,
@@ -221,7 +225,7 @@ impl Store {
         )
         .bind(id)
         .bind(d.quota_year.get() as i64)
-        .bind(&d.region_code)
+        .bind(d.region_code.as_str())
         .bind(d.employer_bin.as_str())
         .bind(&d.employer_name)
         .bind(&d.employer_legal_address)
@@ -324,8 +328,12 @@ impl Store {
         )
         .await?;
         super::regional::ensure_open(&mut tx, &app.region_code, app.quota_year).await?;
-        super::regional::ensure_open(&mut tx, &d.region_code, i64::from(d.quota_year.get()))
-            .await?;
+        super::regional::ensure_open(
+            &mut tx,
+            d.region_code.as_str(),
+            i64::from(d.quota_year.get()),
+        )
+        .await?;
         let revision = app.revision + 1;
         let updated = sqlx::query(
             "UPDATE applications SET quota_year = ?, region_code = ?, employer_bin = ?,
@@ -334,7 +342,7 @@ impl Store {
              WHERE id = ?",
         )
         .bind(d.quota_year.get() as i64)
-        .bind(&d.region_code)
+        .bind(d.region_code.as_str())
         .bind(d.employer_bin.as_str())
         .bind(&d.employer_name)
         .bind(&d.employer_legal_address)

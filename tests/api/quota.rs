@@ -652,6 +652,94 @@ async fn each_redistribution_is_a_new_version_and_the_totals_never_change() {
     app.stop().await;
 }
 
+/// The category string a cell has always carried, for its enum.
+fn category_str(c: pb::WorkerCategory) -> &'static str {
+    match c {
+        pb::WorkerCategory::Unspecified => "",
+        pb::WorkerCategory::First => "1",
+        pb::WorkerCategory::Second => "2",
+        pb::WorkerCategory::Third => "3",
+        pb::WorkerCategory::Fourth => "4",
+        pb::WorkerCategory::Seasonal => "seasonal",
+    }
+}
+
+#[tokio::test]
+async fn cells_and_moves_carry_their_category_as_an_enum_that_wins_over_the_string() {
+    let (app, q) = formed().await;
+    // Every cell's enum equals its deprecated string.
+    assert!(q.cells.iter().any(|c| c.worker_category != 0));
+    for c in &q.cells {
+        let category = pb::WorkerCategory::try_from(c.worker_category).unwrap();
+        assert_eq!(category_str(category), c.category, "{c:?}");
+    }
+    // A change naming the 3rd category by enum and the 1st by string changes the 3rd.
+    let third = akmola_third_permits(&q);
+    let first_before = granted(&q.cells, AKMOLA, P::Permits, "1");
+    let adjusted = quota(&app)
+        .adjust_distribution(pb::AdjustDistributionRequest {
+            name: q.name.clone(),
+            changes: vec![pb::CellChange {
+                category: "1".into(),
+                worker_category: pb::WorkerCategory::Third as i32,
+                ..change(third.granted - 2)
+            }],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        granted(&adjusted.cells, AKMOLA, P::Permits, "3"),
+        third.granted - 2
+    );
+    assert_eq!(
+        granted(&adjusted.cells, AKMOLA, P::Permits, "1"),
+        first_before
+    );
+    // The string alone still works for older clients; an unknown enum value is refused.
+    let err = quota(&app)
+        .adjust_distribution(pb::AdjustDistributionRequest {
+            name: q.name.clone(),
+            changes: vec![pb::CellChange {
+                category: String::new(),
+                worker_category: 42,
+                ..change(1)
+            }],
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "changes[0].worker_category");
+
+    establish(&app, &q).await;
+    let v1 = publish(&app, &q).await;
+    app.set_clock("2027-02-10T10:00:00+05:00");
+    let v2 = quota(&app)
+        .redistribute_quota(pb::RedistributeQuotaRequest {
+            name: q.name.clone(),
+            moves: vec![pb::Move {
+                worker_category: pb::WorkerCategory::Third as i32,
+                ..mv(P::Permits, "1", "", 3)
+            }],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        granted(&v2.cells, ASTANA, P::Permits, "3"),
+        granted(&v1.cells, ASTANA, P::Permits, "3") + 3
+    );
+    assert_eq!(
+        granted(&v2.cells, ASTANA, P::Permits, "1"),
+        granted(&v1.cells, ASTANA, P::Permits, "1")
+    );
+    let [m] = v2.moves.as_slice() else {
+        panic!("one move: {:?}", v2.moves)
+    };
+    assert_eq!(m.worker_category, pb::WorkerCategory::Third as i32);
+    assert_eq!(m.category, "3", "the string follows the enum");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_reader_fetches_every_version_as_it_was_published() {
     let (app, _q, v1) = three_versions().await;
@@ -669,6 +757,56 @@ async fn a_reader_fetches_every_version_as_it_was_published() {
         list.iter().map(|d| d.version).collect::<Vec<_>>(),
         [1, 2, 3]
     );
+    // Pages of two: versions 1–2, then 3 with no further token; a token is bound to
+    // the year it was issued for.
+    let page = |size: i32, token: &str, quota_year: u32| pb::ListPublishedDecisionsRequest {
+        quota_year,
+        page_size: size,
+        page_token: token.into(),
+    };
+    let first = quota(&app)
+        .list_published_decisions(page(2, "", 2027))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        first
+            .decisions
+            .iter()
+            .map(|d| d.version)
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert!(!first.next_page_token.is_empty());
+    let second = quota(&app)
+        .list_published_decisions(page(2, &first.next_page_token, 2027))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        second
+            .decisions
+            .iter()
+            .map(|d| d.version)
+            .collect::<Vec<_>>(),
+        [3]
+    );
+    assert!(second.next_page_token.is_empty());
+    for (size, token, year) in [
+        (2, first.next_page_token.as_str(), 0),
+        (2, "bm90LWEtdG9rZW4", 2027),
+    ] {
+        let err = quota(&app)
+            .list_published_decisions(page(size, token, year))
+            .await
+            .unwrap_err();
+        assert_invalid(&err, "page_token");
+    }
+    let err = quota(&app)
+        .list_published_decisions(page(-1, "", 2027))
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "page_size");
     for version in 1..=3 {
         let d = quota(&app)
             .get_published_decision(pb::GetPublishedDecisionRequest {

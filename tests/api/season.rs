@@ -1004,6 +1004,38 @@ async fn a_late_assessment_and_a_central_proposal_are_flagged() {
         .unwrap()
         .into_inner();
     assert_eq!(list.proposals.len(), 2);
+    // One per page, oldest first; the token is bound to the region and the year.
+    let page = |token: &str, region: &str| pb::ListProposalsRequest {
+        region_code: region.into(),
+        quota_year: 2027,
+        page_size: 1,
+        page_token: token.into(),
+    };
+    let first = app
+        .central()
+        .list_proposals(page("", AKMOLA))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.proposals.len(), 1);
+    assert_eq!(first.proposals[0].name, proposal.name);
+    let second = app
+        .central()
+        .list_proposals(page(&first.next_page_token, AKMOLA))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        second.proposals.iter().map(|p| &p.name).collect::<Vec<_>>(),
+        [&late.name]
+    );
+    assert!(second.next_page_token.is_empty());
+    let err = app
+        .central()
+        .list_proposals(page(&first.next_page_token, "710000000"))
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "page_token");
     app.stop().await;
 }
 
