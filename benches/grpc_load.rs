@@ -211,6 +211,7 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let config = kvota::config::Config {
             listen: "127.0.0.1:0".into(),
+            http_listen: "127.0.0.1:0".into(),
             data_dir: dir.path().to_path_buf(),
             clock: Some("2026-09-15T10:30:00+05:00".into()),
             transport: kvota::config::Transport::Development,

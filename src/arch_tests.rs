@@ -128,6 +128,36 @@ fn no_protocol_types_below_the_transport() {
 }
 
 #[test]
+fn the_web_pages_read_through_the_process_layer_only() {
+    let found = sources()
+        .into_iter()
+        .filter(|(f, _)| f.starts_with("web/"))
+        .flat_map(|(f, code)| {
+            lines_with(&f, &code, |l| {
+                l.contains("crate::api")
+                    || l.contains("crate::startup")
+                    || l.contains("crate::store")
+                    || identifiers(l).any(|w| w == "sqlx" || w == "tonic" || w == "prost")
+            })
+        })
+        .collect();
+    assert_none(
+        "web/ uses process (and domain, sign's verdicts), never api, startup, store, sqlx or tonic",
+        found,
+    );
+}
+
+#[test]
+fn nothing_below_the_transports_imports_web() {
+    let found = sources()
+        .into_iter()
+        .filter(|(f, _)| !f.starts_with("web/") && !f.starts_with("startup"))
+        .flat_map(|(f, code)| lines_with(&f, &code, |l| l.contains("crate::web")))
+        .collect();
+    assert_none("only startup may use crate::web", found);
+}
+
+#[test]
 fn identity_is_a_leaf() {
     let found = sources()
         .into_iter()

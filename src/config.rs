@@ -29,6 +29,15 @@ pub struct Config {
     pub tls: TlsConfig,
     /// `text` or `json`.
     pub log_format: String,
+    /// Address of the public web pages and gRPC-Web (HTTP); empty: not served.
+    pub http_listen: String,
+    /// The pages' address as the public reaches them, e.g. `https://kvota.enbek.kz`:
+    /// every document's QR code carries `{public_base_url}/v/{code}`. Defaults to
+    /// `http://{http_listen}` (the address actually bound).
+    pub public_base_url: Option<String>,
+    /// Origins whose browser applications may call the gRPC-Web methods (CORS), e.g.
+    /// `https://egov.kz`; `*` for any. None by default: same origin only.
+    pub http_cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -116,6 +125,9 @@ impl Default for Config {
             transport: Transport::Tls,
             tls: TlsConfig::default(),
             log_format: "text".into(),
+            http_listen: "127.0.0.1:8080".into(),
+            public_base_url: None,
+            http_cors_origins: Vec::new(),
         }
     }
 }
@@ -225,6 +237,19 @@ impl Config {
         if let Some(v) = get("KVOTA_LOG_FORMAT") {
             self.log_format = v;
         }
+        if let Some(v) = get("KVOTA_HTTP_LISTEN") {
+            self.http_listen = v.trim().to_owned();
+        }
+        if let Some(v) = get("KVOTA_PUBLIC_BASE_URL") {
+            self.public_base_url = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = get("KVOTA_HTTP_CORS_ORIGINS") {
+            self.http_cors_origins = v
+                .split(',')
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
+        }
         Ok(())
     }
 
@@ -235,6 +260,16 @@ impl Config {
                 "log_format must be \"text\" or \"json\", not {:?}",
                 self.log_format
             );
+        }
+        if let Some(url) = &self.public_base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("public_base_url must start with http:// or https://, not {url:?}");
+        }
+        for origin in &self.http_cors_origins {
+            if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                bail!("http_cors_origins: {origin:?} is not an origin (https://host[:port]) or *");
+            }
         }
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             bail!("tls.cert_file and tls.key_file must be given together");

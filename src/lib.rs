@@ -24,3 +24,5 @@ pub mod startup;
 pub mod store;
 #[cfg(feature = "service")]
 pub mod tls;
+#[cfg(feature = "service")]
+pub mod web;

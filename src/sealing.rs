@@ -15,6 +15,9 @@ use crate::sign::revocation::CrlSource;
 use crate::sign::{self, Signer};
 use crate::store::NewDocument;
 
+/// The public pages' address when none is configured (the default HTTP listener).
+pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://127.0.0.1:8080";
+
 /// The service's seal and the renderer it seals.
 pub struct Sealer {
     renderer: Renderer,
@@ -22,6 +25,8 @@ pub struct Sealer {
     trust: crate::sign::Trust,
     tsa_url: Option<String>,
     crl_sources: Vec<CrlSource>,
+    /// Where the public verification pages are: QR codes carry `{this}/v/{code}`.
+    public_base_url: String,
 }
 
 impl Sealer {
@@ -32,7 +37,19 @@ impl Sealer {
             trust,
             tsa_url: None,
             crl_sources: Vec::new(),
+            public_base_url: DEFAULT_PUBLIC_BASE_URL.to_owned(),
         }
+    }
+
+    /// The address of the public pages, as people reach them (no trailing slash).
+    pub fn with_public_base_url(mut self, url: &str) -> Self {
+        self.public_base_url = url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The page that verifies the document with public code `code`.
+    pub fn verification_url(&self, code: &str) -> String {
+        format!("{}/v/{code}", self.public_base_url)
     }
 
     /// CRLs fetched from these URLs as well as the configured files.
@@ -120,6 +137,7 @@ impl Sealer {
     pub fn issue(
         &self,
         id: &str,
+        code: &str,
         template: &str,
         data: &serde_json::Value,
         kind: &str,
@@ -133,7 +151,7 @@ impl Sealer {
         let pdf = self.renderer.render(
             template,
             data,
-            &name,
+            &self.verification_url(code),
             &PdfMeta {
                 ident: name.clone(),
                 created,
@@ -165,6 +183,7 @@ impl Sealer {
         let who = self.signer.subject_summary();
         Ok(NewDocument {
             id: id.to_owned(),
+            public_code: code.to_owned(),
             kind: kind.to_owned(),
             title: title.to_owned(),
             subject: subject.to_owned(),

@@ -43,6 +43,9 @@ pub struct Application {
     listener: TcpListener,
     accept: crate::tls::Accept,
     state: AppState,
+    /// The public pages' listener, unless they are off.
+    web: Option<TcpListener>,
+    cors_origins: Vec<String>,
 }
 
 /// The service's seal: configured, or development certificates made under the data
@@ -171,6 +174,19 @@ impl Application {
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         let accept = transport(config, &listener, &trust)?;
+        let web = match config.http_listen.as_str() {
+            "" => None,
+            addr => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening for the web pages on {addr}"))?,
+            ),
+        };
+        let public_base_url = match (&config.public_base_url, &web) {
+            (Some(url), _) => url.clone(),
+            (None, Some(l)) => format!("http://{}", l.local_addr()?),
+            (None, None) => crate::sealing::DEFAULT_PUBLIC_BASE_URL.to_owned(),
+        };
         let calendar = crate::process::SharedCalendar::new(store.load_calendar().await?);
         Ok(Self {
             listener,
@@ -191,7 +207,8 @@ impl Application {
                         },
                     )
                     .with_tsa(config.signing.tsa_url.clone())
-                    .with_crl_urls(&config.signing.crl_urls),
+                    .with_crl_urls(&config.signing.crl_urls)
+                    .with_public_base_url(&public_base_url),
                 ),
                 clock,
                 regions: Arc::new(regions),
@@ -201,7 +218,14 @@ impl Application {
                 }),
                 calendar,
             },
+            web,
+            cors_origins: config.http_cors_origins.clone(),
         })
+    }
+
+    /// The address of the public pages, if they are served.
+    pub fn web_addr(&self) -> Option<SocketAddr> {
+        self.web.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -243,6 +267,29 @@ impl Application {
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
         let s = self.state;
+        // The public pages stop when the gRPC server is told to.
+        let (stop_web, web_stopped) = tokio::sync::watch::channel(());
+        let web = match self.web {
+            Some(listener) => {
+                let addr = listener.local_addr()?;
+                let state = crate::web::WebState::new(s.clone(), &crate::web::WebConfig::default());
+                let router = crate::web::router(state, public_grpc_web(&s, &self.cors_origins)?);
+                tracing::info!(%addr, "kvota web listening");
+                let mut stopped = web_stopped.clone();
+                Some(tokio::spawn(async move {
+                    axum::serve(listener, router)
+                        .with_graceful_shutdown(async move {
+                            let _ = stopped.changed().await;
+                        })
+                        .await
+                }))
+            }
+            None => None,
+        };
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_web.send(());
+        };
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, "kvota listening");
         let auth =
@@ -272,9 +319,61 @@ impl Application {
                 shutdown,
             )
             .await?;
+        if let Some(web) = web {
+            web.await.context("the web server task")??;
+        }
         tracing::info!("kvota stopped");
         Ok(())
     }
+}
+
+/// gRPC-Web on the pages' port: the public reads only (the published decision and the
+/// verification of a file), with CORS for the configured origins. Nothing that changes
+/// state is routed here.
+fn public_grpc_web(s: &AppState, origins: &[String]) -> Result<axum::Router> {
+    use tonic_web::GrpcWebLayer;
+    use tower::ServiceBuilder;
+    let quota = ServiceBuilder::new()
+        .layer(GrpcWebLayer::new())
+        .service(QuotaServiceServer::new(QuotaApi(s.clone())));
+    let documents = ServiceBuilder::new().layer(GrpcWebLayer::new()).service(
+        DocumentServiceServer::new(Documents(s.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES),
+    );
+    let router = axum::Router::new()
+        .route_service("/kvota.v1.QuotaService/GetPublishedDecision", quota.clone())
+        .route_service("/kvota.v1.QuotaService/ListPublishedDecisions", quota)
+        .route_service("/kvota.v1.DocumentService/VerifyDocument", documents);
+    if origins.is_empty() {
+        return Ok(router);
+    }
+    use axum::http::{HeaderName, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        let list = origins
+            .iter()
+            .map(|o| o.parse().with_context(|| format!("CORS origin {o:?}")))
+            .collect::<Result<Vec<_>>>()?;
+        AllowOrigin::list(list)
+    };
+    let cors = CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-grpc-web"),
+            HeaderName::from_static("x-user-agent"),
+            HeaderName::from_static("grpc-timeout"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("grpc-status"),
+            HeaderName::from_static("grpc-message"),
+            HeaderName::from_static("grpc-status-details-bin"),
+        ])
+        .max_age(std::time::Duration::from_secs(86_400));
+    Ok(router.layer(cors))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

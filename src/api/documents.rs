@@ -25,7 +25,11 @@ pub struct Documents(pub AppState);
 pub const CHUNK_BYTES: usize = 64 * 1024;
 
 pub(crate) fn to_pb(signed: SignedDocument) -> pb::Document {
-    let SignedDocument { document: d, party } = signed;
+    let SignedDocument {
+        document: d,
+        party,
+        verification_url,
+    } = signed;
     let signature = |kind: &str, position: u32| pb::SignatureInfo {
         kind: kind.into(),
         signer: d.signer.clone(),
@@ -58,6 +62,7 @@ pub(crate) fn to_pb(signed: SignedDocument) -> pb::Document {
         sha256: d.sha256,
         size_bytes: d.size_bytes,
         create_time: Some(timestamp(d.create_time)),
+        verification_url,
         signatures,
         cms_sha256: d.cms_sha256,
     }

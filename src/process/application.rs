@@ -266,10 +266,12 @@ pub async fn submit(
         serde_json::to_value(&model).map_err(|e| Error::internal("Appendix 1's model", e))?;
     let sealer = ctx.sealer.clone();
     let (document_id, subject) = (document.id().to_owned(), name.to_string());
+    let code = super::issue::new_code()?;
     let started = std::time::Instant::now();
     let issued = crate::sealing::on_core(move || {
         sealer.issue(
             &document_id,
+            &code,
             appendix1::TEMPLATE,
             &data,
             kind::APPENDIX_1,

@@ -18,6 +18,8 @@ use crate::store::signing::PartySignatureRow;
 pub struct SignedDocument {
     pub document: DocumentRow,
     pub party: Vec<PartySignatureRow>,
+    /// The public page that verifies it (what its QR code opens).
+    pub verification_url: String,
 }
 
 /// Which documents to list: those about one subject, or all.
@@ -105,7 +107,12 @@ pub async fn may_read(ctx: &Context, caller: &Caller, doc: &DocumentRow) -> Resu
 /// The document with its party signatures, as stored now.
 pub(super) async fn signed(ctx: &Context, document: DocumentRow) -> Result<SignedDocument> {
     let party = ctx.store.party_signatures(&document.id).await?;
-    Ok(SignedDocument { document, party })
+    let verification_url = ctx.sealer.verification_url(&document.public_code);
+    Ok(SignedDocument {
+        document,
+        party,
+        verification_url,
+    })
 }
 
 pub async fn get(ctx: &Context, caller: &Caller, name: &DocumentName) -> Result<SignedDocument> {

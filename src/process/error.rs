@@ -165,6 +165,12 @@ impl Error {
         }
     }
 
+    /// Whether what was asked for does not exist (a stored row, a published decision).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Store(StoreError::NotFound(_)))
+            || self.reason() == Some(Reason::NoPublishedDecision)
+    }
+
     /// The reason of a refusal, if it is one.
     pub fn reason(&self) -> Option<Reason> {
         match self {

@@ -14,6 +14,7 @@ pub mod filing;
 pub mod issue;
 pub mod paging;
 pub mod proposals;
+pub mod public;
 pub mod publication;
 pub mod quota;
 pub mod scope;

@@ -162,9 +162,11 @@ async fn issue(
     let title = decision::document_title(&q.quota_years, version);
     let sealer = ctx.sealer.clone();
     let subject = QuotaName::new(&q.id).to_string();
+    let code = super::issue::new_code()?;
     let doc = crate::sealing::on_core(move || {
         sealer.issue(
             &id,
+            &code,
             decision::TEMPLATE,
             &data,
             kind::QUOTA_DECISION,

@@ -10,6 +10,8 @@ use super::{Result, Store, StoreError, parse_ts, ts};
 #[derive(Debug, Clone)]
 pub struct NewDocument {
     pub id: String,
+    /// The public code its QR code carries (`/v/{code}`).
+    pub public_code: String,
     pub kind: String,
     pub title: String,
     pub subject: String,
@@ -29,6 +31,7 @@ pub struct NewDocument {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentRow {
     pub id: String,
+    pub public_code: String,
     pub kind: String,
     pub title: String,
     pub subject: String,
@@ -44,13 +47,14 @@ pub struct DocumentRow {
     pub seq: i64,
 }
 
-const COLUMNS: &str = "id, kind, title, subject, sha256, cms_sha256, length(pdf) AS size_bytes, \
+const COLUMNS: &str = "id, COALESCE(public_code, '') AS public_code, kind, title, subject, sha256, cms_sha256, length(pdf) AS size_bytes, \
                        signer, certificate_serial, signer_iin, signer_bin, signing_time, \
                        create_time, seq";
 
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<DocumentRow> {
     Ok(DocumentRow {
         id: r.try_get("id")?,
+        public_code: r.try_get("public_code")?,
         kind: r.try_get("kind")?,
         title: r.try_get("title")?,
         subject: r.try_get("subject")?,
@@ -76,12 +80,13 @@ pub enum Blob {
 
 pub(crate) async fn insert(tx: &mut SqliteConnection, d: &NewDocument) -> Result<()> {
     sqlx::query(
-        "INSERT INTO documents (id, kind, title, subject, pdf, cms, sha256, cms_sha256, signer,
-             certificate_serial, signer_iin, signer_bin, signing_time, create_time, seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+        "INSERT INTO documents (id, public_code, kind, title, subject, pdf, cms, sha256, cms_sha256,
+             signer, certificate_serial, signer_iin, signer_bin, signing_time, create_time, seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
              (SELECT COALESCE(MAX(seq), 0) + 1 FROM documents))",
     )
     .bind(&d.id)
+    .bind(&d.public_code)
     .bind(&d.kind)
     .bind(&d.title)
     .bind(&d.subject)
@@ -146,6 +151,38 @@ impl Store {
         .fetch_optional(self.pool())
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("documents/{id}")))
+    }
+
+    /// The document issued under public code `code`.
+    pub async fn get_document_by_code(&self, code: &str) -> Result<DocumentRow> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM documents WHERE public_code = ?"
+        )))
+        .bind(code)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no document has the code {code:?}")))?;
+        from_row(&row)
+    }
+
+    /// The first document of `kind` about `subject` issued after sequence number `seq`:
+    /// the one that supersedes it, if any.
+    pub async fn later_document(
+        &self,
+        subject: &str,
+        kind: &str,
+        seq: i64,
+    ) -> Result<Option<DocumentRow>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM documents WHERE subject = ? AND kind = ? AND seq > ?
+             ORDER BY seq LIMIT 1"
+        )))
+        .bind(subject)
+        .bind(kind)
+        .bind(seq)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(from_row).transpose()
     }
 
     /// The document whose PDF has this SHA-256, if the service issued one.

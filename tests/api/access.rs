@@ -110,6 +110,7 @@ impl Secured {
         let (cert, key) = kvota::sign::dev::ensure_dev_tls(&dir.path().join("tls")).unwrap();
         let mut config = kvota::config::Config {
             listen: "127.0.0.1:0".into(),
+            http_listen: "127.0.0.1:0".into(),
             data_dir: dir.path().join("data"),
             clock: Some(BEFORE_DEADLINE.into()),
             transport,

@@ -10,6 +10,7 @@ use kvota::api::pb::calendar_service_client::CalendarServiceClient;
 use kvota::api::pb::central_body_service_client::CentralBodyServiceClient;
 use kvota::api::pb::document_service_client::DocumentServiceClient;
 use kvota::api::pb::employer_application_service_client::EmployerApplicationServiceClient;
+use kvota::api::pb::quota_service_client::QuotaServiceClient;
 use kvota::api::pb::region_service_client::RegionServiceClient;
 use kvota::api::pb::regional_service_client::RegionalServiceClient;
 use kvota::clock::{Clock, ManualClock};
@@ -27,6 +28,8 @@ pub struct TestApp {
     pub root_pem: PathBuf,
     pub config: Config,
     pub channel: Channel,
+    /// The public pages' address.
+    pub web: Option<std::net::SocketAddr>,
     /// The service's clock when it was spawned at an instant: [`TestApp::set_clock`]
     /// moves it while the service runs.
     clock: Option<ManualClock>,
@@ -58,6 +61,7 @@ impl TestApp {
         let mut config = Config {
             transport: kvota::config::Transport::Development,
             listen: "127.0.0.1:0".into(),
+            http_listen: "127.0.0.1:0".into(),
             data_dir: dir.path().join("data"),
             clock: Some(clock.into()),
             ..Config::default()
@@ -81,6 +85,7 @@ impl TestApp {
             .await
             .expect("service builds");
         let addr = app.local_addr();
+        let web = app.web_addr();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
             let _ = rx.await;
@@ -95,10 +100,20 @@ impl TestApp {
             root_pem,
             config,
             channel,
+            web,
             clock: manual,
             shutdown: Some(tx),
             server: Some(server),
         }
+    }
+
+    /// The public pages' address (HTTP).
+    pub fn web_addr(&self) -> std::net::SocketAddr {
+        self.web.expect("the web pages are served")
+    }
+
+    pub fn quota(&self) -> QuotaServiceClient<Channel> {
+        QuotaServiceClient::new(self.channel.clone())
     }
 
     pub fn applications(&self) -> EmployerApplicationServiceClient<Channel> {
@@ -375,6 +390,7 @@ impl ServedBinary {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kvota"))
             .arg("serve")
             .env("KVOTA_LISTEN", "127.0.0.1:0")
+            .env("KVOTA_HTTP_LISTEN", "127.0.0.1:0")
             .env("KVOTA_LOG_FORMAT", "json")
             .env("KVOTA_TRANSPORT", "development")
             .envs(envs.iter().map(|(k, v)| (*k, *v)))

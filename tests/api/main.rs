@@ -7,10 +7,12 @@
 mod access;
 mod applications;
 mod bodies;
+mod browser;
 mod calendar;
 mod contract;
 mod durability;
 mod helpers;
+mod http;
 mod origin_countries;
 mod party_helpers;
 mod party_signing;
@@ -23,3 +25,4 @@ mod sign;
 mod signatures;
 mod timestamp_helpers;
 mod timestamps;
+mod web;

@@ -207,6 +207,7 @@ pub async fn app_with_national_ca() -> (TestApp, NationalCa) {
     let mut config = kvota::config::Config {
         transport: kvota::config::Transport::Development,
         listen: "127.0.0.1:0".into(),
+        http_listen: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
         clock: Some(BEFORE_DEADLINE.into()),
         ..Default::default()

@@ -346,7 +346,7 @@ async fn redistribute(
 
 /// The quota year up to its third version: formed, adjusted, established, published,
 /// redistributed twice.
-async fn three_versions() -> (TestApp, pb::Quota, pb::PublishedDecision) {
+pub(crate) async fn three_versions() -> (TestApp, pb::Quota, pb::PublishedDecision) {
     let (app, q) = formed().await;
     adjust(&app, &q).await;
     establish(&app, &q).await;

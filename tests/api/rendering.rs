@@ -32,6 +32,7 @@ async fn an_operator_template_replaces_the_built_in_one_without_a_rebuild() {
     let mut config = kvota::config::Config {
         transport: kvota::config::Transport::Development,
         listen: "127.0.0.1:0".into(),
+        http_listen: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
         clock: Some(BEFORE_DEADLINE.into()),
         templates_dir: Some(templates),

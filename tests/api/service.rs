@@ -167,6 +167,7 @@ async fn a_pkcs12_seal_from_configuration_signs_the_documents() {
     let mut config = kvota::config::Config {
         transport: kvota::config::Transport::Development,
         listen: "127.0.0.1:0".into(),
+        http_listen: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
         clock: Some(BEFORE_DEADLINE.into()),
         ..Default::default()
@@ -210,6 +211,7 @@ async fn a_wrong_pkcs12_password_stops_the_start_with_a_clear_error() {
     let mut config = kvota::config::Config {
         transport: kvota::config::Transport::Development,
         listen: "127.0.0.1:0".into(),
+        http_listen: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
         ..Default::default()
     };

@@ -337,7 +337,7 @@ async fn appendix_1_reads_as_the_rules_word_for_word_with_kazakh_letters() {
             "{phrase:?} missing from the PDF text:\n{raw}"
         );
     }
-    // The QR code at the foot carries the document's name.
+    // The QR code at the foot opens the document's verification page.
     let prefix = i.app.path("page");
     let o = tool("pdftoppm", &["-r", "150", "-png", s(&i.pdf), s(&prefix)]);
     assert!(o.status.success(), "{}", text(&o));
@@ -351,7 +351,18 @@ async fn appendix_1_reads_as_the_rules_word_for_word_with_kazakh_letters() {
     let mut args = vec!["-q", "--raw"];
     args.extend(pages.iter().map(String::as_str));
     let o = tool("zbarimg", &args);
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), i.document);
+    let url = i
+        .app
+        .documents()
+        .get_document(pb::GetDocumentRequest {
+            name: i.document.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .verification_url;
+    assert!(url.contains("/v/"), "{url}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), url);
 
     let o = tool("qpdf", &["--check", s(&i.pdf)]);
     assert!(o.status.success(), "{}", text(&o));

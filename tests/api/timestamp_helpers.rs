@@ -220,6 +220,7 @@ pub async fn signed_then_expired() -> SignedThenExpired {
     let mut config = kvota::config::Config {
         transport: kvota::config::Transport::Development,
         listen: "127.0.0.1:0".into(),
+        http_listen: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
         clock: Some(now.to_rfc3339()),
         ..Default::default()

@@ -40,6 +40,7 @@ fn signer_facts(report: &mut SignatureReport, info: &CmsInfo) {
         Some(cert) => {
             let s = SubjectSummary::from_name(cert.subject_name());
             report.signer_name = s.common_name.clone().unwrap_or_default();
+            report.organisation = s.organization.clone().unwrap_or_default();
             report.iin = s.iin();
             report.bin = s.bin();
             report.certificate_serial = cert_serial_hex(cert);

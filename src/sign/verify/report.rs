@@ -245,6 +245,8 @@ pub struct Verdict {
 pub struct SignatureReport {
     /// Signer certificate CN (empty if unknown).
     pub signer_name: String,
+    /// The signer certificate's organisation (O), empty if none.
+    pub organisation: String,
     pub iin: Option<String>,
     pub bin: Option<String>,
     /// Uppercase hex.
