@@ -11,7 +11,7 @@ use std::process::Command;
 use kvota::api::pb;
 
 use crate::helpers::*;
-use crate::quota::three_versions;
+use crate::seed::three_versions;
 
 /// The node_modules holding playwright-core and axe-core: as given, or installed (with
 /// Chromium) by tests/browser/install.sh, which is quick when all is there.

@@ -20,6 +20,7 @@ mod quota;
 mod regions;
 mod rendering;
 mod season;
+mod seed;
 mod service;
 mod sign;
 mod signatures;

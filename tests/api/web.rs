@@ -10,7 +10,7 @@ use prost::Message;
 
 use crate::helpers::*;
 use crate::http::{self, get, post_files};
-use crate::quota::three_versions;
+use crate::seed::three_versions;
 
 /// The rows of the table in the section labelled `section`: each row's header cell and
 /// its numeric cells (thin spaces removed).
@@ -510,5 +510,57 @@ async fn an_employers_application_shows_only_its_verdicts_and_its_withdrawal() {
     let r = post_files(web, &format!("{path}?lang=ru"), &[("pdf", "big.pdf", &big)]).await;
     assert_eq!(r.status, 413);
     assert!(r.text().contains("Файл слишком большой"));
+    app.stop().await;
+}
+
+/// A browser's CORS preflight for a gRPC-Web call from `origin`.
+async fn preflight(web: SocketAddr, origin: &str) -> http::HttpResponse {
+    http::request(
+        web,
+        "OPTIONS",
+        "/kvota.v1.DocumentService/VerifyDocument",
+        &[
+            ("Origin", origin),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type,x-grpc-web"),
+        ],
+        &[],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn browser_applications_of_the_configured_origins_may_call_grpc_web() {
+    let app = TestApp::spawn()
+        .await
+        .restart_with(|c| {
+            c.http_cors_origins = vec!["https://egov.kz".into()];
+            c.public_base_url = Some("https://kvota.example.kz/".into());
+        })
+        .await;
+    let web = app.web_addr();
+    let allowed = preflight(web, "https://egov.kz").await;
+    assert_eq!(allowed.status, 200, "{:?}", allowed.headers);
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        "https://egov.kz"
+    );
+    assert!(
+        allowed
+            .header("access-control-allow-headers")
+            .contains("x-grpc-web")
+    );
+    let other = preflight(web, "https://elsewhere.example").await;
+    assert_eq!(other.header("access-control-allow-origin"), "");
+
+    // The configured public address is what a new document's QR code carries.
+    let created = app.create(sample_application()).await;
+    let submitted = app.submit(&created).await.unwrap();
+    let url = verification_url(&app, &submitted.document).await;
+    assert!(url.starts_with("https://kvota.example.kz/v/"), "{url}");
+    let pdf = app
+        .download(&submitted.document, pb::DocumentFormat::Pdf)
+        .await;
+    assert_eq!(qr_codes(&app, &pdf, "qr-base"), std::slice::from_ref(&url));
     app.stop().await;
 }
