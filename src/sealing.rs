@@ -64,9 +64,16 @@ impl Sealer {
     pub fn trust_at(&self, now: DateTime<Utc>) -> crate::sign::Trust {
         let mut trust = self.trust.clone();
         trust.at = Some(now);
-        trust
-            .crls
-            .extend(self.crl_sources.iter().filter_map(CrlSource::current));
+        for source in &self.crl_sources {
+            let state = source.state_at(now);
+            match (state.crl, state.problem) {
+                (Some(crl), _) => trust.crls.push(crl),
+                (None, Some(problem)) => {
+                    trust.unavailable.push((source.url().to_owned(), problem));
+                }
+                (None, None) => {}
+            }
+        }
         trust
     }
 

@@ -204,6 +204,7 @@ impl Application {
                                 .map(Arc::new)
                                 .collect(),
                             at: None,
+                            unavailable: Vec::new(),
                         },
                     )
                     .with_tsa(config.signing.tsa_url.clone())

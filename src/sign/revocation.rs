@@ -52,6 +52,15 @@ pub struct CrlSource {
     cached: Mutex<Option<Cached>>,
 }
 
+/// What a distribution point gives a verification.
+#[derive(Clone)]
+pub struct CrlState {
+    /// The list to check against: fresh, or the last good one while the point fails.
+    pub crl: Option<Arc<X509Crl>>,
+    /// Why the last fetch failed, if it did.
+    pub problem: Option<String>,
+}
+
 #[derive(Clone)]
 struct Cached {
     crl: Arc<X509Crl>,
@@ -79,11 +88,22 @@ impl CrlSource {
     /// fetched again. A failed fetch keeps the last list (logged); `None` only if no list
     /// was ever fetched. Blocking: call it off the async runtime.
     pub fn current(&self) -> Option<Arc<X509Crl>> {
+        self.state_at(Utc::now()).crl
+    }
+
+    /// The list to check against at `now` (the service's time: a list past its
+    /// nextUpdate then is fetched again), and what went wrong if the last fetch failed.
+    /// An outage is not an error: a 404, an empty or corrupt reply or a timeout keeps
+    /// the last good list, which a corrupt download never replaces. Blocking.
+    pub fn state_at(&self, now: DateTime<Utc>) -> CrlState {
         let cached = self.lock().clone();
         if let Some(c) = &cached
-            && !is_stale(c, Utc::now())
+            && !is_stale(c, now)
         {
-            return Some(c.crl.clone());
+            return CrlState {
+                crl: Some(c.crl.clone()),
+                problem: None,
+            };
         }
         // No lock is held from here until the answer is stored.
         match fetch_crl(&self.url, &self.limits) {
@@ -93,11 +113,17 @@ impl CrlSource {
                     crl: crl.clone(),
                     fetched: Utc::now(),
                 });
-                Some(crl)
+                CrlState {
+                    crl: Some(crl),
+                    problem: None,
+                }
             }
             Err(e) => {
                 tracing::warn!(url = %self.url, error = %e, "CRL fetch failed");
-                cached.map(|c| c.crl)
+                CrlState {
+                    crl: cached.map(|c| c.crl),
+                    problem: Some(e.to_string()),
+                }
             }
         }
     }
@@ -108,9 +134,9 @@ impl CrlSource {
     }
 }
 
-/// Fetched too long ago, or past the list's own nextUpdate.
+/// Fetched too long ago (by the wall clock), or past the list's own nextUpdate at `now`.
 fn is_stale(c: &Cached, now: DateTime<Utc>) -> bool {
-    let age = (now - c.fetched).to_std().unwrap_or_default();
+    let age = (Utc::now() - c.fetched).to_std().unwrap_or_default();
     let next_update_passed = c.crl.next_update().is_some_and(|n| {
         openssl::asn1::Asn1Time::from_unix(now.timestamp()).is_ok_and(|now| n < now)
     });
@@ -120,9 +146,17 @@ fn is_stale(c: &Cached, now: DateTime<Utc>) -> bool {
 /// Fetches a CRL (DER or PEM) from an `http://` distribution point.
 pub fn fetch_crl(url: &str, limits: &FetchLimits) -> Result<X509Crl> {
     let bytes = http_get(url, limits)?;
+    if bytes.is_empty() {
+        return Err(SignError::Invalid(format!("{url} served an empty reply")));
+    }
     X509Crl::from_der(&bytes)
         .or_else(|_| X509Crl::from_pem(&bytes))
-        .map_err(|e| SignError::Invalid(format!("{url} did not serve a CRL: {e}")))
+        .map_err(|_| {
+            SignError::Invalid(format!(
+                "{url} did not serve a readable CRL ({} bytes)",
+                bytes.len()
+            ))
+        })
 }
 
 /// A plain HTTP/1.0 GET within `limits`; the body of a 200 reply.
@@ -286,5 +320,55 @@ mod tests {
     #[test]
     fn only_plain_http_urls_are_fetched() {
         assert!(fetch_crl("https://example.org/x.crl", &FetchLimits::default()).is_err());
+    }
+
+    /// Serves whatever `reply` holds at the time of each request.
+    fn serve_switchable(reply: Arc<Mutex<(&'static str, Vec<u8>)>>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let mut buf = [0u8; 2048];
+                let _ = s.read(&mut buf);
+                let (status, body) = reply.lock().unwrap().clone();
+                let _ = s.write_all(format!("HTTP/1.0 {status}\r\n\r\n").as_bytes());
+                let _ = s.write_all(&body);
+            }
+        });
+        format!("http://{addr}/list.crl")
+    }
+
+    #[test]
+    fn an_outage_is_a_problem_to_report_and_never_replaces_a_good_list() {
+        let reply = Arc::new(Mutex::new(("404 Not Found", Vec::new())));
+        let source = CrlSource::new(serve_switchable(reply.clone()));
+        let now = Utc::now();
+        let good = crl_pem();
+        let mut truncated = good.clone();
+        truncated.truncate(good.len() / 2);
+        for (status, body, says) in [
+            ("404 Not Found", Vec::new(), "404"),
+            ("200 OK", Vec::new(), "empty reply"),
+            ("200 OK", truncated.clone(), "readable CRL"),
+        ] {
+            *reply.lock().unwrap() = (status, body);
+            let state = source.state_at(now);
+            assert!(state.crl.is_none(), "{says}");
+            let problem = state.problem.expect("a problem");
+            assert!(problem.contains(says), "{problem}");
+        }
+        *reply.lock().unwrap() = ("200 OK", good);
+        let state = source.state_at(now);
+        let kept = state.crl.expect("a list");
+        assert!(state.problem.is_none());
+        // Past the list's nextUpdate (a day) it is fetched again; the point now serves a
+        // corrupt list, which does not replace the good one.
+        *reply.lock().unwrap() = ("200 OK", truncated);
+        let later = now + chrono::Duration::days(2);
+        let state = source.state_at(later);
+        assert!(Arc::ptr_eq(&state.crl.expect("the good list"), &kept));
+        assert!(state.problem.expect("a problem").contains("readable CRL"));
+        assert!(Arc::ptr_eq(&source.current().expect("still kept"), &kept));
     }
 }

@@ -320,6 +320,34 @@ pub fn serve(path: std::path::PathBuf) -> String {
     format!("http://{addr}/national.crl")
 }
 
+/// A distribution point whose reply the test changes as it goes: (status line, body).
+pub type Reply = std::sync::Arc<std::sync::Mutex<(&'static str, Vec<u8>)>>;
+
+/// Serves whatever `reply` holds at each request, like a distribution point that fails
+/// in the ways national CAs' points do (404, an empty or truncated list).
+pub fn serve_reply(reply: Reply) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf);
+            let (status, body) = reply.lock().unwrap().clone();
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.0 {status}\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+            let _ = s.write_all(&body);
+        }
+    });
+    format!("http://{addr}/national.crl")
+}
+
 /// Prepares with the signer's certificate (so the signature gets its visible box), signs
 /// as the token would and completes.
 pub async fn sign_visibly(app: &TestApp, document: &str, signer: &Signer) -> pb::Document {

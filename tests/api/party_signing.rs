@@ -355,6 +355,57 @@ async fn kvota_reports_the_head_revoked_by_the_crl_of_its_distribution_point() {
     r.app.stop().await;
 }
 
+/// A distribution point that fails (404, an empty reply, a truncated list) leaves the
+/// parties' signatures INDETERMINATE / TRY_LATER, saying why, and is never an error;
+/// once it serves its list again they pass.
+#[tokio::test]
+async fn an_outage_of_the_distribution_point_is_try_later_not_an_error() {
+    let Appendix1 { app, ca, doc } = submitted_appendix_1().await;
+    let reply: Reply = std::sync::Arc::new(std::sync::Mutex::new(("404 Not Found", vec![])));
+    let url = serve_reply(reply.clone());
+    let head = party_with_cdp(&ca, EMPLOYER_BIN, HEAD, &url);
+    let s = prepare(&app, &doc).await;
+    complete(&app, &s, &head).await.unwrap();
+    let crl_dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(crl_revoking(&ca, crl_dir.path(), &[])).unwrap();
+    let after_issue = (chrono::Utc::now() + chrono::Duration::hours(5)).to_rfc3339();
+    let app = app
+        .restart_with(|c| {
+            c.signing.crl_urls = vec![url.clone()];
+            c.clock = Some(after_issue);
+        })
+        .await;
+    let pdf = app.download(&doc, pb::DocumentFormat::Pdf).await;
+    let truncated = good[..good.len() / 2].to_vec();
+    for (status, body, says) in [
+        ("404 Not Found", vec![], "404"),
+        ("200 OK", vec![], "empty reply"),
+        ("200 OK", truncated, "readable CRL"),
+    ] {
+        *reply.lock().unwrap() = (status, body);
+        let report = verify(&app, pdf.clone(), vec![]).await;
+        let (seal, party) = (&report.signatures[0], &report.signatures[1]);
+        assert_eq!(seal.indication, "TOTAL_PASSED", "{says}: {report:#?}");
+        assert_eq!(
+            (party.indication.as_str(), party.sub_indication.as_str()),
+            ("INDETERMINATE", "TRY_LATER"),
+            "{says}: {report:#?}"
+        );
+        assert!(party.revocation.contains(&url), "{}", party.revocation);
+        assert!(party.revocation.contains(says), "{}", party.revocation);
+        assert!(!report.valid);
+    }
+    *reply.lock().unwrap() = ("200 OK", good);
+    let report = verify(&app, pdf, vec![]).await;
+    assert!(report.valid, "{report:#?}");
+    assert!(
+        report.signatures[1]
+            .revocation
+            .contains("h old at the check")
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn pyhanko_fetches_the_same_crl_and_agrees_on_revocation() {
     let r = revoked_at_distribution_point().await;

@@ -95,6 +95,15 @@ fn check_parsed(
     // 3. revocation: the CRL of the signer's issuer, when one is configured.
     let crl = signer.and_then(|c| trust.crl_for(c));
     report.revocation = trust::describe_revocation(crl, trust.at);
+    if crl.is_none()
+        && let Some((url, problem)) = signer.and_then(|c| trust.unavailable_for(c))
+    {
+        report.revocation = format!("not checked: the CRL at {url} could not be had ({problem})");
+        report.fail(Failure::RevocationUnavailable {
+            url: url.clone(),
+            problem: problem.clone(),
+        });
+    }
     // 4. a signature timestamp proves when the signature existed (PAdES B-T).
     if let Some(token) = &info.timestamp_token {
         match tsa::check_token(token, &info.signature_value, &trust.anchors) {

@@ -278,6 +278,7 @@ mod tests {
             anchors: vec![p.root.clone()],
             crls: vec![std::sync::Arc::new(list)],
             at: Some(Utc::now() + chrono::Duration::hours(1)),
+            ..Trust::default()
         };
         let r = only(&pdf, &trust);
         assert_eq!(

@@ -164,6 +164,11 @@ pub enum Failure {
     /// The CRL of the signer's issuer is not current at the time of the check, or missing.
     #[error("certificate chain not trusted: {0}")]
     RevocationNotCurrent(String),
+    /// The distribution point named in the signer's certificate gave no list (a 404, an
+    /// empty or corrupt reply, a timeout) and none was kept from before: revocation
+    /// cannot be checked now.
+    #[error("revocation not checked: the CRL at {url} could not be had ({problem})")]
+    RevocationUnavailable { url: String, problem: String },
     /// The CRL of the signer's issuer cannot be used (its signature, its issuer).
     #[error("certificate chain not trusted: {0}")]
     RevocationInvalid(String),
@@ -223,7 +228,7 @@ impl Failure {
             SignatureValueInvalid(_) => SubIndication::SigCryptoFailure,
             Revoked { .. } => SubIndication::Revoked,
             Expired { .. } | NotYetValid { .. } => SubIndication::OutOfBoundsNoPoe,
-            RevocationNotCurrent(_) => SubIndication::TryLater,
+            RevocationNotCurrent(_) | RevocationUnavailable { .. } => SubIndication::TryLater,
             RevocationInvalid(_) | CheckFailed(_) => SubIndication::CertificateChainGeneralFailure,
             NoTrustAnchors | Untrusted(_) => SubIndication::NoCertificateChainFound,
             KeyUsage => SubIndication::SigConstraintsFailure,

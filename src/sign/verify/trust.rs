@@ -23,6 +23,10 @@ pub struct Trust {
     /// When to check certificates if no timestamp proves an earlier time; the current
     /// time when `None`.
     pub at: Option<DateTime<Utc>>,
+    /// Distribution points that gave no list, with why: (URL, problem). A signer whose
+    /// certificate names one of them and whose issuer has no list here cannot be checked
+    /// for revocation now (TRY_LATER), which is not an error.
+    pub unavailable: Vec<(String, String)>,
 }
 
 impl Trust {
@@ -40,6 +44,35 @@ impl Trust {
             .iter()
             .map(|c| &**c)
             .find(|c| c.issuer_name().to_der().ok().as_deref() == Some(issuer.as_slice()))
+    }
+}
+
+/// The http(s) URLs of `cert`'s CRL distribution points.
+pub(super) fn distribution_points(cert: &X509Ref) -> Vec<String> {
+    let Some(points) = cert.crl_distribution_points() else {
+        return Vec::new();
+    };
+    points
+        .iter()
+        .filter_map(|p| p.distpoint())
+        .filter_map(|name| name.fullname())
+        .flat_map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.uri())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+impl Trust {
+    /// The distribution point of `cert` that gave no list, and why, if there is one.
+    pub(super) fn unavailable_for(&self, cert: &X509Ref) -> Option<&(String, String)> {
+        let points = distribution_points(cert);
+        self.unavailable
+            .iter()
+            .find(|(url, _)| points.contains(url))
     }
 }
 
