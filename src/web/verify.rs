@@ -5,6 +5,8 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 use super::pages::{self, Here, mono, number, page, row, time_el};
 use super::{Page, WebError, WebState};
@@ -141,11 +143,7 @@ impl WebState {
     /// Verifies an upload with the code of `VerifyDocument`, within the bound on
     /// verifications at once (503 with Retry-After past it). Nothing is stored.
     pub(super) async fn verify_upload(&self, upload: Upload) -> Result<Checked, WebError> {
-        let _permit = self
-            .verifications
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| WebError::Busy)?;
+        let _permit = verification_permit(&self.verifications)?;
         let size = upload.pdf.len();
         if !upload.pdf.starts_with(b"%PDF-") {
             return Ok(Checked {
@@ -166,6 +164,17 @@ impl WebState {
             not_pdf: false,
         })
     }
+}
+
+/// One of the bounded verifications at once, or Busy (503 with Retry-After) at once:
+/// an upload never waits in a queue holding its 20 MB.
+fn verification_permit(
+    slots: &Arc<Semaphore>,
+) -> Result<tokio::sync::OwnedSemaphorePermit, WebError> {
+    slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| WebError::Busy)
 }
 
 fn signature_rows(here: &Here, sigs: &[PublicSignature], public: bool) -> Markup {
@@ -340,6 +349,28 @@ fn verify_page(here: &Here, checked: Option<(&Checked, Option<&str>)>) -> Markup
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn past_the_bound_an_upload_is_turned_away_with_503_and_retry_after() {
+        let slots = Arc::new(Semaphore::new(1));
+        let held = verification_permit(&slots).expect("the one slot");
+        let busy = verification_permit(&slots).expect_err("no slot left");
+        let response = axum::response::IntoResponse::into_response(busy);
+        assert_eq!(
+            response.status(),
+            axum::http::StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert!(
+            response
+                .headers()
+                .contains_key(axum::http::header::RETRY_AFTER)
+        );
+        drop(held);
+        assert!(
+            verification_permit(&slots).is_ok(),
+            "the slot is free again"
+        );
+    }
 
     #[test]
     fn a_typed_code_loses_spaces_and_dashes() {
