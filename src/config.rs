@@ -98,6 +98,10 @@ pub struct SigningConfig {
     pub crl_urls: Vec<String>,
     /// A directory whose PEM certificates are all trust anchors (skipped if missing).
     pub trust_dir: Option<PathBuf>,
+    /// OCSP responders (http://…) by the common name of the issuing CA (`*`: every
+    /// issuer), asked before the CRLs. A certificate issued by a trust anchor is also
+    /// asked at the responder its Authority Information Access names.
+    pub ocsp_urls: std::collections::BTreeMap<String, String>,
     /// RFC 3161 timestamp authority (http://…): when set, the seal and accepted party
     /// signatures carry a signature timestamp (PAdES B-T).
     pub tsa_url: Option<String>,
@@ -208,6 +212,11 @@ impl Config {
                     .regional_body_bins
                     .insert(kato.trim().to_owned(), bin.trim().to_owned());
             }
+        }
+        if let Some(v) = get("KVOTA_SIGNING_OCSP_URL").filter(|v| !v.trim().is_empty()) {
+            self.signing
+                .ocsp_urls
+                .insert("*".into(), v.trim().to_owned());
         }
         if let Some(v) = get("KVOTA_SIGNING_TSA_URL") {
             self.signing.tsa_url = Some(v).filter(|v| !v.is_empty());

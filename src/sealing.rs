@@ -2,6 +2,7 @@
 //! final bytes, and describe the result for storage.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::almaty;
 use crate::render::appendix1::VisibleSignature;
 use crate::render::{PdfMeta, Renderer};
+use crate::sign::ocsp::OcspClient;
 use crate::sign::revocation::CrlSource;
 use crate::sign::{self, Signer};
 use crate::store::NewDocument;
@@ -27,6 +29,7 @@ pub struct Sealer {
     crl_sources: Vec<CrlSource>,
     /// Where the public verification pages are: QR codes carry `{this}/v/{code}`.
     public_base_url: String,
+    ocsp: Arc<OcspClient>,
 }
 
 impl Sealer {
@@ -38,7 +41,14 @@ impl Sealer {
             tsa_url: None,
             crl_sources: Vec::new(),
             public_base_url: DEFAULT_PUBLIC_BASE_URL.to_owned(),
+            ocsp: Arc::new(OcspClient::new(Default::default())),
         }
+    }
+
+    /// OCSP responders by the issuing CA's common name (`*`: every issuer).
+    pub fn with_ocsp_urls(mut self, urls: &std::collections::BTreeMap<String, String>) -> Self {
+        self.ocsp = Arc::new(OcspClient::new(urls.clone()));
+        self
     }
 
     /// The address of the public pages, as people reach them (no trailing slash).
@@ -64,6 +74,7 @@ impl Sealer {
     pub fn trust_at(&self, now: DateTime<Utc>) -> crate::sign::Trust {
         let mut trust = self.trust.clone();
         trust.at = Some(now);
+        trust.ocsp = Some(self.ocsp.clone());
         for source in &self.crl_sources {
             let state = source.state_at(now);
             match (state.crl, state.problem) {

@@ -205,10 +205,12 @@ impl Application {
                                 .collect(),
                             at: None,
                             unavailable: Vec::new(),
+                            ocsp: None,
                         },
                     )
                     .with_tsa(config.signing.tsa_url.clone())
                     .with_crl_urls(&config.signing.crl_urls)
+                    .with_ocsp_urls(&config.signing.ocsp_urls)
                     .with_public_base_url(&public_base_url),
                 ),
                 clock,

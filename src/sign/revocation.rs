@@ -145,7 +145,7 @@ fn is_stale(c: &Cached, now: DateTime<Utc>) -> bool {
 
 /// Fetches a CRL (DER or PEM) from an `http://` distribution point.
 pub fn fetch_crl(url: &str, limits: &FetchLimits) -> Result<X509Crl> {
-    let bytes = http_get(url, limits)?;
+    let bytes = http_request(url, limits, None)?;
     if bytes.is_empty() {
         return Err(SignError::Invalid(format!("{url} served an empty reply")));
     }
@@ -159,9 +159,14 @@ pub fn fetch_crl(url: &str, limits: &FetchLimits) -> Result<X509Crl> {
         })
 }
 
-/// A plain HTTP/1.0 GET within `limits`; the body of a 200 reply.
-fn http_get(url: &str, limits: &FetchLimits) -> Result<Vec<u8>> {
-    let (addr, authority, path) = super::http_target(url, "CRL")?;
+/// A plain HTTP/1.0 GET, or a POST of `body` (content type, bytes), within `limits`;
+/// the body of a 200 reply.
+pub(crate) fn http_request(
+    url: &str,
+    limits: &FetchLimits,
+    body: Option<(&str, &[u8])>,
+) -> Result<Vec<u8>> {
+    let (addr, authority, path) = super::http_target(url, "revocation")?;
     let started = Instant::now();
     let mut stream = TcpStream::connect_timeout(&addr, limits.connect)?;
     let left = |what: &str| {
@@ -177,9 +182,17 @@ fn http_get(url: &str, limits: &FetchLimits) -> Result<Vec<u8>> {
             })
     };
     stream.set_write_timeout(Some(left("sending")?))?;
-    stream.write_all(
-        format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n").as_bytes(),
-    )?;
+    let head = match body {
+        None => format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n"),
+        Some((content_type, bytes)) => format!(
+            "POST {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            bytes.len()
+        ),
+    };
+    stream.write_all(head.as_bytes())?;
+    if let Some((_, bytes)) = body {
+        stream.write_all(bytes)?;
+    }
     let mut reply = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     loop {

@@ -111,8 +111,36 @@ pub fn party_named(
 
 /// Like [`party`], with a CRL distribution point, so independent validators can fetch
 /// the CRL themselves.
-#[allow(deprecated)] // X509Extension::new is the simple way to write a CDP here
 pub fn party_with_cdp(ca: &NationalCa, bin: &str, role_oid: &str, cdp: &str) -> Signer {
+    party_with_extension(
+        ca,
+        bin,
+        role_oid,
+        "crlDistributionPoints",
+        &format!("URI:{cdp}"),
+    )
+}
+
+/// Like [`party`], with an OCSP responder in its Authority Information Access.
+pub fn party_with_ocsp(ca: &NationalCa, bin: &str, role_oid: &str, responder: &str) -> Signer {
+    party_with_extension(
+        ca,
+        bin,
+        role_oid,
+        "authorityInfoAccess",
+        &format!("OCSP;URI:{responder}"),
+    )
+}
+
+/// Like [`party`], with one more extension written as openssl's configuration would.
+#[allow(deprecated)] // X509Extension::new is the simple way to write these here
+fn party_with_extension(
+    ca: &NationalCa,
+    bin: &str,
+    role_oid: &str,
+    name: &str,
+    value: &str,
+) -> Signer {
     let plain = party(ca, bin, role_oid, KeyAlg::Rsa(2048), true);
     let mut b = X509::builder().unwrap();
     let old = plain.cert();
@@ -139,16 +167,101 @@ pub fn party_with_cdp(ca: &NationalCa, bin: &str, role_oid: &str, cdp: &str) -> 
     ] {
         b.append_extension(ext).unwrap();
     }
-    let cdp = openssl::x509::X509Extension::new(
+    let ext = openssl::x509::X509Extension::new(
         None,
         Some(&b.x509v3_context(Some(&ca.cert), None)),
-        "crlDistributionPoints",
-        &format!("URI:{cdp}"),
+        name,
+        value,
     )
     .unwrap();
-    b.append_extension(cdp).unwrap();
+    b.append_extension(ext).unwrap();
     b.sign(&ca.key, MessageDigest::sha256()).unwrap();
     Signer::new(plain.key().to_owned(), b.build(), vec![ca.cert.clone()]).unwrap()
+}
+
+/// The national CA's OCSP responder (`openssl ocsp`) on `port`, answering from an index
+/// in which `signer` is valid or revoked. Stops when dropped.
+pub struct OcspResponder(std::process::Child);
+
+impl Drop for OcspResponder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port free now, for a responder the test starts and stops.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn ocsp_responder(
+    ca: &NationalCa,
+    dir: &std::path::Path,
+    port: u16,
+    signer: &Signer,
+    revoked: bool,
+) -> OcspResponder {
+    let key = dir.join("national.key");
+    std::fs::write(&key, ca.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    let subject: String = signer
+        .cert()
+        .subject_name()
+        .entries()
+        .map(|e| {
+            format!(
+                "/{}={}",
+                e.object().nid().short_name().unwrap_or("x"),
+                e.data().to_string().unwrap()
+            )
+        })
+        .collect();
+    let (flag, when) = if revoked {
+        ("R", "260101000000Z")
+    } else {
+        ("V", "")
+    };
+    let index = dir.join("ocsp-index.txt");
+    std::fs::write(
+        &index,
+        format!(
+            "{flag}\t451231000000Z\t{when}\t{}\tunknown\t{subject}\n",
+            signer.serial_hex()
+        ),
+    )
+    .unwrap();
+    let child = std::process::Command::new("openssl")
+        .args(["ocsp", "-index"])
+        .arg(&index)
+        .args(["-port", &port.to_string(), "-rsigner"])
+        .arg(&ca.pem)
+        .arg("-rkey")
+        .arg(&key)
+        .arg("-CA")
+        .arg(&ca.pem)
+        .arg("-ignore_err")
+        .stdout(std::fs::File::create(dir.join("ocsp.log")).unwrap())
+        .stderr(std::fs::File::create(dir.join("ocsp.err")).unwrap())
+        .spawn()
+        .expect("openssl ocsp starts");
+    // Ready once it says it accepts (a probe connection that sends nothing would hold
+    // the single-threaded responder).
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(dir.join("ocsp.err"))
+        .unwrap_or_default()
+        .contains("waiting for OCSP client connections")
+    {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "the OCSP responder did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    OcspResponder(child)
 }
 
 /// Like [`party`] with the role's OID written into a certificate policy instead of the

@@ -406,6 +406,65 @@ async fn an_outage_of_the_distribution_point_is_try_later_not_an_error() {
     app.stop().await;
 }
 
+/// OCSP, from the responder the certificate names: good, then revoked (the responder's
+/// index changed), then the responder down: TRY_LATER, never an error.
+#[tokio::test]
+async fn the_responder_named_by_the_certificate_decides_and_its_outage_is_try_later() {
+    let Appendix1 { app, ca, doc } = submitted_appendix_1().await;
+    let port = free_port();
+    let responder = format!("http://127.0.0.1:{port}");
+    let head = party_with_ocsp(&ca, EMPLOYER_BIN, HEAD, &responder);
+    let s = prepare(&app, &doc).await;
+    complete(&app, &s, &head).await.unwrap();
+    let pdf = app.download(&doc, pb::DocumentFormat::Pdf).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    let running = ocsp_responder(&ca, dir.path(), port, &head, false);
+    let report = verify(&app, pdf.clone(), vec![]).await;
+    let party = &report.signatures[1];
+    assert_eq!(
+        party.indication,
+        "TOTAL_PASSED",
+        "{}\n{}",
+        party.revocation,
+        std::fs::read_to_string(dir.path().join("ocsp.err")).unwrap_or_default()
+    );
+    assert!(
+        party.revocation.starts_with("checked by OCSP at"),
+        "{}",
+        party.revocation
+    );
+    assert!(party.revocation.contains(&responder));
+    drop(running);
+
+    let running = ocsp_responder(&ca, dir.path(), port, &head, true);
+    let report = verify(&app, pdf.clone(), vec![]).await;
+    let party = &report.signatures[1];
+    assert_eq!(
+        (party.indication.as_str(), party.sub_indication.as_str()),
+        ("TOTAL_FAILED", "REVOKED"),
+        "{report:#?}"
+    );
+    assert!(party.revocation.contains("OCSP"), "{}", party.revocation);
+    drop(running);
+
+    // Nobody answers: the signature cannot be judged now, and that is said.
+    let report = verify(&app, pdf, vec![]).await;
+    let (seal, party) = (&report.signatures[0], &report.signatures[1]);
+    assert_eq!(seal.indication, "TOTAL_PASSED", "{report:#?}");
+    assert_eq!(
+        (party.indication.as_str(), party.sub_indication.as_str()),
+        ("INDETERMINATE", "TRY_LATER"),
+        "{report:#?}"
+    );
+    assert!(
+        party.revocation.contains(&responder),
+        "{}",
+        party.revocation
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn pyhanko_fetches_the_same_crl_and_agrees_on_revocation() {
     let r = revoked_at_distribution_point().await;

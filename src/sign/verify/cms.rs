@@ -8,6 +8,7 @@ use openssl::x509::store::X509StoreBuilder;
 
 use super::super::cms::{CmsInfo, parse_cms};
 use super::super::keys::{SubjectSummary, cert_serial_hex, key_usage, kz_role};
+use super::super::ocsp::OcspOutcome;
 use super::super::{Result, tsa};
 use super::report::{Failure, SignatureReport};
 use super::trust::{self, Trust};
@@ -93,9 +94,57 @@ fn check_parsed(
         report.valid_at_signing_time = Some(trust::valid_at(cert, t));
     }
     // 3. revocation: the CRL of the signer's issuer, when one is configured.
-    let crl = signer.and_then(|c| trust.crl_for(c));
+    let mut crl = signer.and_then(|c| trust.crl_for(c));
     report.revocation = trust::describe_revocation(crl, trust.at);
-    if crl.is_none()
+    // OCSP first, where a responder is known; its answer stands in for the CRL's.
+    let ocsp = match (signer, &trust.ocsp) {
+        (Some(cert), Some(client)) => {
+            trust::issuer_of(cert, info.certificates.iter().chain(&trust.anchors))
+                .and_then(|issuer| client.check(cert, issuer, &trust.anchors))
+        }
+        _ => None,
+    };
+    let mut ocsp_unavailable = None;
+    match ocsp {
+        Some(OcspOutcome::Good {
+            responder,
+            this_update,
+        }) => {
+            report.revocation = format!(
+                "checked by OCSP at {responder}: good{}",
+                this_update
+                    .map(|t| format!(" (response of {})", t.to_rfc3339()))
+                    .unwrap_or_default()
+            );
+            crl = None;
+        }
+        Some(OcspOutcome::Revoked { responder, at }) => {
+            report.revocation = format!("checked by OCSP at {responder}: revoked");
+            report.fail(Failure::Revoked { at });
+            crl = None;
+        }
+        Some(OcspOutcome::Unknown { responder }) if crl.is_none() => {
+            ocsp_unavailable = Some((
+                responder,
+                "the responder does not know the certificate".to_owned(),
+            ));
+        }
+        Some(OcspOutcome::Unavailable { responder, problem }) if crl.is_none() => {
+            ocsp_unavailable = Some((responder, problem));
+        }
+        // No answer, but a CRL: the CRL decides.
+        Some(_) | None => {}
+    }
+    if let Some((responder, problem)) = ocsp_unavailable {
+        report.revocation = format!(
+            "not checked: OCSP at {responder} gave no answer ({problem}) and no CRL is at hand"
+        );
+        report.fail(Failure::RevocationUnavailable {
+            url: responder,
+            problem,
+        });
+    } else if crl.is_none()
+        && !report.revocation.starts_with("checked by OCSP")
         && let Some((url, problem)) = signer.and_then(|c| trust.unavailable_for(c))
     {
         report.revocation = format!("not checked: the CRL at {url} could not be had ({problem})");

@@ -27,6 +27,9 @@ pub struct Trust {
     /// certificate names one of them and whose issuer has no list here cannot be checked
     /// for revocation now (TRY_LATER), which is not an error.
     pub unavailable: Vec<(String, String)>,
+    /// Asked first, where a responder is configured or named by a certificate whose
+    /// issuer is a trust anchor; the CRLs when it has no answer.
+    pub ocsp: Option<std::sync::Arc<crate::sign::ocsp::OcspClient>>,
 }
 
 impl Trust {
@@ -45,6 +48,20 @@ impl Trust {
             .map(|c| &**c)
             .find(|c| c.issuer_name().to_der().ok().as_deref() == Some(issuer.as_slice()))
     }
+}
+
+/// The certificate among `candidates` that issued `cert` (its subject is `cert`'s issuer
+/// and its key verifies `cert`'s signature).
+pub(super) fn issuer_of<'a>(
+    cert: &X509Ref,
+    candidates: impl IntoIterator<Item = &'a X509>,
+) -> Option<&'a X509> {
+    let issuer = cert.issuer_name().to_der().ok()?;
+    candidates.into_iter().find(|c| {
+        c.subject_name().to_der().ok().as_deref() == Some(issuer.as_slice())
+            && c.public_key()
+                .is_ok_and(|k| cert.verify(&k).unwrap_or(false))
+    })
 }
 
 /// The http(s) URLs of `cert`'s CRL distribution points.
