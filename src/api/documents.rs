@@ -3,6 +3,8 @@
 
 use std::pin::Pin;
 
+use chrono::{DateTime, Utc};
+
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
@@ -16,7 +18,7 @@ use crate::process::documents::{
     self as process, CheckedSignature, ListQuery, SignatureKind, SignedDocument,
 };
 use crate::process::paging::PageRequest;
-use crate::sign::verify::{Indication, SubIndication};
+use crate::sign::verify::{AdesLevel, Indication, SubIndication};
 use crate::store::documents::Blob;
 
 pub struct Documents(pub AppState);
@@ -100,11 +102,22 @@ fn sub_indication_to_pb(s: Option<SubIndication>) -> sv::SubIndication {
     }
 }
 
+fn ades_level_to_pb(level: AdesLevel) -> sv::AdesLevel {
+    match level {
+        AdesLevel::BB => sv::AdesLevel::BB,
+        AdesLevel::BT => sv::AdesLevel::BT,
+        AdesLevel::BLt => sv::AdesLevel::BLt,
+        AdesLevel::BLta => sv::AdesLevel::BLta,
+    }
+}
+
 #[allow(deprecated)] // `kind`, `indication` and `sub_indication` stay filled for older clients.
-fn verification_to_pb(s: CheckedSignature) -> pb::SignatureVerification {
+fn verification_to_pb(s: CheckedSignature, checked: DateTime<Utc>) -> pb::SignatureVerification {
     let CheckedSignature { kind, report: r } = s;
     let (verdict, error) = (r.verdict(), r.error());
     pb::SignatureVerification {
+        ades_level: ades_level_to_pb(r.ades_level()) as i32,
+        best_signature_time: Some(timestamp(r.best_signature_time(checked))),
         signature_kind: kind_to_pb(kind) as i32,
         verdict_indication: indication_to_pb(verdict.indication) as i32,
         verdict_sub_indication: sub_indication_to_pb(verdict.sub_indication) as i32,
@@ -211,7 +224,11 @@ impl DocumentService for Documents {
         let req = request.into_inner();
         let v = process::verify(&self.0, req.pdf, req.cms).await?;
         Ok(Response::new(pb::VerificationReport {
-            signatures: v.signatures.into_iter().map(verification_to_pb).collect(),
+            signatures: v
+                .signatures
+                .into_iter()
+                .map(|s| verification_to_pb(s, v.checked))
+                .collect(),
             valid: v.valid,
             sha256: v.sha256,
             document: v.document.map(|d| d.to_string()).unwrap_or_default(),

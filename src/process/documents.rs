@@ -1,6 +1,7 @@
 //! Issued documents: read by their parties (metadata, the PDF, the detached CMS), and
 //! verified by anyone, with a typed verdict per signature.
 
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::paging::{self, Page, PageRequest};
@@ -66,6 +67,8 @@ pub struct Verification {
     pub sha256: String,
     /// The issued document with exactly these bytes, if there is one.
     pub document: Option<DocumentName>,
+    /// The time of the check (the service's clock).
+    pub checked: DateTime<Utc>,
 }
 
 /// PERMISSION_DENIED unless the caller is party to the document: an application's
@@ -207,5 +210,6 @@ pub async fn verify(ctx: &Context, pdf: Vec<u8>, cms: Vec<u8>) -> Result<Verific
         valid,
         sha256,
         document,
+        checked: now,
     })
 }

@@ -13,7 +13,7 @@ use super::issue::is_public_code;
 use super::{Context, Error, Result};
 use crate::domain::ApplicationState;
 use crate::domain::names::DocumentName;
-use crate::sign::verify::Verdict;
+use crate::sign::verify::{AdesLevel, Verdict};
 use crate::store::DocumentRow;
 pub use crate::store::documents::Blob;
 
@@ -41,6 +41,8 @@ pub struct PublicSignature {
     pub iin_masked: Option<String>,
     pub signing_time: Option<DateTime<Utc>>,
     pub timestamp_time: Option<DateTime<Utc>>,
+    /// B-B, or B-T with a signature timestamp that holds.
+    pub level: AdesLevel,
     pub verdict: Verdict,
     /// Why it did not pass, for people (English, from the verifier).
     pub reason: Option<String>,
@@ -121,6 +123,7 @@ pub async fn document(ctx: &Context, code: &str) -> Result<PublicDocument> {
                 iin_masked: r.iin.as_deref().map(mask_iin),
                 signing_time: r.signing_time,
                 timestamp_time: r.timestamp_time,
+                level: r.ades_level(),
                 verdict: r.verdict(),
                 reason: r.error(),
             };

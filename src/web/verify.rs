@@ -152,6 +152,7 @@ impl WebState {
                     valid: false,
                     sha256: String::new(),
                     document: None,
+                    checked: self.ctx.now(),
                 },
                 size,
                 not_pdf: true,
@@ -200,6 +201,7 @@ fn signature_rows(here: &Here, sigs: &[PublicSignature], public: bool) -> Markup
                     }
                     @if let Some(t) = s.signing_time { (row(w.signing_time, time_el(t))) }
                     @if let Some(t) = s.timestamp_time { (row(w.timestamp_time, time_el(t))) }
+                    (row(w.level, html! { "PAdES " (s.level.as_str()) }))
                 }
             }
         }

@@ -2,6 +2,8 @@
 //! whose certificate has since expired stays valid when a timestamp proves it was made
 //! in time, and is indeterminate without one. The setup is `signed_then_expired`.
 
+use kvota::api::pb::signature_verification::AdesLevel;
+
 use crate::helpers::*;
 use crate::timestamp_helpers::*;
 
@@ -14,6 +16,11 @@ async fn a_timestamped_signature_outlives_its_certificate() {
         report.signatures.iter().all(|s| s.timestamp_time.is_some()),
         "{report:#?}"
     );
+    // B-T, proven at the timestamp's time.
+    for sig in &report.signatures {
+        assert_eq!(sig.ades_level, AdesLevel::BT as i32, "{sig:#?}");
+        assert_eq!(sig.best_signature_time, sig.timestamp_time);
+    }
     s.app.stop().await;
 }
 
@@ -29,6 +36,13 @@ async fn an_untimestamped_signature_of_an_expired_certificate_is_indeterminate()
         "{report:#?}"
     );
     assert!(party.timestamp_time.is_none());
+    // B-B, proven only at the time of the check, when its certificate had expired.
+    assert_eq!(party.ades_level, AdesLevel::BB as i32);
+    let best = party.best_signature_time.expect("a best signature time");
+    assert!(
+        best.seconds > party.signing_time.unwrap().seconds,
+        "{party:#?}"
+    );
     s.app.stop().await;
 }
 

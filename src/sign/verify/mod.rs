@@ -21,7 +21,7 @@ mod trust;
 
 use openssl::x509::X509;
 
-pub use report::{Failure, Indication, SignatureReport, SubIndication, Verdict};
+pub use report::{AdesLevel, Failure, Indication, SignatureReport, SubIndication, Verdict};
 pub use trust::Trust;
 
 use super::Result;

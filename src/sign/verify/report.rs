@@ -164,10 +164,10 @@ pub enum Failure {
     /// The CRL of the signer's issuer is not current at the time of the check, or missing.
     #[error("certificate chain not trusted: {0}")]
     RevocationNotCurrent(String),
-    /// The distribution point named in the signer's certificate gave no list (a 404, an
-    /// empty or corrupt reply, a timeout) and none was kept from before: revocation
-    /// cannot be checked now.
-    #[error("revocation not checked: the CRL at {url} could not be had ({problem})")]
+    /// The revocation source of the signer's certificate (its CRL distribution point,
+    /// its OCSP responder) gave no usable answer (a 404, an empty or corrupt reply, "try
+    /// later", a timeout) and nothing was kept from before: it cannot be checked now.
+    #[error("revocation not checked: {url} gave no usable answer ({problem})")]
     RevocationUnavailable { url: String, problem: String },
     /// The CRL of the signer's issuer cannot be used (its signature, its issuer).
     #[error("certificate chain not trusted: {0}")]
@@ -234,6 +234,28 @@ impl Failure {
             KeyUsage => SubIndication::SigConstraintsFailure,
             TimestampUnusable { .. } | TimestampInvalid(_) => return None,
         })
+    }
+}
+
+/// The baseline level a signature reaches (ETSI EN 319 142-1 for PAdES, 319 122-1 for
+/// CAdES): B-B signed; B-T with a signature timestamp that holds. B-LT and B-LTA need
+/// validation data and document timestamps in the file, which are not read yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AdesLevel {
+    BB,
+    BT,
+    BLt,
+    BLta,
+}
+
+impl AdesLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BB => "B-B",
+            Self::BT => "B-T",
+            Self::BLt => "B-LT",
+            Self::BLta => "B-LTA",
+        }
     }
 }
 
@@ -325,6 +347,21 @@ impl SignatureReport {
         self.deciding_failure()
             .or(self.failures.first())
             .map(ToString::to_string)
+    }
+
+    /// The level reached: B-T when a signature timestamp holds, else B-B.
+    pub fn ades_level(&self) -> AdesLevel {
+        if self.timestamp_time.is_some() {
+            AdesLevel::BT
+        } else {
+            AdesLevel::BB
+        }
+    }
+
+    /// The earliest time the signature is proven to have existed: its timestamp's, else
+    /// `checked`, the time of the check (EN 319 102-1, 5.6.2.1).
+    pub fn best_signature_time(&self, checked: DateTime<Utc>) -> DateTime<Utc> {
+        self.timestamp_time.map_or(checked, |t| t.min(checked))
     }
 
     /// Integrity ok, trusted, covering the whole document, and nothing else found.
