@@ -113,24 +113,8 @@ fn main() {
         let (app, _q, _v1) = seed::three_versions().await;
         eprintln!("season driven in {:.1} s", started.elapsed().as_secs_f64());
         let web = app.web_addr();
-        let latest = app
-            .quota()
-            .get_published_decision(pb::GetPublishedDecisionRequest {
-                quota_year: 2027,
-                version: 0,
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let url = app
-            .documents()
-            .get_document(pb::GetDocumentRequest {
-                name: latest.document.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .verification_url;
+        let latest = seed::latest_decision(&app).await;
+        let url = seed::verification_url(&app, &latest.document).await;
         let code = url.rsplit('/').next().unwrap().to_owned();
         load(
             web,

@@ -11,7 +11,7 @@ use std::process::Command;
 use kvota::api::pb;
 
 use crate::helpers::*;
-use crate::seed::three_versions;
+use crate::seed::{latest_decision, three_versions, verification_url};
 
 /// The node_modules holding playwright-core and axe-core: as given, or installed (with
 /// Chromium) by tests/browser/install.sh, which is quick when all is there.
@@ -36,24 +36,8 @@ fn node_modules() -> String {
 async fn a_person_reads_the_decision_and_checks_a_document_in_a_real_browser() {
     let (app, _q, _v1) = three_versions().await;
     let web = app.web_addr();
-    let latest = app
-        .quota()
-        .get_published_decision(pb::GetPublishedDecisionRequest {
-            quota_year: 2027,
-            version: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let url = app
-        .documents()
-        .get_document(pb::GetDocumentRequest {
-            name: latest.document.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .verification_url;
+    let latest = latest_decision(&app).await;
+    let url = verification_url(&app, &latest.document).await;
     let code = url.rsplit('/').next().unwrap().to_owned();
     let pdf = app
         .download(&latest.document, pb::DocumentFormat::Pdf)

@@ -352,3 +352,27 @@ pub(crate) async fn three_versions() -> (TestApp, pb::Quota, pb::PublishedDecisi
     redistribute(&app, &q).await;
     (app, q, v1)
 }
+
+/// The latest published decision of 2027.
+pub(crate) async fn latest_decision(app: &TestApp) -> pb::PublishedDecision {
+    app.quota()
+        .get_published_decision(pb::GetPublishedDecisionRequest {
+            quota_year: 2027,
+            version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The page that verifies `document` (what its QR code opens).
+pub(crate) async fn verification_url(app: &TestApp, document: &str) -> String {
+    app.documents()
+        .get_document(pb::GetDocumentRequest {
+            name: document.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .verification_url
+}

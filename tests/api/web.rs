@@ -10,7 +10,7 @@ use prost::Message;
 
 use crate::helpers::*;
 use crate::http::{self, get, post_files};
-use crate::seed::three_versions;
+use crate::seed::{latest_decision, three_versions, verification_url};
 
 /// The rows of the table in the section labelled `section`: each row's header cell and
 /// its numeric cells (thin spaces removed).
@@ -150,15 +150,7 @@ async fn grpc_web(web: SocketAddr, method: &str, message: &[u8]) -> (u16, Vec<u8
 async fn the_decision_pages_show_the_published_figures_in_both_languages() {
     let (app, _q, _v1) = three_versions().await;
     let web = app.web_addr();
-    let latest = app
-        .quota()
-        .get_published_decision(pb::GetPublishedDecisionRequest {
-            quota_year: 2027,
-            version: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let latest = latest_decision(&app).await;
     assert_eq!(latest.version, 3);
 
     // The list: every version, newest first, with whether it came on time.
@@ -330,30 +322,11 @@ fn qr_codes(app: &TestApp, pdf: &[u8], stem: &str) -> Vec<String> {
         .collect()
 }
 
-async fn verification_url(app: &TestApp, document: &str) -> String {
-    app.documents()
-        .get_document(pb::GetDocumentRequest {
-            name: document.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .verification_url
-}
-
 #[tokio::test]
 async fn the_qr_code_opens_the_verification_page_with_the_verdicts_of_verify_document() {
     let (app, _q, v1) = three_versions().await;
     let web = app.web_addr();
-    let latest = app
-        .quota()
-        .get_published_decision(pb::GetPublishedDecisionRequest {
-            quota_year: 2027,
-            version: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let latest = latest_decision(&app).await;
     let pdf = app
         .download(&latest.document, pb::DocumentFormat::Pdf)
         .await;
