@@ -153,6 +153,8 @@ pub const TABLE: &[(&str, &[Role])] = &[
     // Party signatures: any signed-in party, for documents it is party to.
     ("kvota.v1.SigningService/PrepareSignature", SIGNED_IN),
     ("kvota.v1.SigningService/CompleteSignature", SIGNED_IN),
+    ("kvota.v1.SigningService/PrepareSignatures", SIGNED_IN),
+    ("kvota.v1.SigningService/CompleteSignatures", SIGNED_IN),
     // The audit trail: the ministry, and each regional body for its region.
     (
         "kvota.v1.AuditService/ListAuditRecords",

@@ -26,6 +26,9 @@ pub const SESSION_MINUTES: i64 = 15;
 /// Open signing sessions of one document at once.
 pub const MAX_OPEN_SESSIONS: i64 = 10;
 
+/// Documents in one batch of party signatures (PrepareSignatures, CompleteSignatures).
+pub const MAX_BATCH_SIGNATURES: usize = 500;
+
 // The quota (process::quota, process::publication).
 
 /// The largest head count of the quota's own figures: a region's labour force, a cell of

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::documents::{SignedDocument, may_read, signed};
 use super::{Context, Error, Reason, Result};
 use crate::domain::almaty;
-use crate::domain::limits::{MAX_OPEN_SESSIONS, SESSION_MINUTES};
+use crate::domain::limits::{MAX_BATCH_SIGNATURES, MAX_OPEN_SESSIONS, SESSION_MINUTES};
 use crate::domain::names::{DocumentName, SigningSessionName};
 use crate::domain::signatories::{self, Authority, Body, Holder, NotParty, Signatory, SignerRole};
 use crate::identity::Caller;
@@ -516,4 +516,65 @@ pub async fn complete(ctx: &Context, actor: &Actor, c: &Completion) -> Result<Si
         .await?;
     let doc = ctx.store.get_document(&session.document_id).await?;
     signed(ctx, doc).await
+}
+
+/// Refuses a batch that is empty, larger than [`MAX_BATCH_SIGNATURES`] or names an item
+/// twice (`field[i]`).
+fn check_batch<'a>(field: &str, items: impl ExactSizeIterator<Item = &'a str>) -> Result<()> {
+    let n = items.len();
+    if n == 0 || n > MAX_BATCH_SIGNATURES {
+        return Err(Error::invalid_field(
+            field,
+            format!("from 1 to {MAX_BATCH_SIGNATURES} items are required"),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, item) in items.enumerate() {
+        if !seen.insert(item) {
+            return Err(Error::invalid_field(
+                &format!("{field}[{i}]"),
+                format!("{item} is named twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Prepares each of `documents` for the party of `signer_certificate`, as [`prepare`]
+/// would one by one: the token then signs every digest with one PIN entry. Each
+/// document's outcome stands on its own.
+pub async fn prepare_batch(
+    ctx: &Context,
+    caller: &Caller,
+    actor: &Actor,
+    documents: &[DocumentName],
+    signer_certificate: &[u8],
+) -> Result<Vec<Result<Prepared>>> {
+    let names: Vec<String> = documents.iter().map(ToString::to_string).collect();
+    check_batch("documents", names.iter().map(String::as_str))?;
+    let mut out = Vec::with_capacity(documents.len());
+    for document in documents {
+        let p = Preparation {
+            document: document.clone(),
+            signer_certificate: signer_certificate.to_vec(),
+        };
+        out.push(prepare(ctx, caller, actor, &p).await);
+    }
+    Ok(out)
+}
+
+/// Completes each prepared signature as [`complete`] would, each in its own
+/// transaction: a refused one leaves its document as it was and the others stored.
+pub async fn complete_batch(
+    ctx: &Context,
+    actor: &Actor,
+    completions: &[Completion],
+) -> Result<Vec<Result<SignedDocument>>> {
+    let names: Vec<String> = completions.iter().map(|c| c.session.to_string()).collect();
+    check_batch("completions", names.iter().map(String::as_str))?;
+    let mut out = Vec::with_capacity(completions.len());
+    for c in completions {
+        out.push(complete(ctx, actor, c).await);
+    }
+    Ok(out)
 }

@@ -1018,3 +1018,112 @@ async fn a_session_prepared_for_one_certificate_is_not_completed_by_another() {
     assert!(!page.contains("ОМАРОВА ГҮЛНАР"), "{page}");
     app.stop().await;
 }
+
+/// Batch signing (issue 14): the employer's head signs its applications in three regions
+/// with one PIN entry. One CMS signs the wrong digest: that document alone is refused
+/// and stays as it was; the others carry the head's signature.
+#[tokio::test]
+async fn a_party_signs_a_batch_and_one_bad_signature_is_refused_alone() {
+    let (app, ca) = app_with_national_ca().await;
+    let mut documents = Vec::new();
+    for region in ["110000000", "710000000", "750000000"] {
+        let mut a = sample_application();
+        a.region_code = region.into();
+        documents.push(app.submit(&app.create(a).await).await.unwrap().document);
+    }
+    let head = party(&ca, EMPLOYER_BIN, HEAD, KeyAlg::Rsa(2048), true);
+    let stranger = party(&ca, "990140000017", HEAD, KeyAlg::Rsa(2048), true);
+
+    // A batch naming a document twice, or none, is refused whole.
+    let mut twice = documents.clone();
+    twice.push(documents[0].clone());
+    for docs in [twice, vec![]] {
+        let err = signing(&app)
+            .prepare_signatures(pb::PrepareSignaturesRequest {
+                documents: docs,
+                signer_certificate: head.cert().to_der().unwrap(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument);
+    }
+    // Another organisation's head is refused item by item.
+    let refused = signing(&app)
+        .prepare_signatures(pb::PrepareSignaturesRequest {
+            documents: documents.clone(),
+            signer_certificate: stranger.cert().to_der().unwrap(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .signatures;
+    assert!(refused.iter().all(|s| {
+        s.session.is_none()
+            && s.error
+                .as_ref()
+                .is_some_and(|e| e.code == Code::PermissionDenied as i32)
+    }));
+
+    let prepared = signing(&app)
+        .prepare_signatures(pb::PrepareSignaturesRequest {
+            documents: documents.clone(),
+            signer_certificate: head.cert().to_der().unwrap(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .signatures;
+    assert_eq!(prepared.len(), 3);
+    let sessions: Vec<pb::SigningSession> = prepared
+        .iter()
+        .zip(&documents)
+        .map(|(p, d)| {
+            assert_eq!(&p.document, d);
+            assert!(p.error.is_none(), "{p:?}");
+            p.session.clone().unwrap()
+        })
+        .collect();
+    // The second CMS signs the first document's digest.
+    let completions: Vec<pb::SignatureCompletion> = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| pb::SignatureCompletion {
+            session: s.name.clone(),
+            cms: token_sign(&head, if i == 1 { &sessions[0] } else { s }),
+        })
+        .collect();
+    let completed = signing(&app)
+        .complete_signatures(pb::CompleteSignaturesRequest {
+            completions,
+            seal_after: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .signatures;
+    assert_eq!(completed.len(), 3);
+    for (i, c) in completed.iter().enumerate() {
+        assert_eq!(c.session, sessions[i].name);
+        if i == 1 {
+            let e = c.error.as_ref().expect("the bad one is refused");
+            assert_eq!(e.code, Code::InvalidArgument as i32, "{e:?}");
+            assert!(c.document.is_none());
+        } else {
+            let doc = c.document.as_ref().expect("signed");
+            assert!(
+                doc.signatures.iter().any(|s| s.role == "EMPLOYER_HEAD"),
+                "{doc:?}"
+            );
+        }
+    }
+    // Stored as answered: the refused document has no party signature, the others
+    // verify with theirs.
+    for (i, d) in documents.iter().enumerate() {
+        let pdf = app.download(d, pb::DocumentFormat::Pdf).await;
+        let report = verify(&app, pdf, vec![]).await;
+        let signatures = if i == 1 { 1 } else { 2 };
+        assert_eq!(report.signatures.len(), signatures, "{d}: {report:#?}");
+        assert!(report.valid, "{d}: {report:#?}");
+    }
+    app.stop().await;
+}
