@@ -439,15 +439,61 @@ pub type Reply = std::sync::Arc<std::sync::Mutex<(&'static str, Vec<u8>)>>;
 /// Serves whatever `reply` holds at each request, like a distribution point that fails
 /// in the ways national CAs' points do (404, an empty or truncated list).
 pub fn serve_reply(reply: Reply) -> String {
-    use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    answer(listener, reply);
+    format!("http://{addr}/national.crl")
+}
+
+/// Like [`serve_reply`], on a given port (a responder a certificate already names).
+pub fn serve_reply_at(port: u16, reply: Reply) {
+    answer(
+        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap(),
+        reply,
+    );
+}
+
+/// Reads a whole HTTP request (head and a Content-Length body), so that closing the
+/// connection after the answer does not reset it.
+fn read_request(s: &mut std::net::TcpStream) {
+    use std::io::Read;
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let Ok(n) = s.read(&mut buf) else { return };
+        if n == 0 {
+            return;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if got.len() >= end + 4 + length {
+                return;
+            }
+        }
+    }
+}
+
+/// Answers each request with what `reply` holds then; an empty status line means no
+/// answer at all (the connection is held open, as a hung server does).
+fn answer(listener: std::net::TcpListener, reply: Reply) {
+    use std::io::Write;
     std::thread::spawn(move || {
+        let mut held = Vec::new();
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 2048];
-            let _ = s.read(&mut buf);
+            read_request(&mut s);
             let (status, body) = reply.lock().unwrap().clone();
+            if status.is_empty() {
+                held.push(s);
+                continue;
+            }
             let _ = s.write_all(
                 format!(
                     "HTTP/1.0 {status}\r\nContent-Length: {}\r\n\r\n",
@@ -458,7 +504,6 @@ pub fn serve_reply(reply: Reply) -> String {
             let _ = s.write_all(&body);
         }
     });
-    format!("http://{addr}/national.crl")
 }
 
 /// Prepares with the signer's certificate (so the signature gets its visible box), signs

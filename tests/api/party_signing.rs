@@ -449,7 +449,7 @@ async fn the_responder_named_by_the_certificate_decides_and_its_outage_is_try_la
     drop(running);
 
     // Nobody answers: the signature cannot be judged now, and that is said.
-    let report = verify(&app, pdf, vec![]).await;
+    let report = verify(&app, pdf.clone(), vec![]).await;
     let (seal, party) = (&report.signatures[0], &report.signatures[1]);
     assert_eq!(seal.indication, "TOTAL_PASSED", "{report:#?}");
     assert_eq!(
@@ -459,6 +459,33 @@ async fn the_responder_named_by_the_certificate_decides_and_its_outage_is_try_la
     );
     assert!(
         party.revocation.contains(&responder),
+        "{}",
+        party.revocation
+    );
+
+    // A responder that answers "try later" (an OCSPResponse of status tryLater, 3).
+    let try_later: Reply = std::sync::Arc::new(std::sync::Mutex::new((
+        "200 OK",
+        vec![0x30, 0x03, 0x0a, 0x01, 0x03],
+    )));
+    serve_reply_at(port, try_later.clone());
+    let report = verify(&app, pdf.clone(), vec![]).await;
+    let party = &report.signatures[1];
+    assert_eq!(party.sub_indication, "TRY_LATER", "{report:#?}");
+    assert!(
+        party.revocation.contains("tryLater"),
+        "{}",
+        party.revocation
+    );
+
+    // A responder that takes the request and never answers: given up on at the
+    // client's deadline, TRY_LATER again.
+    *try_later.lock().unwrap() = ("", vec![]);
+    let report = verify(&app, pdf, vec![]).await;
+    let party = &report.signatures[1];
+    assert_eq!(party.sub_indication, "TRY_LATER", "{report:#?}");
+    assert!(
+        party.revocation.contains("no answer within"),
         "{}",
         party.revocation
     );
