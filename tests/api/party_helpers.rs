@@ -109,6 +109,21 @@ pub fn party_named(
     Signer::new(key, b.build(), vec![ca.cert.clone()]).unwrap()
 }
 
+/// A builder for `plain`'s certificate issued again by `ca` (same serial, subject, key
+/// and validity), to which the caller adds the extensions.
+fn reissue(ca: &NationalCa, plain: &Signer) -> openssl::x509::X509Builder {
+    let mut b = X509::builder().unwrap();
+    let old = plain.cert();
+    b.set_version(2).unwrap();
+    b.set_serial_number(old.serial_number()).unwrap();
+    b.set_subject_name(old.subject_name()).unwrap();
+    b.set_issuer_name(ca.cert.subject_name()).unwrap();
+    b.set_pubkey(plain.key()).unwrap();
+    b.set_not_before(old.not_before()).unwrap();
+    b.set_not_after(old.not_after()).unwrap();
+    b
+}
+
 /// Like [`party`], with a CRL distribution point, so independent validators can fetch
 /// the CRL themselves.
 pub fn party_with_cdp(ca: &NationalCa, bin: &str, role_oid: &str, cdp: &str) -> Signer {
@@ -142,15 +157,7 @@ fn party_with_extension(
     value: &str,
 ) -> Signer {
     let plain = party(ca, bin, role_oid, KeyAlg::Rsa(2048), true);
-    let mut b = X509::builder().unwrap();
-    let old = plain.cert();
-    b.set_version(2).unwrap();
-    b.set_serial_number(old.serial_number()).unwrap();
-    b.set_subject_name(old.subject_name()).unwrap();
-    b.set_issuer_name(ca.cert.subject_name()).unwrap();
-    b.set_pubkey(plain.key()).unwrap();
-    b.set_not_before(old.not_before()).unwrap();
-    b.set_not_after(old.not_after()).unwrap();
+    let mut b = reissue(ca, &plain);
     for ext in [
         BasicConstraints::new().build().unwrap(),
         KeyUsage::new()
@@ -269,15 +276,7 @@ pub fn ocsp_responder(
 /// certificate, the role is not.
 pub fn party_with_role_in_policy(ca: &NationalCa, bin: &str, role_oid: &str) -> Signer {
     let plain = party(ca, bin, role_oid, KeyAlg::Rsa(2048), true);
-    let mut b = X509::builder().unwrap();
-    let old = plain.cert();
-    b.set_version(2).unwrap();
-    b.set_serial_number(old.serial_number()).unwrap();
-    b.set_subject_name(old.subject_name()).unwrap();
-    b.set_issuer_name(ca.cert.subject_name()).unwrap();
-    b.set_pubkey(plain.key()).unwrap();
-    b.set_not_before(old.not_before()).unwrap();
-    b.set_not_after(old.not_after()).unwrap();
+    let mut b = reissue(ca, &plain);
     for ext in [
         BasicConstraints::new().build().unwrap(),
         KeyUsage::new()

@@ -1074,6 +1074,30 @@ async fn a_party_signs_a_batch_and_one_bad_signature_is_refused_alone() {
             .unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument);
     }
+    let err = signing(&app)
+        .prepare_signatures(pb::PrepareSignaturesRequest {
+            documents: vec![documents[0].clone(), "applications/x".into()],
+            signer_certificate: head.cert().to_der().unwrap(),
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "documents[1]");
+    for completions in [
+        vec![],
+        vec![pb::SignatureCompletion {
+            session: "documents/x".into(),
+            cms: vec![1],
+        }],
+    ] {
+        let err = signing(&app)
+            .complete_signatures(pb::CompleteSignaturesRequest {
+                completions,
+                seal_after: false,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    }
     // Another organisation's head is refused item by item.
     let refused = signing(&app)
         .prepare_signatures(pb::PrepareSignaturesRequest {
