@@ -87,6 +87,10 @@ pub const TABLE: &[(&str, &[Role])] = &[
     ("kvota.v1.DocumentService/ListDocuments", SIGNED_IN),
     ("kvota.v1.DocumentService/DownloadDocument", ALL),
     ("kvota.v1.DocumentService/VerifyDocument", ALL),
+    (
+        "kvota.v1.DocumentService/ExtendDocument",
+        &[RegionalBody, Ministry],
+    ),
     // Reference data.
     ("kvota.v1.RegionService/ListRegions", ALL),
     ("kvota.v1.RegionService/GetRegion", ALL),

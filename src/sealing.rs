@@ -219,6 +219,106 @@ impl Sealer {
     }
 }
 
+/// The level a document is extended to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extension {
+    /// The validation data of its signatures and timestamps (PAdES B-LT).
+    Lt,
+    /// And a document timestamp over all (PAdES B-LTA).
+    Lta,
+}
+
+impl Extension {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lt => "B-LT",
+            Self::Lta => "B-LTA",
+        }
+    }
+}
+
+/// A document extended: its new bytes, the detached seal over them, and when the
+/// certificate of its last document timestamp expires (B-LTA).
+pub struct Extended {
+    pub pdf: Vec<u8>,
+    pub cms: Vec<u8>,
+    pub archive_expire_time: Option<DateTime<Utc>>,
+}
+
+/// Why a document could not be extended.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtendError {
+    /// Revocation data of these certificates cannot be had now.
+    #[error("no validation data at hand for: {}", .0.join("; "))]
+    Missing(Vec<String>),
+    #[error("B-LTA needs a timestamp authority (signing.tsa_url) and none is configured")]
+    NoTsa,
+    #[error("document timestamp from {url}: {detail}")]
+    Tsa { url: String, detail: String },
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl Sealer {
+    /// Extends `pdf` to `level` at `now`: the validation data of every signature and
+    /// timestamp in it (from the responders and CRLs at hand) into its /DSS, then for
+    /// B-LTA a document timestamp; the detached seal is made again over the result.
+    /// Blocking (OCSP, CRLs, the TSA): call it off the async runtime.
+    pub fn extend(
+        &self,
+        pdf: &[u8],
+        level: Extension,
+        now: DateTime<Utc>,
+    ) -> Result<Extended, ExtendError> {
+        let url = match (level, &self.tsa_url) {
+            (Extension::Lta, None) => return Err(ExtendError::NoTsa),
+            (_, url) => url.clone(),
+        };
+        let trust = self.trust_at(now);
+        let collected = sign::ltv::collect(pdf, &trust).map_err(anyhow::Error::from)?;
+        if !collected.missing.is_empty() {
+            return Err(ExtendError::Missing(collected.missing));
+        }
+        let mut out = sign::ltv::add_dss(pdf, &collected.data)
+            .map_err(anyhow::Error::from)?
+            .unwrap_or_else(|| pdf.to_vec());
+        let mut archive_expire_time = None;
+        if let (Extension::Lta, Some(url)) = (level, url) {
+            out = sign::ltv::add_document_timestamp(&out, &url, now).map_err(|e| {
+                ExtendError::Tsa {
+                    url: url.clone(),
+                    detail: e.to_string(),
+                }
+            })?;
+            archive_expire_time = last_timestamp_expiry(&out);
+        }
+        let cms = self.timestamp(
+            sign::cms::sign_detached(&self.signer, &out, now).map_err(anyhow::Error::from)?,
+        )?;
+        Ok(Extended {
+            pdf: out,
+            cms,
+            archive_expire_time,
+        })
+    }
+}
+
+/// When the certificate of the last document timestamp in `pdf` expires: the latest
+/// expiry among them (the newest timestamp covers all older ones).
+pub fn last_timestamp_expiry(pdf: &[u8]) -> Option<DateTime<Utc>> {
+    let epoch = openssl::asn1::Asn1Time::from_unix(0).ok()?;
+    sign::verify::embedded_signatures(pdf)
+        .ok()?
+        .into_iter()
+        .filter(|s| s.document_timestamp)
+        .filter_map(|s| {
+            let info = sign::cms::parse_cms(&s.cms).ok()?;
+            let d = epoch.diff(info.signer_cert()?.not_after()).ok()?;
+            DateTime::from_timestamp(i64::from(d.days) * 86_400 + i64::from(d.secs), 0)
+        })
+        .max()
+}
+
 /// Reads PEM trust anchors.
 pub fn load_trust_anchors(paths: &[impl AsRef<Path>]) -> Result<Vec<X509>> {
     let mut out = Vec::new();

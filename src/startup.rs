@@ -206,6 +206,7 @@ impl Application {
                             at: None,
                             unavailable: Vec::new(),
                             ocsp: None,
+                            embedded: None,
                         },
                     )
                     .with_tsa(config.signing.tsa_url.clone())

@@ -18,6 +18,7 @@ use crate::process::documents::{
     self as process, CheckedSignature, ListQuery, SignatureKind, SignedDocument,
 };
 use crate::process::paging::PageRequest;
+use crate::sealing::Extension;
 use crate::sign::verify::{AdesLevel, Indication, SubIndication};
 use crate::store::documents::Blob;
 
@@ -67,6 +68,12 @@ pub(crate) fn to_pb(signed: SignedDocument) -> pb::Document {
         verification_url,
         signatures,
         cms_sha256: d.cms_sha256,
+        extension_level: match d.extension_level.as_str() {
+            "B-LT" => pb::ExtensionLevel::BLt,
+            "B-LTA" => pb::ExtensionLevel::BLta,
+            _ => pb::ExtensionLevel::Unspecified,
+        } as i32,
+        archive_expire_time: d.archive_expire_time.map(timestamp),
     }
 }
 
@@ -74,6 +81,7 @@ fn kind_to_pb(kind: SignatureKind) -> sv::Kind {
     match kind {
         SignatureKind::Pades => sv::Kind::Pades,
         SignatureKind::Cms => sv::Kind::Cms,
+        SignatureKind::DocumentTimestamp => sv::Kind::DocumentTimestamp,
     }
 }
 
@@ -166,6 +174,29 @@ type ChunkStream = Pin<Box<dyn Stream<Item = Result<pb::DocumentChunk, Status>> 
 #[tonic::async_trait]
 impl DocumentService for Documents {
     #[tracing::instrument(skip_all, fields(name = %request.get_ref().name))]
+    #[tracing::instrument(skip_all, fields(name = %request.get_ref().name))]
+    async fn extend_document(
+        &self,
+        request: Request<pb::ExtendDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        let caller = super::caller(&request);
+        let actor = super::actor(&self.0, &request);
+        let r = request.into_inner();
+        let name = document_name("name", &r.name)?;
+        let level = match pb::ExtensionLevel::try_from(r.level) {
+            Ok(pb::ExtensionLevel::BLt) => Extension::Lt,
+            Ok(pb::ExtensionLevel::BLta) => Extension::Lta,
+            _ => {
+                return Err(invalid_field(
+                    "level",
+                    "EXTENSION_LEVEL_B_LT or EXTENSION_LEVEL_B_LTA is required",
+                ));
+            }
+        };
+        let signed = process::extend(&self.0, &caller, &actor, &name, level).await?;
+        Ok(Response::new(to_pb(signed)))
+    }
+
     async fn get_document(
         &self,
         request: Request<pb::GetDocumentRequest>,

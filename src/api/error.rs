@@ -137,13 +137,14 @@ pub fn code(reason: Reason) -> Code {
         | UndecidedApplications
         | TransferOnHoliday
         | PartyNotRegistered
-        | SessionExpired => Code::FailedPrecondition,
+        | SessionExpired
+        | NoTsaConfigured => Code::FailedPrecondition,
         AgreementNotPermitted | SignerNotParty => Code::PermissionDenied,
         KeyUsage | CertificateRevoked | UntrustedCertificate | SignatureMismatch => {
             Code::InvalidArgument
         }
         TooManySessions => Code::ResourceExhausted,
-        TsaUnavailable => Code::Unavailable,
+        TsaUnavailable | ValidationDataUnavailable => Code::Unavailable,
         // The quota and its decision.
         AlreadyPublished => Code::AlreadyExists,
         NoPublishedDecision => Code::NotFound,

@@ -4,13 +4,16 @@
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use super::Reason;
 use super::paging::{self, Page, PageRequest};
 use super::{Context, Error, Result};
 use crate::domain::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::domain::names::DocumentName;
 use crate::identity::{Caller, DenialReason, Denied, Role};
+use crate::sealing::{ExtendError, Extension};
 use crate::sign::verify::{self, Failure, Indication, SignatureReport};
 use crate::store::DocumentRow;
+use crate::store::audit::Actor;
 use crate::store::documents::Blob;
 use crate::store::signing::PartySignatureRow;
 
@@ -38,6 +41,8 @@ pub enum SignatureKind {
     Pades,
     /// The detached CMS beside the file.
     Cms,
+    /// A document timestamp in the PDF (PAdES B-LTA).
+    DocumentTimestamp,
 }
 
 impl SignatureKind {
@@ -45,6 +50,7 @@ impl SignatureKind {
         match self {
             Self::Pades => "PADES",
             Self::Cms => "CMS",
+            Self::DocumentTimestamp => "DOCUMENT_TIMESTAMP",
         }
     }
 }
@@ -146,6 +152,92 @@ pub async fn list(ctx: &Context, caller: &Caller, q: &ListQuery) -> Result<Page<
     })
 }
 
+/// PERMISSION_DENIED unless the caller may extend the document: the ministry, or the
+/// regional body of its region (an application's or a region's documents).
+async fn may_extend(ctx: &Context, caller: &Caller, doc: &DocumentRow) -> Result<()> {
+    let region = if let Some(id) = doc.subject.strip_prefix("applications/") {
+        Some(ctx.store.get_application(id).await?.region_code)
+    } else {
+        doc.subject
+            .strip_prefix("regions/")
+            .and_then(|rest| rest.split('/').next())
+            .map(str::to_owned)
+    };
+    let allowed = match caller.role {
+        Role::Ministry | Role::Developer => true,
+        Role::RegionalBody => region.is_some() && caller.region == region,
+        _ => false,
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(Denied::new(
+        DenialReason::NotParty,
+        format!(
+            "{} {} may not extend {} ({}): the ministry or the regional body of its region may",
+            caller.role,
+            caller.identity(),
+            DocumentName::new(&doc.id),
+            doc.subject
+        ),
+    )
+    .into())
+}
+
+/// Extends a document's signatures to `level` (PAdES B-LT, B-LTA) and stores the new
+/// bytes with a renewed detached seal. A B-LTA document asked for B-LT keeps its level.
+pub async fn extend(
+    ctx: &Context,
+    caller: &Caller,
+    actor: &Actor,
+    name: &DocumentName,
+    level: Extension,
+) -> Result<SignedDocument> {
+    let doc = ctx.store.get_document(name.id()).await?;
+    may_extend(ctx, caller, &doc).await?;
+    extend_row(ctx, actor, &doc, level).await?;
+    signed(ctx, ctx.store.get_document(&doc.id).await?).await
+}
+
+/// Extends a stored document (no access check: the archive job and publication).
+pub async fn extend_row(
+    ctx: &Context,
+    actor: &Actor,
+    doc: &DocumentRow,
+    level: Extension,
+) -> Result<()> {
+    let pdf = ctx.store.document_bytes(&doc.id, Blob::Pdf).await?;
+    let sealer = ctx.sealer.clone();
+    let now = ctx.now();
+    let extended = tokio::task::spawn_blocking(move || sealer.extend(&pdf, level, now))
+        .await
+        .map_err(|e| Error::internal("extension task", e))?
+        .map_err(|e| match e {
+            ExtendError::Missing(_) => {
+                Error::refused(Reason::ValidationDataUnavailable, e.to_string())
+            }
+            ExtendError::NoTsa => Error::refused(Reason::NoTsaConfigured, e.to_string()),
+            ExtendError::Tsa { .. } => Error::refused(Reason::TsaUnavailable, e.to_string()),
+            ExtendError::Other(e) => Error::internal("extending the document", format!("{e:#}")),
+        })?;
+    let (stored_level, expiry) = match (level, doc.extension_level.as_str()) {
+        (Extension::Lt, "B-LTA") => ("B-LTA", doc.archive_expire_time),
+        _ => (level.as_str(), extended.archive_expire_time),
+    };
+    ctx.store
+        .extend_document(
+            actor,
+            &doc.id,
+            &doc.sha256,
+            &extended.pdf,
+            &extended.cms,
+            stored_level,
+            expiry,
+        )
+        .await?;
+    Ok(())
+}
+
 /// The bytes of a document the caller may read: the PDF or its detached CMS.
 pub async fn download(
     ctx: &Context,
@@ -174,8 +266,12 @@ pub async fn verify(ctx: &Context, pdf: Vec<u8>, cms: Vec<u8>) -> Result<Verific
     let now = ctx.now();
     let signatures = crate::sealing::on_core(move || {
         let trust = &sealer.trust_at(now);
-        let pades = |report| CheckedSignature {
-            kind: SignatureKind::Pades,
+        let pades = |report: SignatureReport| CheckedSignature {
+            kind: if report.sub_filter == "ETSI.RFC3161" {
+                SignatureKind::DocumentTimestamp
+            } else {
+                SignatureKind::Pades
+            },
             report,
         };
         let mut out: Vec<CheckedSignature> = match verify::verify_pdf_with(&pdf, trust) {

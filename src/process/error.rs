@@ -40,6 +40,10 @@ pub enum Reason {
     // Capacity and dependencies.
     TooManySessions,
     TsaUnavailable,
+    /// Revocation data for a certificate of the document cannot be had now (B-LT).
+    ValidationDataUnavailable,
+    /// B-LTA needs a timestamp authority and none is configured.
+    NoTsaConfigured,
     // The quota and its decision (process::quota, process::publication).
     /// The decision on a quota is published once; later versions are redistributions
     /// (p. 21).
@@ -73,6 +77,8 @@ impl Reason {
             Self::SignatureMismatch => "SIGNATURE_MISMATCH",
             Self::TooManySessions => "TOO_MANY_SESSIONS",
             Self::TsaUnavailable => "TSA_UNAVAILABLE",
+            Self::ValidationDataUnavailable => "VALIDATION_DATA_UNAVAILABLE",
+            Self::NoTsaConfigured => "NO_TSA_CONFIGURED",
             Self::AlreadyPublished => "ALREADY_EXISTS",
             Self::NoPublishedDecision => "NOT_FOUND",
         }

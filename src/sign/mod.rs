@@ -13,6 +13,7 @@ pub mod appearance;
 pub mod cms;
 pub mod dev;
 pub mod keys;
+pub mod ltv;
 pub mod ocsp;
 pub mod pades;
 pub mod pdf_syntax;

@@ -17,6 +17,7 @@ use openssl::ocsp::{
 };
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::verify::X509VerifyParam;
 use openssl::x509::{X509, X509Ref};
 
 use super::revocation::{FetchLimits, http_request};
@@ -56,6 +57,8 @@ impl OcspOutcome {
 struct Cached {
     outcome: OcspOutcome,
     next_update: DateTime<Utc>,
+    /// The whole OCSPResponse, as the responder signed it (for a document's DSS).
+    der: Vec<u8>,
 }
 
 /// The OCSP client of a verifier: configured responders, and responses kept.
@@ -107,6 +110,30 @@ impl OcspClient {
     /// Asks (or recalls) the status of `cert`; `None` when no responder is known.
     /// Blocking: call it off the async runtime.
     pub fn check(&self, cert: &X509Ref, issuer: &X509Ref, anchors: &[X509]) -> Option<OcspOutcome> {
+        self.lookup(cert, issuer, anchors)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// The verified OCSPResponse (DER) that says `cert` is good, asked or recalled, to
+    /// embed as validation data; `None` without a responder or a good answer.
+    pub fn good_response(
+        &self,
+        cert: &X509Ref,
+        issuer: &X509Ref,
+        anchors: &[X509],
+    ) -> Option<Vec<u8>> {
+        match self.lookup(cert, issuer, anchors)? {
+            (OcspOutcome::Good { .. }, der) => der,
+            _ => None,
+        }
+    }
+
+    fn lookup(
+        &self,
+        cert: &X509Ref,
+        issuer: &X509Ref,
+        anchors: &[X509],
+    ) -> Option<(OcspOutcome, Option<Vec<u8>>)> {
         let responder = self.responder(cert, issuer, anchors)?;
         let unavailable = |problem: String| OcspOutcome::Unavailable {
             responder: responder.clone(),
@@ -118,19 +145,24 @@ impl OcspClient {
             cert.serial_number().to_bn(),
         ) {
             (Ok(issuer), Ok(serial)) => [issuer.as_ref(), &serial.to_vec()].concat(),
-            _ => return Some(unavailable("the certificate cannot be named".to_owned())),
+            _ => {
+                return Some((
+                    unavailable("the certificate cannot be named".to_owned()),
+                    None,
+                ));
+            }
         };
         let now = Utc::now();
         if let Some(c) = self.lock().get(&key)
             && c.next_update > now
         {
-            return Some(c.outcome.clone());
+            return Some((c.outcome.clone(), Some(c.der.clone())));
         }
-        let (outcome, next_update) = match self.ask(&responder, cert, issuer, anchors) {
+        let (outcome, next_update, der) = match self.ask(&responder, cert, issuer, anchors) {
             Ok(answer) => answer,
             Err(problem) => {
                 tracing::warn!(%responder, %problem, "OCSP responder gave no usable answer");
-                return Some(unavailable(problem));
+                return Some((unavailable(problem), None));
             }
         };
         if let Some(next_update) = next_update {
@@ -146,10 +178,11 @@ impl OcspClient {
                 Cached {
                     outcome: outcome.clone(),
                     next_update,
+                    der: der.clone(),
                 },
             );
         }
-        Some(outcome)
+        Some((outcome, Some(der)))
     }
 
     fn ask(
@@ -158,7 +191,7 @@ impl OcspClient {
         cert: &X509Ref,
         issuer: &X509Ref,
         anchors: &[X509],
-    ) -> Result<(OcspOutcome, Option<DateTime<Utc>>), String> {
+    ) -> Result<(OcspOutcome, Option<DateTime<Utc>>, Vec<u8>), String> {
         let id = || OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer);
         let mut request = OcspRequest::new().map_err(|e| e.to_string())?;
         request
@@ -171,56 +204,79 @@ impl OcspClient {
             Some(("application/ocsp-request", &der)),
         )
         .map_err(|e| e.to_string())?;
-        let response = OcspResponse::from_der(&body)
-            .map_err(|_| "the reply is not an OCSP response".to_owned())?;
-        let status = response.status();
-        if status != OcspResponseStatus::SUCCESSFUL {
-            let said = if status == OcspResponseStatus::TRY_LATER {
-                "tryLater".to_owned()
-            } else {
-                format!("response status {}", status.as_raw())
-            };
-            return Err(format!("the responder answered {said}"));
-        }
-        let basic = response.basic().map_err(|e| e.to_string())?;
-        let mut store = X509StoreBuilder::new().map_err(|e| e.to_string())?;
-        for a in anchors {
-            store.add_cert(a.clone()).map_err(|e| e.to_string())?;
-        }
-        let store = store.build();
-        let mut certs = Stack::new().map_err(|e| e.to_string())?;
-        certs.push(issuer.to_owned()).map_err(|e| e.to_string())?;
-        basic
-            .verify(&certs, &store, OcspFlag::empty())
-            .map_err(|e| format!("the response's signature does not verify: {e}"))?;
-        let id = id().map_err(|e| e.to_string())?;
-        let found = basic
-            .find_status(&id)
-            .ok_or_else(|| "the response does not name the certificate".to_owned())?;
-        found
-            .check_validity(300, None)
-            .map_err(|_| "the response is not current".to_owned())?;
-        let responder = responder.to_owned();
-        let next_update = found.next_update().and_then(to_utc);
-        let outcome = if found.status == OcspCertStatus::GOOD {
-            OcspOutcome::Good {
-                responder,
-                this_update: to_utc(found.this_update),
-            }
-        } else if found.status == OcspCertStatus::REVOKED {
-            OcspOutcome::Revoked {
-                responder,
-                at: found.revocation_time.and_then(to_utc),
-            }
-        } else {
-            OcspOutcome::Unknown { responder }
-        };
-        Ok((outcome, next_update))
+        let (outcome, next_update) = judge(&body, responder, cert, issuer, anchors, None)?;
+        Ok((outcome, next_update, body))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Cached>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Judges an OCSPResponse about `cert` (issued by `issuer`) from `responder`: its
+/// signature must chain to `anchors` (at `at`, for a response kept in a document; then
+/// it need not be current), and it must name the certificate.
+pub fn judge(
+    body: &[u8],
+    responder: &str,
+    cert: &X509Ref,
+    issuer: &X509Ref,
+    anchors: &[X509],
+    at: Option<DateTime<Utc>>,
+) -> Result<(OcspOutcome, Option<DateTime<Utc>>), String> {
+    let response = OcspResponse::from_der(&body)
+        .map_err(|_| "the reply is not an OCSP response".to_owned())?;
+    let status = response.status();
+    if status != OcspResponseStatus::SUCCESSFUL {
+        let said = if status == OcspResponseStatus::TRY_LATER {
+            "tryLater".to_owned()
+        } else {
+            format!("response status {}", status.as_raw())
+        };
+        return Err(format!("the responder answered {said}"));
+    }
+    let basic = response.basic().map_err(|e| e.to_string())?;
+    let mut store = X509StoreBuilder::new().map_err(|e| e.to_string())?;
+    for a in anchors {
+        store.add_cert(a.clone()).map_err(|e| e.to_string())?;
+    }
+    if let Some(at) = at {
+        let mut param = X509VerifyParam::new().map_err(|e| e.to_string())?;
+        param.set_time(at.timestamp() as _);
+        store.set_param(&param).map_err(|e| e.to_string())?;
+    }
+    let store = store.build();
+    let mut certs = Stack::new().map_err(|e| e.to_string())?;
+    certs.push(issuer.to_owned()).map_err(|e| e.to_string())?;
+    basic
+        .verify(&certs, &store, OcspFlag::empty())
+        .map_err(|e| format!("the response's signature does not verify: {e}"))?;
+    let id =
+        OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer).map_err(|e| e.to_string())?;
+    let found = basic
+        .find_status(&id)
+        .ok_or_else(|| "the response does not name the certificate".to_owned())?;
+    if at.is_none() {
+        found
+            .check_validity(300, None)
+            .map_err(|_| "the response is not current".to_owned())?;
+    }
+    let responder = responder.to_owned();
+    let next_update = found.next_update().and_then(to_utc);
+    let outcome = if found.status == OcspCertStatus::GOOD {
+        OcspOutcome::Good {
+            responder,
+            this_update: to_utc(found.this_update),
+        }
+    } else if found.status == OcspCertStatus::REVOKED {
+        OcspOutcome::Revoked {
+            responder,
+            at: found.revocation_time.and_then(to_utc),
+        }
+    } else {
+        OcspOutcome::Unknown { responder }
+    };
+    Ok((outcome, next_update))
 }
 
 fn common_name(cert: &X509Ref) -> Option<String> {

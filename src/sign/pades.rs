@@ -42,6 +42,10 @@ pub struct PadesOptions {
     /// A one-page PDF drawn as the signature's visible appearance on the document's
     /// last page; without it the signature is invisible (a zero /Rect on the first page).
     pub appearance: Option<Vec<u8>>,
+    /// A document timestamp (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161: PAdES
+    /// B-LTA) rather than a signature: /Contents takes an RFC 3161 token over the byte
+    /// range, and the dictionary has no /M, /Reason or /Location.
+    pub document_timestamp: bool,
 }
 
 impl PadesOptions {
@@ -53,6 +57,7 @@ impl PadesOptions {
             signing_time,
             contents_size: DEFAULT_CONTENTS_SIZE,
             appearance: None,
+            document_timestamp: false,
         }
     }
 }
@@ -130,33 +135,9 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
     if opts.contents_size < 1024 {
         return Err(SignError::Invalid("contents_size below 1024 bytes".into()));
     }
-    let (form, prev_xref) = detect_xref(pdf)?;
     let doc = Document::load_mem(pdf)?;
-    if doc.trailer.get(b"Encrypt").is_ok() {
-        return Err(SignError::Encrypted);
-    }
-
-    let root_id = doc
-        .trailer
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .map_err(|_| SignError::Pdf("trailer has no /Root reference".into()))?;
-    let info_ref = doc
-        .trailer
-        .get(b"Info")
-        .ok()
-        .and_then(|o| o.as_reference().ok());
-    let first_id = match doc.trailer.get(b"ID").and_then(Object::as_array) {
-        Ok(a) if !a.is_empty() => a[0].as_str().ok().map(|s| s.to_vec()),
-        _ => None,
-    };
-    let old_size = doc
-        .trailer
-        .get(b"Size")
-        .and_then(Object::as_i64)
-        .unwrap_or(0)
-        .max(0) as u32;
-    let first_new = old_size.max(doc.max_id + 1);
+    let tail = Tail::of(pdf, &doc)?;
+    let (form, root_id, first_new) = (tail.form, tail.root_id, tail.first_new);
     let sig_id: ObjectId = (first_new, 0);
     let widget_id: ObjectId = (first_new + 1, 0);
     let mut next_free = first_new + 2;
@@ -257,22 +238,30 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
     // signature dictionary, written by hand to know where ByteRange/Contents are
     offsets.insert(sig_id, base + upd.len());
     upd.extend_from_slice(format!("{} {} obj\n", sig_id.0, sig_id.1).as_bytes());
-    upd.extend_from_slice(b"<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached");
-    upd.extend_from_slice(b" /M ");
-    write_object(
-        &mut upd,
-        &Object::String(
-            pdf_date(&opts.signing_time).into_bytes(),
-            StringFormat::Literal,
-        ),
-    );
-    if let Some(r) = &opts.reason {
-        upd.extend_from_slice(b" /Reason ");
-        write_object(&mut upd, &text_string(r));
-    }
-    if let Some(l) = &opts.location {
-        upd.extend_from_slice(b" /Location ");
-        write_object(&mut upd, &text_string(l));
+    if opts.document_timestamp {
+        upd.extend_from_slice(
+            b"<</Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161",
+        );
+    } else {
+        upd.extend_from_slice(
+            b"<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached",
+        );
+        upd.extend_from_slice(b" /M ");
+        write_object(
+            &mut upd,
+            &Object::String(
+                pdf_date(&opts.signing_time).into_bytes(),
+                StringFormat::Literal,
+            ),
+        );
+        if let Some(r) = &opts.reason {
+            upd.extend_from_slice(b" /Reason ");
+            write_object(&mut upd, &text_string(r));
+        }
+        if let Some(l) = &opts.location {
+            upd.extend_from_slice(b" /Location ");
+            write_object(&mut upd, &text_string(l));
+        }
     }
     upd.extend_from_slice(b"\n/ByteRange ");
     let byte_range_pos = upd.len();
@@ -299,73 +288,14 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
     }
 
     // --- cross-reference section + trailer ---
-    let mut id_hasher = Hasher::new(MessageDigest::sha256())?;
-    id_hasher.update(pdf)?;
-    id_hasher.update(pdf_date(&opts.signing_time).as_bytes())?;
-    id_hasher.update(opts.field_name.as_bytes())?;
-    let new_id = id_hasher.finish()?[..16].to_vec();
-    let first_id = first_id.unwrap_or_else(|| new_id.clone());
-
-    let mut trailer = Dictionary::new();
-    trailer.set("Root", Object::Reference(root_id));
-    if let Some(info) = info_ref {
-        trailer.set("Info", Object::Reference(info));
-    }
-    trailer.set(
-        "ID",
-        Object::Array(vec![
-            Object::String(first_id, StringFormat::Hexadecimal),
-            Object::String(new_id, StringFormat::Hexadecimal),
-        ]),
-    );
-    trailer.set("Prev", Object::Integer(prev_xref as i64));
-
-    match form {
-        XrefForm::Table => {
-            let xref_off = base + upd.len();
-            trailer.set("Size", Object::Integer(i64::from(next_free)));
-            upd.extend_from_slice(b"xref\n");
-            for run in runs(&offsets) {
-                upd.extend_from_slice(format!("{} {}\n", run[0].0.0, run.len()).as_bytes());
-                for (id, off) in run {
-                    upd.extend_from_slice(format!("{:010} {:05} n\r\n", off, id.1).as_bytes());
-                }
-            }
-            upd.extend_from_slice(b"trailer\n");
-            write_object(&mut upd, &Object::Dictionary(trailer));
-            upd.extend_from_slice(format!("\nstartxref\n{xref_off}\n%%EOF\n").as_bytes());
-        }
-        XrefForm::Stream => {
-            let xs_id: ObjectId = (next_free, 0);
-            next_free += 1;
-            let xref_off = base + upd.len();
-            offsets.insert(xs_id, xref_off);
-            let mut index = Vec::new();
-            let mut data = Vec::new();
-            for run in runs(&offsets) {
-                index.push(Object::Integer(i64::from(run[0].0.0)));
-                index.push(Object::Integer(run.len() as i64));
-                for (id, off) in run {
-                    let off = u32::try_from(off)
-                        .map_err(|_| SignError::Pdf("file too large for /W [1 4 2]".into()))?;
-                    data.push(1u8);
-                    data.extend_from_slice(&off.to_be_bytes());
-                    data.extend_from_slice(&id.1.to_be_bytes());
-                }
-            }
-            trailer.set("Type", Object::Name(b"XRef".to_vec()));
-            trailer.set("Size", Object::Integer(i64::from(next_free)));
-            trailer.set("Index", Object::Array(index));
-            trailer.set("W", Object::Array(vec![1.into(), 4.into(), 2.into()]));
-            trailer.set("Length", Object::Integer(data.len() as i64));
-            upd.extend_from_slice(format!("{} {} obj\n", xs_id.0, xs_id.1).as_bytes());
-            write_object(&mut upd, &Object::Dictionary(trailer));
-            upd.extend_from_slice(b"\nstream\n");
-            upd.extend_from_slice(&data);
-            upd.extend_from_slice(b"\nendstream\nendobj\n");
-            upd.extend_from_slice(format!("startxref\n{xref_off}\n%%EOF\n").as_bytes());
-        }
-    }
+    let trailer = tail.trailer(
+        pdf,
+        &[
+            pdf_date(&opts.signing_time).as_bytes(),
+            opts.field_name.as_bytes(),
+        ],
+    )?;
+    write_xref(&mut upd, base, offsets, form, trailer, next_free)?;
 
     // --- ByteRange ---
     let mut out = Vec::with_capacity(pdf.len() + upd.len());
@@ -542,6 +472,140 @@ fn merge_acroform(
     }
     let flags = af.get(b"SigFlags").and_then(Object::as_i64).unwrap_or(0);
     af.set("SigFlags", Object::Integer(flags | 3));
+    Ok(())
+}
+
+/// What an incremental update needs to know of the file it extends.
+pub(crate) struct Tail {
+    pub form: XrefForm,
+    pub prev_xref: usize,
+    pub root_id: ObjectId,
+    info_ref: Option<ObjectId>,
+    first_id: Option<Vec<u8>>,
+    /// The first object number free for new objects.
+    pub first_new: u32,
+}
+
+impl Tail {
+    pub fn of(pdf: &[u8], doc: &Document) -> Result<Self> {
+        let (form, prev_xref) = detect_xref(pdf)?;
+        if doc.trailer.get(b"Encrypt").is_ok() {
+            return Err(SignError::Encrypted);
+        }
+        let root_id = doc
+            .trailer
+            .get(b"Root")
+            .and_then(Object::as_reference)
+            .map_err(|_| SignError::Pdf("trailer has no /Root reference".into()))?;
+        let info_ref = doc
+            .trailer
+            .get(b"Info")
+            .ok()
+            .and_then(|o| o.as_reference().ok());
+        let first_id = match doc.trailer.get(b"ID").and_then(Object::as_array) {
+            Ok(a) if !a.is_empty() => a[0].as_str().ok().map(|s| s.to_vec()),
+            _ => None,
+        };
+        let old_size = doc
+            .trailer
+            .get(b"Size")
+            .and_then(Object::as_i64)
+            .unwrap_or(0)
+            .max(0) as u32;
+        Ok(Self {
+            form,
+            prev_xref,
+            root_id,
+            info_ref,
+            first_id,
+            first_new: old_size.max(doc.max_id + 1),
+        })
+    }
+
+    /// The new trailer (without /Size): the same root and info, the file's first ID and
+    /// a second one derived from the file and `salt`.
+    pub fn trailer(&self, pdf: &[u8], salt: &[&[u8]]) -> Result<Dictionary> {
+        let mut id_hasher = Hasher::new(MessageDigest::sha256())?;
+        id_hasher.update(pdf)?;
+        for s in salt {
+            id_hasher.update(s)?;
+        }
+        let new_id = id_hasher.finish()?[..16].to_vec();
+        let first_id = self.first_id.clone().unwrap_or_else(|| new_id.clone());
+        let mut trailer = Dictionary::new();
+        trailer.set("Root", Object::Reference(self.root_id));
+        if let Some(info) = self.info_ref {
+            trailer.set("Info", Object::Reference(info));
+        }
+        trailer.set(
+            "ID",
+            Object::Array(vec![
+                Object::String(first_id, StringFormat::Hexadecimal),
+                Object::String(new_id, StringFormat::Hexadecimal),
+            ]),
+        );
+        trailer.set("Prev", Object::Integer(self.prev_xref as i64));
+        Ok(trailer)
+    }
+}
+
+/// Ends an incremental update in `upd` (whose first byte goes at offset `base` of the
+/// file): a cross-reference section of `form` for the objects at `offsets`, the trailer
+/// (`/Size` set here from `next_free`) and `startxref`.
+pub(crate) fn write_xref(
+    upd: &mut Vec<u8>,
+    base: usize,
+    mut offsets: BTreeMap<ObjectId, usize>,
+    form: XrefForm,
+    mut trailer: Dictionary,
+    mut next_free: u32,
+) -> Result<()> {
+    match form {
+        XrefForm::Table => {
+            let xref_off = base + upd.len();
+            trailer.set("Size", Object::Integer(i64::from(next_free)));
+            upd.extend_from_slice(b"xref\n");
+            for run in runs(&offsets) {
+                upd.extend_from_slice(format!("{} {}\n", run[0].0.0, run.len()).as_bytes());
+                for (id, off) in run {
+                    upd.extend_from_slice(format!("{:010} {:05} n\r\n", off, id.1).as_bytes());
+                }
+            }
+            upd.extend_from_slice(b"trailer\n");
+            write_object(upd, &Object::Dictionary(trailer));
+            upd.extend_from_slice(format!("\nstartxref\n{xref_off}\n%%EOF\n").as_bytes());
+        }
+        XrefForm::Stream => {
+            let xs_id: ObjectId = (next_free, 0);
+            next_free += 1;
+            let xref_off = base + upd.len();
+            offsets.insert(xs_id, xref_off);
+            let mut index = Vec::new();
+            let mut data = Vec::new();
+            for run in runs(&offsets) {
+                index.push(Object::Integer(i64::from(run[0].0.0)));
+                index.push(Object::Integer(run.len() as i64));
+                for (id, off) in run {
+                    let off = u32::try_from(off)
+                        .map_err(|_| SignError::Pdf("file too large for /W [1 4 2]".into()))?;
+                    data.push(1u8);
+                    data.extend_from_slice(&off.to_be_bytes());
+                    data.extend_from_slice(&id.1.to_be_bytes());
+                }
+            }
+            trailer.set("Type", Object::Name(b"XRef".to_vec()));
+            trailer.set("Size", Object::Integer(i64::from(next_free)));
+            trailer.set("Index", Object::Array(index));
+            trailer.set("W", Object::Array(vec![1.into(), 4.into(), 2.into()]));
+            trailer.set("Length", Object::Integer(data.len() as i64));
+            upd.extend_from_slice(format!("{} {} obj\n", xs_id.0, xs_id.1).as_bytes());
+            write_object(upd, &Object::Dictionary(trailer));
+            upd.extend_from_slice(b"\nstream\n");
+            upd.extend_from_slice(&data);
+            upd.extend_from_slice(b"\nendstream\nendobj\n");
+            upd.extend_from_slice(format!("startxref\n{xref_off}\n%%EOF\n").as_bytes());
+        }
+    }
     Ok(())
 }
 

@@ -112,11 +112,28 @@ pub struct TokenCheck {
     pub tsa_trusted: bool,
 }
 
-/// Checks a token against the signature value it should cover.
+/// Checks a token against the signature value it should cover, its TSA trusted now.
 pub fn check_token(token: &[u8], signature_value: &[u8], anchors: &[X509]) -> Result<TokenCheck> {
+    let expected = hash(MessageDigest::sha256(), signature_value)?;
+    check_token_over(token, &expected, anchors, None)
+}
+
+/// Checks a token against the SHA-256 `imprint` it should carry, its TSA's chain at
+/// `at` (now when `None`): a later timestamp proves the chain was valid then.
+pub fn check_token_over(
+    token: &[u8],
+    expected: &[u8],
+    anchors: &[X509],
+    at: Option<DateTime<Utc>>,
+) -> Result<TokenCheck> {
     let mut b = X509StoreBuilder::new()?;
     for c in anchors {
         b.add_cert(c.clone())?;
+    }
+    if let Some(at) = at {
+        let mut param = openssl::x509::verify::X509VerifyParam::new()?;
+        param.set_time(at.timestamp() as _);
+        b.set_param(&param)?;
     }
     b.set_purpose(X509PurposeId::ANY)?;
     let store = b.build();
@@ -154,10 +171,9 @@ pub fn check_token(token: &[u8], signature_value: &[u8], anchors: &[X509]) -> Re
     let (_, _, rest) = der::read(rest).ok_or_else(bad)?; // serialNumber
     let (t, v, _) = der::read(rest).ok_or_else(bad)?;
     let gen_time = der::parse_time(t, v).ok_or_else(bad)?;
-    let expected = hash(MessageDigest::sha256(), signature_value)?;
     Ok(TokenCheck {
         gen_time,
-        imprint_ok: hashed == &expected[..],
+        imprint_ok: hashed == expected,
         tsa_trusted,
     })
 }

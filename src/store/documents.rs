@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 use sqlx::{Row, SqliteConnection};
 
+use super::audit::Actor;
 use super::{Result, Store, StoreError, parse_ts, ts};
 
 /// A document ready to be stored, in the same transaction as the change that made it.
@@ -45,11 +46,15 @@ pub struct DocumentRow {
     pub signing_time: DateTime<Utc>,
     pub create_time: DateTime<Utc>,
     pub seq: i64,
+    /// '' (none), 'B-LT' or 'B-LTA': the level the document was extended to.
+    pub extension_level: String,
+    /// For B-LTA: when the certificate of its last document timestamp expires.
+    pub archive_expire_time: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str = "id, COALESCE(public_code, '') AS public_code, kind, title, subject, sha256, cms_sha256, length(pdf) AS size_bytes, \
                        signer, certificate_serial, signer_iin, signer_bin, signing_time, \
-                       create_time, seq";
+                       create_time, seq, extension_level, archive_expire_time";
 
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<DocumentRow> {
     Ok(DocumentRow {
@@ -68,6 +73,12 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<DocumentRow> {
         signing_time: parse_ts(r.try_get("signing_time")?)?,
         create_time: parse_ts(r.try_get("create_time")?)?,
         seq: r.try_get("seq")?,
+        extension_level: r.try_get("extension_level")?,
+        archive_expire_time: r
+            .try_get::<Option<String>, _>("archive_expire_time")?
+            .as_deref()
+            .map(parse_ts)
+            .transpose()?,
     })
 }
 
@@ -193,5 +204,77 @@ impl Store {
                 .fetch_optional(self.pool())
                 .await?,
         )
+    }
+
+    /// Replaces a document's bytes by their extension (B-LT, B-LTA) and its detached seal,
+    /// if the stored bytes are still `base_sha256` (ABORTED otherwise: a signature came
+    /// in between), with an audit record.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn extend_document(
+        &self,
+        actor: &Actor,
+        id: &str,
+        base_sha256: &str,
+        pdf: &[u8],
+        cms: &[u8],
+        level: &str,
+        archive_expire_time: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        use sha2::Digest;
+        let mut tx = self.write_tx().await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT sha256 FROM documents WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match current {
+            None => return Err(StoreError::NotFound(format!("documents/{id}"))),
+            Some(c) if c != base_sha256 => {
+                return Err(StoreError::EtagMismatch(format!("documents/{id}")));
+            }
+            Some(_) => {}
+        }
+        let sha256 = hex::encode(sha2::Sha256::digest(pdf));
+        sqlx::query(
+            "UPDATE documents SET pdf = ?, sha256 = ?, cms = ?, cms_sha256 = ?,
+                 extension_level = ?, archive_expire_time = ? WHERE id = ?",
+        )
+        .bind(pdf)
+        .bind(&sha256)
+        .bind(cms)
+        .bind(hex::encode(sha2::Sha256::digest(cms)))
+        .bind(level)
+        .bind(archive_expire_time.map(ts))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        super::audit::record(
+            &mut tx,
+            actor,
+            &format!("documents/{id}"),
+            None,
+            None::<&()>,
+            Some(&(level, &sha256)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// B-LTA documents whose last document timestamp's certificate expires before
+    /// `before`, soonest first.
+    pub async fn documents_to_renew(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM documents WHERE archive_expire_time IS NOT NULL
+                 AND archive_expire_time < ? ORDER BY archive_expire_time LIMIT ?",
+        )
+        .bind(ts(before))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?)
     }
 }

@@ -185,7 +185,7 @@ fn signature_rows(here: &Here, sigs: &[PublicSignature], public: bool) -> Markup
             section.signature aria-labelledby=(format!("sig{i}")) {
                 h3 id=(format!("sig{i}")) {
                     (i + 1) ". "
-                    @match s.kind { SignatureKind::Pades => (w.embedded), SignatureKind::Cms => (w.detached) }
+                    @match s.kind { SignatureKind::Pades => (w.embedded), SignatureKind::Cms => (w.detached), SignatureKind::DocumentTimestamp => (w.document_timestamp) }
                 }
                 dl.facts {
                     (row(w.result, pages::verdict(w, s.verdict)))
@@ -313,7 +313,7 @@ fn upload_result(here: &Here, c: &Checked, against: Option<&PublicDocument>) -> 
                     @for s in &v.signatures {
                         @let verdict = s.report.verdict();
                         li {
-                            @match s.kind { SignatureKind::Pades => (w.embedded), SignatureKind::Cms => (w.detached) }
+                            @match s.kind { SignatureKind::Pades => (w.embedded), SignatureKind::Cms => (w.detached), SignatureKind::DocumentTimestamp => (w.document_timestamp) }
                             ": " (pages::verdict(w, verdict))
                             @if let Some(sub) = verdict.sub_indication { " — " (w.sub_indication(sub)) }
                         }

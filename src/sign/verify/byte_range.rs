@@ -84,11 +84,88 @@ pub(super) fn mark_coverage(pdf: &[u8], reports: &mut [(Option<usize>, Signature
             continue;
         }
         let later: Vec<usize> = revision_ends.iter().copied().filter(|e| *e > end).collect();
-        report.whole_document_covered = !later.is_empty()
-            && later.iter().all(|e| signed_ends.contains(e))
-            && later.last() == Some(&pdf.len());
+        let mut start = end;
+        let mut sound = true;
+        for &e in &later {
+            sound &= signed_ends.contains(&e) || adds_only_validation_data(pdf, start, e);
+            start = e;
+        }
+        report.whole_document_covered =
+            !later.is_empty() && sound && later.last() == Some(&pdf.len());
         if !report.whole_document_covered {
             report.fail(Failure::ByteRangeNotWholeFile);
         }
     }
+}
+
+/// Whether the revision from `start` to `end` only adds validation data (PAdES B-LT): a
+/// /DSS, the streams it lists, and the catalog changed in nothing but its /DSS.
+pub(super) fn adds_only_validation_data(pdf: &[u8], start: usize, end: usize) -> bool {
+    use lopdf::xref::XrefEntry;
+    use lopdf::{Document, Object};
+    let (Ok(before), Ok(after)) = (
+        Document::load_mem(&pdf[..start]),
+        Document::load_mem(&pdf[..end]),
+    ) else {
+        return false;
+    };
+    let root = |d: &Document| d.trailer.get(b"Root").and_then(Object::as_reference).ok();
+    let (Some(root_id), Some(old_root)) = (root(&after), root(&before)) else {
+        return false;
+    };
+    let catalog_without_dss = |d: &Document| {
+        d.get_dictionary(root_id).ok().map(|c| {
+            let mut c = c.clone();
+            c.remove(b"DSS");
+            c
+        })
+    };
+    if root_id != old_root || catalog_without_dss(&after) != catalog_without_dss(&before) {
+        return false;
+    }
+    let Some(dss_id) = after
+        .get_dictionary(root_id)
+        .ok()
+        .and_then(|c| c.get(b"DSS").and_then(Object::as_reference).ok())
+    else {
+        return false;
+    };
+    let Ok(dss) = after.get_dictionary(dss_id) else {
+        return false;
+    };
+    let allowed_keys: [&[u8]; 5] = [b"Type", b"VRI", b"Certs", b"CRLs", b"OCSPs"];
+    if dss
+        .iter()
+        .any(|(k, _)| !allowed_keys.contains(&k.as_slice()))
+    {
+        return false;
+    }
+    let listed: Vec<(u32, u16)> = [&b"Certs"[..], b"CRLs", b"OCSPs"]
+        .iter()
+        .filter_map(|k| after.dereference(dss.get(k).ok()?).ok()?.1.as_array().ok())
+        .flatten()
+        .filter_map(|o| o.as_reference().ok())
+        .collect();
+    after.reference_table.entries.iter().all(|(&n, entry)| {
+        let (offset, generation) = match *entry {
+            XrefEntry::Normal { offset, generation } => (offset, generation),
+            // Objects in object streams: only those the earlier revision had.
+            XrefEntry::Compressed { .. } => return before.reference_table.get(n).is_some(),
+            XrefEntry::Free | XrefEntry::UnusableFree => return true,
+        };
+        let offset = offset as usize;
+        if offset < start || offset >= end {
+            return true;
+        }
+        let id = (n, generation);
+        if id == root_id || id == dss_id || listed.contains(&id) {
+            return true;
+        }
+        // The revision's own cross-reference stream.
+        after
+            .get_object(id)
+            .ok()
+            .and_then(|o| o.as_stream().ok())
+            .is_some_and(|s| s.dict.get(b"Type").and_then(Object::as_name).ok() == Some(b"XRef"))
+    })
 }

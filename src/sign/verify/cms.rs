@@ -2,8 +2,10 @@
 //! signature value are intact, and what its signature timestamp proves. Trust in the
 //! signer's certificate is [`super::trust`]'s.
 
+use chrono::{DateTime, Utc};
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::hash::{MessageDigest, hash};
+use openssl::x509::X509;
 use openssl::x509::store::X509StoreBuilder;
 
 use super::super::cms::{CmsInfo, parse_cms};
@@ -11,7 +13,7 @@ use super::super::keys::{SubjectSummary, cert_serial_hex, key_usage, kz_role};
 use super::super::ocsp::OcspOutcome;
 use super::super::{Result, tsa};
 use super::report::{Failure, SignatureReport};
-use super::trust::{self, Trust};
+use super::trust::{self, EmbeddedStatus, Trust};
 
 /// Detached content, raw bytes (the PDF's signed ranges are already bytes).
 pub(super) const FLAGS: CMSOptions = CMSOptions::BINARY.union(CMSOptions::DETACHED);
@@ -23,11 +25,12 @@ pub(super) fn check(
     parts: &[&[u8]],
     cms_der: &[u8],
     trust: &Trust,
+    token_at: Option<DateTime<Utc>>,
 ) -> Result<()> {
     let info = parse_cms(cms_der)?;
     signer_facts(report, &info);
     let data: Vec<u8> = parts.concat();
-    if let Err(e) = check_parsed(report, &info, &data, cms_der, trust) {
+    if let Err(e) = check_parsed(report, &info, &data, cms_der, trust, token_at) {
         report.fail(Failure::CheckFailed(e.to_string()));
     }
     Ok(())
@@ -64,6 +67,7 @@ fn check_parsed(
     data: &[u8],
     cms_der: &[u8],
     trust: &Trust,
+    token_at: Option<DateTime<Utc>>,
 ) -> Result<()> {
     // 1. integrity only
     let empty = X509StoreBuilder::new()?.build();
@@ -93,17 +97,88 @@ fn check_parsed(
     if let (Some(cert), Some(t)) = (signer, report.signing_time) {
         report.valid_at_signing_time = Some(trust::valid_at(cert, t));
     }
-    // 3. revocation: the CRL of the signer's issuer, when one is configured.
+    // 3. a signature timestamp proves when the signature existed (PAdES B-T); its TSA's
+    // chain is checked at the time a document timestamp over it proves, else now.
+    let mut tsa_cert = None;
+    if let Some(token) = &info.timestamp_token {
+        let expected = hash(MessageDigest::sha256(), &info.signature_value)?;
+        match tsa::check_token_over(token, &expected, &trust.anchors, token_at.or(trust.at)) {
+            Ok(t) if t.imprint_ok && t.tsa_trusted => {
+                report.timestamp_time = Some(t.gen_time);
+                tsa_cert = parse_cms(token).ok();
+            }
+            Ok(t) => report.fail(Failure::TimestampUnusable {
+                imprint_ok: t.imprint_ok,
+                tsa_trusted: t.tsa_trusted,
+            }),
+            Err(e) => report.fail(Failure::TimestampInvalid(e.to_string())),
+        }
+    }
+    let proven = report
+        .timestamp_time
+        .or(trust.at)
+        .unwrap_or_else(chrono::Utc::now);
+    // 4. revocation: the validation data the document carries, else the CRL of the
+    // signer's issuer when one is configured, OCSP first where a responder is known.
+    let embedded = trust.embedded.as_deref();
+    let pool: Vec<&X509> = info
+        .certificates
+        .iter()
+        .chain(tsa_cert.iter().flat_map(|t| t.certificates.iter()))
+        .chain(embedded.into_iter().flat_map(|e| e.certs.iter()))
+        .chain(&trust.anchors)
+        .collect();
+    if let Some(e) = embedded {
+        let signer_covered = signer.is_some_and(|c| e.covers(c, &pool, &trust.anchors, proven));
+        let tsa_covered = match &tsa_cert {
+            Some(t) => t
+                .signer_cert()
+                .is_some_and(|c| e.covers(c, &pool, &trust.anchors, proven)),
+            None => true,
+        };
+        report.validation_data = signer_covered && tsa_covered;
+    }
+    let kept = match (signer, embedded) {
+        (Some(cert), Some(e)) => trust::issuer_of(cert, pool.iter().copied())
+            .and_then(|issuer| e.status(cert, issuer, &trust.anchors, proven)),
+        _ => None,
+    };
     let mut crl = signer.and_then(|c| trust.crl_for(c));
     report.revocation = trust::describe_revocation(crl, trust.at);
     // OCSP first, where a responder is known; its answer stands in for the CRL's.
     let ocsp = match (signer, &trust.ocsp) {
+        _ if kept.is_some() => None,
         (Some(cert), Some(client)) => {
             trust::issuer_of(cert, info.certificates.iter().chain(&trust.anchors))
                 .and_then(|issuer| client.check(cert, issuer, &trust.anchors))
         }
         _ => None,
     };
+    let checked_embedded = kept.is_some();
+    match kept {
+        Some(EmbeddedStatus::Good(source)) => {
+            report.revocation = format!("checked against {source}: good");
+            crl = None;
+        }
+        Some(EmbeddedStatus::Revoked { at, source }) => {
+            crl = None;
+            // Revoked after the time the signature is proven to have existed: it
+            // stands (EN 319 102-1, 5.6.2.4).
+            match (at, report.timestamp_time) {
+                (Some(r), Some(t)) if r > t => {
+                    report.revocation = format!(
+                        "checked against {source}: revoked on {}, after the signature's timestamp",
+                        r.to_rfc3339()
+                    );
+                }
+                _ => {
+                    report.revocation = format!("checked against {source}: revoked");
+                    report.fail(Failure::Revoked { at });
+                }
+            }
+        }
+        None => {}
+    }
     let mut ocsp_unavailable = None;
     match ocsp {
         Some(OcspOutcome::Good {
@@ -144,6 +219,7 @@ fn check_parsed(
             problem,
         });
     } else if crl.is_none()
+        && !checked_embedded
         && !report.revocation.starts_with("checked by OCSP")
         && let Some((url, problem)) = signer.and_then(|c| trust.unavailable_for(c))
     {
@@ -152,17 +228,6 @@ fn check_parsed(
             url: url.clone(),
             problem: problem.clone(),
         });
-    }
-    // 4. a signature timestamp proves when the signature existed (PAdES B-T).
-    if let Some(token) = &info.timestamp_token {
-        match tsa::check_token(token, &info.signature_value, &trust.anchors) {
-            Ok(t) if t.imprint_ok && t.tsa_trusted => report.timestamp_time = Some(t.gen_time),
-            Ok(t) => report.fail(Failure::TimestampUnusable {
-                imprint_ok: t.imprint_ok,
-                tsa_trusted: t.tsa_trusted,
-            }),
-            Err(e) => report.fail(Failure::TimestampInvalid(e.to_string())),
-        }
     }
     let at = report.timestamp_time.or(trust.at);
     trust::check_chain(report, info, data, cms_der, &trust.anchors, crl, at)

@@ -19,10 +19,41 @@ mod locate;
 mod report;
 mod trust;
 
+use chrono::{DateTime, Utc};
 use openssl::x509::X509;
 
 pub use report::{AdesLevel, Failure, Indication, SignatureReport, SubIndication, Verdict};
-pub use trust::Trust;
+pub use trust::{Embedded, Trust};
+
+/// `cert`'s issuer among `candidates` (its subject names the issuer and its key verifies
+/// the certificate).
+pub fn issuer_among<'a>(
+    cert: &openssl::x509::X509Ref,
+    candidates: impl IntoIterator<Item = &'a X509>,
+) -> Option<&'a X509> {
+    trust::issuer_of(cert, candidates)
+}
+
+/// A signature or document timestamp of a PDF, as found.
+pub struct EmbeddedSignature {
+    /// /SubFilter /ETSI.RFC3161: `cms` is a timestamp token over the byte range.
+    pub document_timestamp: bool,
+    pub cms: Vec<u8>,
+}
+
+/// The signatures and document timestamps of `pdf` whose byte ranges are sound.
+pub fn embedded_signatures(pdf: &[u8]) -> Result<Vec<EmbeddedSignature>> {
+    Ok(locate::signatures(pdf)?
+        .iter()
+        .filter_map(|f| {
+            let parts = byte_range::signed_parts(pdf, f).ok()?;
+            Some(EmbeddedSignature {
+                document_timestamp: f.sub_filter == "ETSI.RFC3161",
+                cms: parts.cms_der,
+            })
+        })
+        .collect())
+}
 
 use super::Result;
 use super::pdf_syntax::parse_pdf_date;
@@ -37,7 +68,7 @@ pub fn verify_detached(data: &[u8], cms_der: &[u8], trust: &[X509]) -> Result<Si
 /// [`verify_detached`] against anchors and CRLs.
 pub fn verify_detached_with(data: &[u8], cms_der: &[u8], trust: &Trust) -> Result<SignatureReport> {
     let mut report = SignatureReport::default();
-    cms::check(&mut report, &[data], cms_der, trust)?;
+    cms::check(&mut report, &[data], cms_der, trust, None)?;
     Ok(report)
 }
 
@@ -49,20 +80,58 @@ pub fn verify_pdf(pdf: &[u8], trust: &[X509]) -> Result<Vec<SignatureReport>> {
     verify_pdf_with(pdf, &Trust::anchors(trust))
 }
 
-/// [`verify_pdf`] against anchors and CRLs.
+/// [`verify_pdf`] against anchors and CRLs, and the validation data the file carries
+/// (its /DSS). Document timestamps are checked latest first, each TSA's chain at the time
+/// the next timestamp proves; a signature's own timestamp at the time of the first
+/// document timestamp that covers it.
 pub fn verify_pdf_with(pdf: &[u8], trust: &Trust) -> Result<Vec<SignatureReport>> {
     let mut found = locate::signatures(pdf)?;
     // In the order of the signed ranges' second parts: the order of signing.
     found.sort_by_key(|f| f.byte_range.get(2).copied().unwrap_or(0).max(0));
+    let dss = lopdf::Document::load_mem(pdf)
+        .ok()
+        .and_then(|d| super::ltv::read_dss(&d));
+    let mut trust = trust.clone();
+    if let Some(dss) = &dss {
+        trust.embedded = Some(std::sync::Arc::new(Embedded::new(&dss.data)));
+    }
+    let mut reports: Vec<Option<(Option<usize>, SignatureReport)>> = vec![None; found.len()];
+    // (where its signed bytes end, the time it proves) of each document timestamp that holds
+    let mut archive: Vec<(usize, DateTime<Utc>)> = Vec::new();
+    for (i, f) in found.iter().enumerate().rev() {
+        if f.sub_filter != "ETSI.RFC3161" {
+            continue;
+        }
+        let later = archive.last().map(|a| a.1);
+        let (end, report) = verify_document_timestamp(pdf, f, &trust, later);
+        if let (Some(end), Some(t), true) = (end, report.timestamp_time, report.chain_trusted) {
+            archive.push((end, t));
+        }
+        reports[i] = Some((end, report));
+    }
+    // Earliest first.
+    archive.reverse();
+    for (i, f) in found.iter().enumerate() {
+        if reports[i].is_some() {
+            continue;
+        }
+        reports[i] = Some(verify_one(pdf, f, &trust, &archive, dss.as_ref()));
+    }
     let mut reports: Vec<(Option<usize>, SignatureReport)> =
-        found.iter().map(|f| verify_one(pdf, f, trust)).collect();
+        reports.into_iter().flatten().collect();
     byte_range::mark_coverage(pdf, &mut reports);
     Ok(reports.into_iter().map(|(_, r)| r).collect())
 }
 
 /// The report on one signature dictionary and where its signed bytes end (`None` if its
-/// byte range is unusable).
-fn verify_one(pdf: &[u8], f: &FoundSig, trust: &Trust) -> (Option<usize>, SignatureReport) {
+/// byte range is unusable). `archive`: the document timestamps that hold, earliest first.
+fn verify_one(
+    pdf: &[u8],
+    f: &FoundSig,
+    trust: &Trust,
+    archive: &[(usize, DateTime<Utc>)],
+    dss: Option<&super::ltv::Dss>,
+) -> (Option<usize>, SignatureReport) {
     let mut report = SignatureReport {
         sub_filter: f.sub_filter.clone(),
         signing_time: f.m.as_deref().and_then(parse_pdf_date),
@@ -75,15 +144,95 @@ fn verify_one(pdf: &[u8], f: &FoundSig, trust: &Trust) -> (Option<usize>, Signat
             return (None, report);
         }
     };
-    if f.sub_filter == "ETSI.RFC3161" {
-        report.fail(Failure::DocumentTimestampNotVerified);
-    } else if let Err(e) = cms::check(
+    // The first document timestamp over this signature proves it, and its timestamp,
+    // existed then.
+    let covering = archive.iter().find(|(end, _)| *end > parts.end);
+    if let Err(e) = cms::check(
         &mut report,
         &[parts.first, parts.second],
         &parts.cms_der,
         trust,
+        covering.map(|c| c.1),
     ) {
         report.fail(Failure::CmsInvalid(e.to_string()));
+    }
+    // B-LTA: a document timestamp covers the validation data.
+    if report.validation_data {
+        let dss_at = dss.and_then(|d| d.offset).unwrap_or(usize::MAX);
+        report.archive_time = archive
+            .iter()
+            .find(|(end, _)| *end > parts.end && *end > dss_at)
+            .map(|a| a.1);
+    }
+    (Some(parts.end), report)
+}
+
+/// A document timestamp: its token must carry the SHA-256 of the signed bytes and its
+/// TSA chain to an anchor at `later` (the time a later timestamp proves), else now.
+fn verify_document_timestamp(
+    pdf: &[u8],
+    f: &FoundSig,
+    trust: &Trust,
+    later: Option<DateTime<Utc>>,
+) -> (Option<usize>, SignatureReport) {
+    let mut report = SignatureReport {
+        sub_filter: f.sub_filter.clone(),
+        key_usage_ok: true,
+        ..Default::default()
+    };
+    let parts = match byte_range::signed_parts(pdf, f) {
+        Ok(parts) => parts,
+        Err(failure) => {
+            report.fail(failure);
+            return (None, report);
+        }
+    };
+    if let Ok(info) = super::cms::parse_cms(&parts.cms_der)
+        && let Some(cert) = info.signer_cert()
+    {
+        let s = super::keys::SubjectSummary::from_name(cert.subject_name());
+        report.signer_name = s.common_name.unwrap_or_default();
+        report.organisation = s.organization.unwrap_or_default();
+        report.certificate_serial = super::keys::cert_serial_hex(cert);
+    }
+    let digest = match openssl::hash::Hasher::new(openssl::hash::MessageDigest::sha256()).and_then(
+        |mut h| {
+            h.update(parts.first)?;
+            h.update(parts.second)?;
+            h.finish()
+        },
+    ) {
+        Ok(d) => d,
+        Err(e) => {
+            report.fail(Failure::CheckFailed(e.to_string()));
+            return (Some(parts.end), report);
+        }
+    };
+    if trust.anchors.is_empty() {
+        report.fail(Failure::NoTrustAnchors);
+    }
+    let at = later.or(trust.at);
+    match super::tsa::check_token_over(&parts.cms_der, &digest, &trust.anchors, at) {
+        Ok(t) => {
+            report.signing_time = Some(t.gen_time);
+            report.integrity_ok = t.imprint_ok;
+            report.chain_trusted = t.imprint_ok && t.tsa_trusted;
+            if t.imprint_ok {
+                report.timestamp_time = Some(t.gen_time);
+            } else {
+                report.fail(Failure::DigestMismatch(
+                    "the document timestamp's imprint is not the digest of the signed bytes".into(),
+                ));
+            }
+            if !t.tsa_trusted {
+                report.fail(Failure::Untrusted(format!(
+                    "the document timestamp's TSA does not chain to a trust anchor at {}",
+                    at.unwrap_or_else(Utc::now).to_rfc3339()
+                )));
+            }
+            report.revocation = "a document timestamp: its TSA's chain is checked at the time the next timestamp proves, else now".into();
+        }
+        Err(e) => report.fail(Failure::CmsInvalid(e.to_string())),
     }
     (Some(parts.end), report)
 }

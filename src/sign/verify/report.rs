@@ -129,9 +129,6 @@ pub enum Failure {
         "the signed byte range does not cover the whole file: what follows it is not only later signatures' revisions"
     )]
     ByteRangeNotWholeFile,
-    /// A document timestamp (/SubFilter /ETSI.RFC3161) rather than a signature.
-    #[error("document time-stamps are not verified")]
-    DocumentTimestampNotVerified,
 
     // The CMS.
     /// The signature value is not a CMS SignedData that can be read.
@@ -220,7 +217,6 @@ impl Failure {
             | ContentsMisplaced
             | ContentsNotDer
             | ByteRangeNotWholeFile
-            | DocumentTimestampNotVerified
             | CmsInvalid(_)
             | SignerCertificateMissing
             | SignerInfoCount(_) => SubIndication::FormatFailure,
@@ -238,8 +234,9 @@ impl Failure {
 }
 
 /// The baseline level a signature reaches (ETSI EN 319 142-1 for PAdES, 319 122-1 for
-/// CAdES): B-B signed; B-T with a signature timestamp that holds. B-LT and B-LTA need
-/// validation data and document timestamps in the file, which are not read yet.
+/// CAdES): B-B signed; B-T with a signature timestamp that holds; B-LT when the file's
+/// /DSS also holds the validation data of the signer's and the TSA's chains; B-LTA when a
+/// document timestamp that holds covers that data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AdesLevel {
     BB,
@@ -299,6 +296,12 @@ pub struct SignatureReport {
     pub valid_at_signing_time: Option<bool>,
     /// The time a valid signature timestamp proves (PAdES B-T); the chain is checked then.
     pub timestamp_time: Option<DateTime<Utc>>,
+    /// The file's /DSS holds revocation data for every certificate of the signer's chain
+    /// and of its timestamp's TSA chain but the trust anchors (PAdES B-LT).
+    pub validation_data: bool,
+    /// The time of the first document timestamp that holds and covers that data (PAdES
+    /// B-LTA).
+    pub archive_time: Option<DateTime<Utc>>,
     /// Every problem found, in the order found.
     pub failures: Vec<Failure>,
 }
@@ -349,12 +352,14 @@ impl SignatureReport {
             .map(ToString::to_string)
     }
 
-    /// The level reached: B-T when a signature timestamp holds, else B-B.
+    /// The level reached: B-T when a signature timestamp holds, B-LT when the file
+    /// carries the validation data too, B-LTA when a document timestamp covers that.
     pub fn ades_level(&self) -> AdesLevel {
-        if self.timestamp_time.is_some() {
-            AdesLevel::BT
-        } else {
-            AdesLevel::BB
+        match (self.timestamp_time, self.validation_data, self.archive_time) {
+            (None, _, _) => AdesLevel::BB,
+            (Some(_), false, _) => AdesLevel::BT,
+            (Some(_), true, None) => AdesLevel::BLt,
+            (Some(_), true, Some(_)) => AdesLevel::BLta,
         }
     }
 

@@ -30,6 +30,122 @@ pub struct Trust {
     /// Asked first, where a responder is configured or named by a certificate whose
     /// issuer is a trust anchor; the CRLs when it has no answer.
     pub ocsp: Option<std::sync::Arc<crate::sign::ocsp::OcspClient>>,
+    /// The validation data the file being checked carries (its /DSS).
+    pub embedded: Option<std::sync::Arc<Embedded>>,
+}
+
+/// Validation data carried by a document: certificates, CRLs and OCSP responses. Each is
+/// used only when it verifies: a CRL by its issuer's key, an OCSP response by a chain to
+/// the trust anchors.
+#[derive(Default)]
+pub struct Embedded {
+    pub certs: Vec<X509>,
+    crls: Vec<X509Crl>,
+    ocsps: Vec<Vec<u8>>,
+}
+
+/// What a document's validation data says of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmbeddedStatus {
+    /// Not revoked, in words: which CRL or response says so.
+    Good(String),
+    Revoked {
+        at: Option<DateTime<Utc>>,
+        source: String,
+    },
+}
+
+impl Embedded {
+    pub fn new(data: &crate::sign::ltv::ValidationData) -> Self {
+        Self {
+            certs: data.certificates(),
+            crls: data.crl_list(),
+            ocsps: data.ocsps.clone(),
+        }
+    }
+
+    /// The status of `cert` (issued by `issuer`) by an embedded OCSP response, else an
+    /// embedded CRL of its issuer; `None` if neither speaks of it. Responses are judged
+    /// with their chain at `at`.
+    pub fn status(
+        &self,
+        cert: &X509Ref,
+        issuer: &X509Ref,
+        anchors: &[X509],
+        at: DateTime<Utc>,
+    ) -> Option<EmbeddedStatus> {
+        use crate::sign::ocsp::{OcspOutcome, judge};
+        for der in &self.ocsps {
+            match judge(der, "the document", cert, issuer, anchors, Some(at)) {
+                Ok((OcspOutcome::Good { this_update, .. }, _)) => {
+                    return Some(EmbeddedStatus::Good(format!(
+                        "the OCSP response{} embedded in the document",
+                        this_update
+                            .map(|t| format!(" of {}", t.to_rfc3339()))
+                            .unwrap_or_default()
+                    )));
+                }
+                Ok((OcspOutcome::Revoked { at, .. }, _)) => {
+                    return Some(EmbeddedStatus::Revoked {
+                        at,
+                        source: "the OCSP response embedded in the document".into(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        let issuer_name = cert.issuer_name().to_der().ok()?;
+        let key = issuer.public_key().ok()?;
+        let crl = self.crls.iter().find(|c| {
+            c.issuer_name().to_der().ok().as_deref() == Some(issuer_name.as_slice())
+                && c.verify(&key).unwrap_or(false)
+        })?;
+        let source = format!(
+            "the CRL of {} issued {}, embedded in the document",
+            crl.issuer_name()
+                .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+                .next()
+                .and_then(|e| e.data().to_string().ok())
+                .unwrap_or_default(),
+            crl.last_update()
+        );
+        Some(match crl.get_by_serial(cert.serial_number()) {
+            CrlStatus::Revoked(entry) => EmbeddedStatus::Revoked {
+                at: to_utc(entry.revocation_date()),
+                source,
+            },
+            _ => EmbeddedStatus::Good(source),
+        })
+    }
+
+    /// Whether every certificate of `leaf`'s chain (built from `pool`) but the trust
+    /// anchor has validation data here.
+    pub fn covers<'a>(
+        &self,
+        leaf: &X509Ref,
+        pool: &[&'a X509],
+        anchors: &[X509],
+        at: DateTime<Utc>,
+    ) -> bool {
+        let mut cert = leaf.to_owned();
+        for _ in 0..8 {
+            let der = cert.to_der().ok();
+            if anchors.iter().any(|a| a.to_der().ok() == der) {
+                return true;
+            }
+            let Some(issuer) = issuer_of(&cert, pool.iter().copied()) else {
+                return false;
+            };
+            if self.status(&cert, issuer, anchors, at).is_none() {
+                return false;
+            }
+            if issuer.to_der().ok() == der {
+                return false;
+            }
+            cert = issuer.clone();
+        }
+        false
+    }
 }
 
 impl Trust {
@@ -38,6 +154,11 @@ impl Trust {
             anchors: anchors.to_vec(),
             ..Self::default()
         }
+    }
+
+    /// The configured CRL issued by `cert`'s issuer, if any.
+    pub fn crl_for_cert(&self, cert: &X509Ref) -> Option<&X509Crl> {
+        self.crl_for(cert)
     }
 
     /// The configured CRL issued by `cert`'s issuer, if any.
