@@ -13,6 +13,7 @@ mod contract;
 mod durability;
 mod helpers;
 mod http;
+mod ltv;
 mod origin_countries;
 mod party_helpers;
 mod party_signing;

@@ -1,0 +1,393 @@
+//! Signatures that outlive their certificates (PAdES B-LT, B-LTA): a test national CA
+//! issues the seal, a timestamp authority and an employer's head whose certificate runs
+//! out tomorrow; the CA's CRL is served over HTTP and its OCSP responder is `openssl
+//! ocsp`. ExtendDocument embeds their answers and a document timestamp; then the network
+//! goes, the head's certificate expires, and Kvota, pyHanko and pdfsig still find every
+//! signature valid.
+
+use kvota::api::pb;
+use kvota::api::pb::signature_verification::{AdesLevel, Kind};
+use kvota::sign::keys::Signer;
+use openssl::asn1::Asn1Time;
+use openssl::hash::MessageDigest;
+use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+use openssl::x509::{X509, X509NameBuilder};
+use tonic::Code;
+
+use crate::helpers::*;
+use crate::party_helpers::{
+    HEAD, NationalCa, OcspResponder, crl_revoking, free_port, national_ca, ocsp_responder, serve,
+};
+use crate::timestamp_helpers::{EMPLOYER_BIN, sign_as, spawn_tsa};
+
+/// The employer's head, certified until `until`, its CA's OCSP responder in its AIA.
+#[allow(deprecated)] // X509Extension::new is the simple way to write the AIA
+fn expiring_head(ca: &NationalCa, until: &Asn1Time, ocsp: &str) -> Signer {
+    let key = kvota::sign::keys::generate_key(kvota::sign::keys::KeyAlg::Rsa(2048)).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("C", "KZ").unwrap();
+    name.append_entry_by_text("CN", "СЕЙТҚАЛИ ӘЛИХАН").unwrap();
+    name.append_entry_by_text("OU", &format!("BIN{EMPLOYER_BIN}"))
+        .unwrap();
+    let name = name.build();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(
+        &openssl::bn::BigNum::from_u32(4343)
+            .unwrap()
+            .to_asn1_integer()
+            .unwrap(),
+    )
+    .unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(ca.cert.subject_name()).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::from_str_x509("20200101000000Z").unwrap())
+        .unwrap();
+    b.set_not_after(until).unwrap();
+    b.append_extension(BasicConstraints::new().build().unwrap())
+        .unwrap();
+    b.append_extension(
+        KeyUsage::new()
+            .critical()
+            .digital_signature()
+            .non_repudiation()
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    b.append_extension(
+        ExtendedKeyUsage::new()
+            .email_protection()
+            .other(HEAD)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let aia = openssl::x509::X509Extension::new(
+        None,
+        Some(&b.x509v3_context(Some(&ca.cert), None)),
+        "authorityInfoAccess",
+        &format!("OCSP;URI:{ocsp}"),
+    )
+    .unwrap();
+    b.append_extension(aia).unwrap();
+    b.sign(&ca.key, MessageDigest::sha256()).unwrap();
+    Signer::new(key, b.build(), vec![ca.cert.clone()]).unwrap()
+}
+
+/// An Appendix 1 sealed and signed by the head, both with signature timestamps, on a
+/// service whose seal, TSA and head are the national CA's; its CRL and OCSP responder
+/// are up until the test takes them down.
+struct Signed {
+    app: TestApp,
+    ca: NationalCa,
+    document: String,
+    /// Removing it makes the CRL server answer with an empty body.
+    crl: std::path::PathBuf,
+    ocsp: Option<OcspResponder>,
+    /// Eleven days on, after the head's certificate expired (RFC 3339).
+    later: String,
+    tsa_url: String,
+}
+
+async fn signed() -> Signed {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = national_ca(dir.path());
+    let tsa_dir = dir.path().join("tsa");
+    std::fs::create_dir_all(&tsa_dir).unwrap();
+    let tsa_url = spawn_tsa(&tsa_dir, &(ca.key.clone(), ca.cert.clone()));
+    let crl_dir = dir.path().join("crl");
+    std::fs::create_dir_all(&crl_dir).unwrap();
+    let crl = crl_revoking(&ca, &crl_dir, &[]);
+    let crl_url = serve(crl.clone());
+
+    // The seal: the national CA's too, so one CRL speaks of the seal and the TSA.
+    let seal = crate::party_helpers::party_named(
+        &ca,
+        "KVOTA TEST SEAL",
+        "000140000012",
+        HEAD,
+        kvota::sign::keys::KeyAlg::Rsa(2048),
+        true,
+    );
+    let seal_key = dir.path().join("seal.key.pem");
+    let seal_cert = dir.path().join("seal.cert.pem");
+    std::fs::write(&seal_key, seal.key().private_key_to_pem_pkcs8().unwrap()).unwrap();
+    std::fs::write(&seal_cert, seal.cert().to_pem().unwrap()).unwrap();
+
+    let now = chrono::Utc::now();
+    let until = Asn1Time::from_unix((now + chrono::Duration::days(1)).timestamp()).unwrap();
+    let port = free_port();
+    let head = expiring_head(&ca, &until, &format!("http://127.0.0.1:{port}"));
+    let ocsp_dir = dir.path().join("ocsp");
+    std::fs::create_dir_all(&ocsp_dir).unwrap();
+    let ocsp = ocsp_responder(&ca, &ocsp_dir, port, &head, false);
+
+    let mut config = kvota::config::Config {
+        transport: kvota::config::Transport::Development,
+        listen: "127.0.0.1:0".into(),
+        http_listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().join("data"),
+        clock: Some(now.to_rfc3339()),
+        ..Default::default()
+    };
+    config.signing.key_file = Some(seal_key);
+    config.signing.cert_file = Some(seal_cert);
+    config.signing.chain_file = Some(ca.pem.clone());
+    config.signing.trust_anchors = vec![ca.pem.clone()];
+    config.signing.tsa_url = Some(tsa_url.clone());
+    config.signing.crl_urls = vec![crl_url];
+    let root = ca.pem.clone();
+    let app = TestApp::spawn_with(dir, config, root).await;
+    let mut a = sample_application();
+    a.quota_year = chrono::Datelike::year(&now) as u32 + 2;
+    let document = app.submit(&app.create(a).await).await.unwrap().document;
+    sign_as(&app, &document, &head).await;
+    Signed {
+        app,
+        ca,
+        document,
+        crl,
+        ocsp: Some(ocsp),
+        later: (now + chrono::Duration::days(11)).to_rfc3339(),
+        tsa_url,
+    }
+}
+
+async fn extend(
+    app: &TestApp,
+    document: &str,
+    level: pb::ExtensionLevel,
+) -> Result<pb::Document, tonic::Status> {
+    app.documents()
+        .extend_document(pb::ExtendDocumentRequest {
+            name: document.into(),
+            level: level as i32,
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+impl Signed {
+    /// Stops the OCSP responder and empties the CRL server, and moves the service to
+    /// `later` on a configuration whose CRL point answers nothing.
+    async fn network_gone(mut self) -> Self {
+        self.ocsp.take();
+        std::fs::remove_file(&self.crl).unwrap();
+        let later = self.later.clone();
+        self.app = self
+            .app
+            .restart_with(move |c| {
+                c.clock = Some(later);
+            })
+            .await;
+        self
+    }
+
+    async fn verify(&self) -> pb::VerificationReport {
+        let pdf = self
+            .app
+            .download(&self.document, pb::DocumentFormat::Pdf)
+            .await;
+        crate::party_helpers::verify(&self.app, pdf, vec![]).await
+    }
+
+    async fn file(&self, name: &str) -> std::path::PathBuf {
+        let pdf = self
+            .app
+            .download(&self.document, pb::DocumentFormat::Pdf)
+            .await;
+        let path = self.app.path(name);
+        std::fs::write(&path, pdf).unwrap();
+        path
+    }
+
+    /// `pyhanko sign adesverify` (EN 319 102-1 with the DSS and the document
+    /// timestamps as evidence) at `self.later`, offline, trusting only the national CA.
+    fn pyhanko_ades(&self, path: &std::path::Path) -> std::process::Output {
+        tool(
+            "pyhanko",
+            &[
+                "--verbose",
+                "sign",
+                "adesverify",
+                "--trust",
+                self.ca.pem.to_str().unwrap(),
+                "--trust-replace",
+                "--validation-time",
+                &self.later,
+                path.to_str().unwrap(),
+            ],
+        )
+    }
+}
+
+#[tokio::test]
+async fn an_archived_document_stays_valid_offline_after_the_signers_certificate_expired() {
+    let s = signed().await;
+    let before = s.verify().await;
+    assert!(before.valid, "{before:#?}");
+    assert!(
+        before
+            .signatures
+            .iter()
+            .all(|x| x.ades_level == AdesLevel::BT as i32),
+        "{before:#?}"
+    );
+    let doc = extend(&s.app, &s.document, pb::ExtensionLevel::BLta)
+        .await
+        .unwrap();
+    assert_eq!(doc.extension_level, pb::ExtensionLevel::BLta as i32);
+    // The TSA's certificate runs until the end of 2045: the archive is renewed before.
+    let expiry = doc.archive_expire_time.expect("an archive expiry");
+    assert_eq!(
+        chrono::DateTime::from_timestamp(expiry.seconds, 0)
+            .unwrap()
+            .to_rfc3339(),
+        "2045-12-31T00:00:00+00:00"
+    );
+    // The detached seal covers the extended bytes.
+    let pdf = s.app.download(&s.document, pb::DocumentFormat::Pdf).await;
+    let cms = s.app.download(&s.document, pb::DocumentFormat::Cms).await;
+    assert_eq!(doc.sha256, hex::encode(openssl::sha::sha256(&pdf)));
+    let both = crate::party_helpers::verify(&s.app, pdf.clone(), cms).await;
+    assert!(both.valid, "{both:#?}");
+
+    let s = s.network_gone().await;
+    let report = s.verify().await;
+    assert!(report.valid, "{report:#?}");
+    let kinds: Vec<i32> = report.signatures.iter().map(|x| x.signature_kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Kind::Pades as i32,
+            Kind::Pades as i32,
+            Kind::DocumentTimestamp as i32
+        ],
+        "{report:#?}"
+    );
+    for sig in &report.signatures[..2] {
+        assert_eq!(sig.ades_level, AdesLevel::BLta as i32, "{sig:#?}");
+        assert!(
+            sig.revocation.contains("embedded in the document"),
+            "{sig:#?}"
+        );
+        assert_eq!(sig.best_signature_time, sig.timestamp_time);
+    }
+    // The head's signature: its certificate expired yesterday, its OCSP response kept.
+    assert!(
+        report.signatures[1].revocation.contains("OCSP response"),
+        "{:#?}",
+        report.signatures[1]
+    );
+    assert_eq!(report.signatures[2].signer, "KVOTA TEST TSA");
+
+    // pyHanko's AdES validation, offline at the later time, agrees.
+    let path = s.file("archived.pdf").await;
+    let o = s.pyhanko_ades(&path);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert_eq!(out.matches(":INTACT:TRUSTED").count(), 2, "{out}");
+    assert!(out.contains("EXTENDED_WITH_LTA_UPDATES"), "{out}");
+    assert!(
+        !out.contains("No document timestamps after signature"),
+        "{out}"
+    );
+    // pdfsig: each signature intact and valid.
+    let o = tool("pdfsig", &[path.to_str().unwrap()]);
+    let out = text(&o);
+    assert!(
+        out.matches("Signature Validation: Signature is Valid.")
+            .count()
+            >= 2,
+        "{out}"
+    );
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn b_lt_embeds_the_validation_data_and_a_renewal_adds_a_second_document_timestamp() {
+    let s = signed().await;
+    let doc = extend(&s.app, &s.document, pb::ExtensionLevel::BLt)
+        .await
+        .unwrap();
+    assert_eq!(doc.extension_level, pb::ExtensionLevel::BLt as i32);
+    assert!(doc.archive_expire_time.is_none());
+    let report = s.verify().await;
+    assert!(report.valid, "{report:#?}");
+    assert_eq!(
+        report.signatures.len(),
+        2,
+        "no document timestamp: {report:#?}"
+    );
+    assert!(
+        report
+            .signatures
+            .iter()
+            .all(|x| x.ades_level == AdesLevel::BLt as i32),
+        "{report:#?}"
+    );
+    // Twice to B-LTA: two document timestamps, the first proven by the second.
+    for _ in 0..2 {
+        extend(&s.app, &s.document, pb::ExtensionLevel::BLta)
+            .await
+            .unwrap();
+    }
+    // B-LT asked of a B-LTA document keeps its level.
+    let doc = extend(&s.app, &s.document, pb::ExtensionLevel::BLt)
+        .await
+        .unwrap();
+    assert_eq!(doc.extension_level, pb::ExtensionLevel::BLta as i32);
+    let s = s.network_gone().await;
+    let report = s.verify().await;
+    assert!(report.valid, "{report:#?}");
+    let stamps = report
+        .signatures
+        .iter()
+        .filter(|x| x.signature_kind == Kind::DocumentTimestamp as i32)
+        .count();
+    assert_eq!(stamps, 2, "{report:#?}");
+    let path = s.file("renewed.pdf").await;
+    let o = s.pyhanko_ades(&path);
+    assert!(o.status.success(), "{}", text(&o));
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn extension_refuses_a_missing_level_a_missing_tsa_and_absent_validation_data() {
+    let s = signed().await;
+    let err = extend(&s.app, &s.document, pb::ExtensionLevel::Unspecified)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&err), ["level"]);
+    let err = extend(&s.app, "documents/nope", pb::ExtensionLevel::BLt)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+
+    // The CRL point and the responder are gone and nothing was fetched before: no
+    // validation data, UNAVAILABLE, the document unchanged.
+    let before = s.app.download(&s.document, pb::DocumentFormat::Pdf).await;
+    let s = s.network_gone().await;
+    let err = extend(&s.app, &s.document, pb::ExtensionLevel::BLt)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable, "{err:?}");
+    assert!(err.message().contains("no validation data"), "{err:?}");
+    assert_eq!(reason(&err), "VALIDATION_DATA_UNAVAILABLE");
+    assert_eq!(
+        s.app.download(&s.document, pb::DocumentFormat::Pdf).await,
+        before
+    );
+
+    // Without a TSA, B-LTA cannot be reached.
+    let app = s.app.restart_with(|c| c.signing.tsa_url = None).await;
+    let err = extend(&app, &s.document, pb::ExtensionLevel::BLta)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let _ = s.tsa_url;
+    app.stop().await;
+}
