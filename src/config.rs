@@ -38,6 +38,30 @@ pub struct Config {
     /// Origins whose browser applications may call the gRPC-Web methods (CORS), e.g.
     /// `https://egov.kz`; `*` for any. None by default: same origin only.
     pub http_cors_origins: Vec<String>,
+    pub archive: ArchiveConfig,
+}
+
+/// The archive job (PAdES B-LTA): `kvota archive`, and within `serve` on a schedule.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArchiveConfig {
+    /// The level published decisions are brought to: `B-LTA` (B-LT while no TSA is
+    /// configured), `B-LT`, or `` (left as issued).
+    pub publish_level: String,
+    /// A document timestamp whose certificate expires within this many days is renewed.
+    pub margin_days: u32,
+    /// Minutes between passes within `serve`; 0: none (run `kvota archive` instead).
+    pub interval_minutes: u32,
+}
+
+impl Default for ArchiveConfig {
+    fn default() -> Self {
+        Self {
+            publish_level: "B-LTA".into(),
+            margin_days: 180,
+            interval_minutes: 360,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -132,6 +156,7 @@ impl Default for Config {
             http_listen: "127.0.0.1:8080".into(),
             public_base_url: None,
             http_cors_origins: Vec::new(),
+            archive: ArchiveConfig::default(),
         }
     }
 }
@@ -231,6 +256,19 @@ impl Config {
         if let Some(v) = get("KVOTA_SIGNING_CRL_FILES") {
             self.signing.crl_files = std::env::split_paths(&v).collect();
         }
+        if let Some(v) = get("KVOTA_ARCHIVE_PUBLISH_LEVEL") {
+            self.archive.publish_level = v;
+        }
+        if let Some(v) = get("KVOTA_ARCHIVE_MARGIN_DAYS") {
+            self.archive.margin_days = v.parse().with_context(|| {
+                format!("KVOTA_ARCHIVE_MARGIN_DAYS: {v:?} is not a number of days")
+            })?;
+        }
+        if let Some(v) = get("KVOTA_ARCHIVE_INTERVAL_MINUTES") {
+            self.archive.interval_minutes = v.parse().with_context(|| {
+                format!("KVOTA_ARCHIVE_INTERVAL_MINUTES: {v:?} is not a number of minutes")
+            })?;
+        }
         if let Some(v) = get("KVOTA_TRANSPORT") {
             self.transport = v.parse()?;
         }
@@ -279,6 +317,12 @@ impl Config {
             if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
                 bail!("http_cors_origins: {origin:?} is not an origin (https://host[:port]) or *");
             }
+        }
+        if !matches!(self.archive.publish_level.as_str(), "" | "B-LT" | "B-LTA") {
+            bail!(
+                "archive.publish_level must be \"B-LTA\", \"B-LT\" or \"\", not {:?}",
+                self.archive.publish_level
+            );
         }
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             bail!("tls.cert_file and tls.key_file must be given together");

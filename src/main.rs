@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// One pass of the archive job (PAdES B-LTA): extends published decisions not yet
+    /// extended and renews document timestamps whose certificate expires within
+    /// `archive.margin_days`; `serve` also runs it every `archive.interval_minutes`.
+    /// Exits 1 when a document could not be handled now.
+    Archive,
     /// Certificates.
     Certs {
         #[command(subcommand)]
@@ -179,6 +184,37 @@ async fn main() -> Result<()> {
                     std::process::exit(1);
                 }
             }
+        }
+        Command::Archive => {
+            // The service's state without its listeners (it may be running beside).
+            let mut quiet = config.clone();
+            quiet.listen = "127.0.0.1:0".into();
+            quiet.http_listen = String::new();
+            quiet.transport = kvota::config::Transport::Development;
+            let app = Application::build(&quiet).await?;
+            let policy = kvota::process::archive::ArchivePolicy {
+                margin: chrono::Duration::days(i64::from(config.archive.margin_days)),
+            };
+            let summary = kvota::process::archive::archive_pass(app.state(), &policy).await?;
+            for id in &summary.extended {
+                println!("extended documents/{id}");
+            }
+            for id in &summary.renewed {
+                println!("renewed documents/{id}");
+            }
+            for (id, why) in &summary.failed {
+                println!("not now documents/{id}: {why}");
+            }
+            println!(
+                "archive pass: {} extended, {} renewed, {} not now",
+                summary.extended.len(),
+                summary.renewed.len(),
+                summary.failed.len()
+            );
+            if !summary.failed.is_empty() {
+                std::process::exit(1);
+            }
+            Ok(())
         }
         Command::Certs {
             command: CertsCommand::Dev { dir, force },

@@ -30,6 +30,40 @@ pub struct Sealer {
     /// Where the public verification pages are: QR codes carry `{this}/v/{code}`.
     public_base_url: String,
     ocsp: Arc<OcspClient>,
+    /// The level published decisions are brought to (configured; B-LT while no TSA).
+    publish_extension: Option<Extension>,
+    /// With development certificates: the dev root's CRL, issued here and kept current.
+    dev_crl: Option<DevCrl>,
+}
+
+/// The development root's CRL, issued again when half its validity has passed (what a
+/// national CA's publication gives a real chain).
+struct DevCrl {
+    key: openssl::pkey::PKey<openssl::pkey::Private>,
+    root: X509,
+    current: std::sync::Mutex<Option<Arc<openssl::x509::X509Crl>>>,
+}
+
+impl DevCrl {
+    fn at(&self, now: DateTime<Utc>) -> Option<Arc<openssl::x509::X509Crl>> {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = current.as_ref().is_some_and(|crl| {
+            let issued = openssl::asn1::Asn1Time::from_unix(now.timestamp())
+                .ok()
+                .and_then(|t| crl.last_update().diff(&t).ok())
+                .map(|d| i64::from(d.days) * 86_400 + i64::from(d.secs));
+            issued.is_some_and(|age| {
+                (0..sign::dev::DEV_CRL_VALIDITY.num_seconds() / 2).contains(&age)
+            })
+        });
+        if !fresh {
+            match sign::dev::root_crl(&self.key, &self.root, now.timestamp().max(1) as u64, now) {
+                Ok(crl) => *current = Some(Arc::new(crl)),
+                Err(e) => tracing::warn!(error = %e, "the development root's CRL"),
+            }
+        }
+        current.clone()
+    }
 }
 
 impl Sealer {
@@ -42,6 +76,42 @@ impl Sealer {
             crl_sources: Vec::new(),
             public_base_url: DEFAULT_PUBLIC_BASE_URL.to_owned(),
             ocsp: Arc::new(OcspClient::new(Default::default())),
+            publish_extension: None,
+            dev_crl: None,
+        }
+    }
+
+    /// With development certificates: the dev root's key and certificate, to issue its
+    /// CRL (served at `/pki/dev-root.crl`, embedded by B-LT).
+    pub fn with_dev_root(
+        mut self,
+        root: Option<(openssl::pkey::PKey<openssl::pkey::Private>, X509)>,
+    ) -> Self {
+        self.dev_crl = root.map(|(key, root)| DevCrl {
+            key,
+            root,
+            current: std::sync::Mutex::new(None),
+        });
+        self
+    }
+
+    /// The development root's current CRL (DER), if this service issues one.
+    pub fn dev_root_crl(&self, now: DateTime<Utc>) -> Option<Vec<u8>> {
+        self.dev_crl.as_ref()?.at(now)?.to_der().ok()
+    }
+
+    /// Published decisions are extended to `level` (`archive.publish_level`); B-LTA is
+    /// B-LT while no TSA is configured.
+    pub fn with_publish_extension(mut self, level: Option<Extension>) -> Self {
+        self.publish_extension = level;
+        self
+    }
+
+    /// The level published decisions are brought to, if any.
+    pub fn publish_extension(&self) -> Option<Extension> {
+        match (self.publish_extension, &self.tsa_url) {
+            (Some(Extension::Lta), None) => Some(Extension::Lt),
+            (level, _) => level,
         }
     }
 
@@ -75,6 +145,9 @@ impl Sealer {
         let mut trust = self.trust.clone();
         trust.at = Some(now);
         trust.ocsp = Some(self.ocsp.clone());
+        if let Some(crl) = self.dev_crl.as_ref().and_then(|d| d.at(now)) {
+            trust.crls.push(crl);
+        }
         for source in &self.crl_sources {
             let state = source.state_at(now);
             match (state.crl, state.problem) {

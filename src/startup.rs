@@ -46,16 +46,19 @@ pub struct Application {
     /// The public pages' listener, unless they are off.
     web: Option<TcpListener>,
     cors_origins: Vec<String>,
+    /// Minutes between archive passes (0: none) and what they do.
+    archive: (u32, crate::process::archive::ArchivePolicy),
 }
 
 /// The service's seal: configured, or development certificates made under the data
 /// directory on first start.
-pub fn load_signer(config: &Config) -> Result<(Signer, Vec<openssl::x509::X509>)> {
+pub fn load_signer(config: &Config) -> Result<LoadedSeal> {
     let s = &config.signing;
     let mut trust = load_trust_anchors(&s.trust_anchors)?;
     if let Some(dir) = &s.trust_dir {
         trust.extend(crate::sealing::load_trust_dir(dir)?);
     }
+    let mut dev_root = None;
     let signer = if let Some(p12) = &s.pkcs12_file {
         let der = std::fs::read(p12).with_context(|| format!("reading {}", p12.display()))?;
         Signer::load_pkcs12(&der, s.pkcs12_password.as_deref().unwrap_or(""))
@@ -84,9 +87,25 @@ pub fn load_signer(config: &Config) -> Result<(Signer, Vec<openssl::x509::X509>)
         );
         // The dev root is trusted beside any configured anchors.
         trust.push(pki.root_cert.clone());
+        dev_root = pki.root_key.map(|key| (key, pki.root_cert.clone()));
         pki.seal
     };
-    Ok((signer, trust))
+    Ok(LoadedSeal {
+        signer,
+        trust,
+        dev_root,
+    })
+}
+
+/// The seal, the trust anchors, and with development certificates the dev root's key
+/// and certificate (to issue its CRL).
+pub struct LoadedSeal {
+    pub signer: Signer,
+    pub trust: Vec<openssl::x509::X509>,
+    pub dev_root: Option<(
+        openssl::pkey::PKey<openssl::pkey::Private>,
+        openssl::x509::X509,
+    )>,
 }
 
 /// How the gRPC port accepts callers (see [`crate::config::Transport`]).
@@ -166,7 +185,11 @@ impl Application {
         let store = Store::open(&config.database_url())
             .await
             .with_context(|| format!("opening database {}", config.database_url()))?;
-        let (signer, trust) = load_signer(config)?;
+        let LoadedSeal {
+            signer,
+            trust,
+            dev_root,
+        } = load_signer(config)?;
         let renderer = Renderer::new(config.templates_dir.as_deref(), config.fonts_dir.as_deref())?;
         let regions =
             crate::domain::Regions::new(store.list_regions().await?.into_iter().map(|r| r.kato));
@@ -212,7 +235,15 @@ impl Application {
                     .with_tsa(config.signing.tsa_url.clone())
                     .with_crl_urls(&config.signing.crl_urls)
                     .with_ocsp_urls(&config.signing.ocsp_urls)
-                    .with_public_base_url(&public_base_url),
+                    .with_public_base_url(&public_base_url)
+                    .with_dev_root(dev_root)
+                    .with_publish_extension(
+                        match config.archive.publish_level.as_str() {
+                            "B-LTA" => Some(crate::sealing::Extension::Lta),
+                            "B-LT" => Some(crate::sealing::Extension::Lt),
+                            _ => None,
+                        },
+                    ),
                 ),
                 clock,
                 regions: Arc::new(regions),
@@ -224,6 +255,12 @@ impl Application {
             },
             web,
             cors_origins: config.http_cors_origins.clone(),
+            archive: (
+                config.archive.interval_minutes,
+                crate::process::archive::ArchivePolicy {
+                    margin: chrono::Duration::days(i64::from(config.archive.margin_days)),
+                },
+            ),
         })
     }
 
@@ -296,6 +333,22 @@ impl Application {
         };
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, "kvota listening");
+        // The archive job: a pass at start, then one every `interval` minutes.
+        let archive = match self.archive {
+            (0, _) => None,
+            (minutes, policy) => {
+                let s = s.clone();
+                Some(tokio::spawn(async move {
+                    let every = std::time::Duration::from_secs(u64::from(minutes) * 60);
+                    loop {
+                        if let Err(e) = crate::process::archive::archive_pass(&s, &policy).await {
+                            tracing::warn!(error = %e, "archive pass failed; retried at the next");
+                        }
+                        tokio::time::sleep(every).await;
+                    }
+                }))
+            }
+        };
         let auth =
             crate::api::layer::AuthLayer::new(crate::auth::Resolver::new(s.store.clone()), s.clock);
         Server::builder()
@@ -323,6 +376,9 @@ impl Application {
                 shutdown,
             )
             .await?;
+        if let Some(archive) = archive {
+            archive.abort();
+        }
         if let Some(web) = web {
             web.await.context("the web server task")??;
         }

@@ -3,6 +3,7 @@
 //! gRPC service (`api`) and the public web face are thin adapters over these functions.
 
 pub mod application;
+pub mod archive;
 pub mod audit;
 pub mod bodies;
 pub mod calendar;

@@ -178,6 +178,7 @@ async fn issue(
     .await
     .map_err(|e| Error::internal("sealing task", e))?
     .map_err(|e| Error::internal("rendering and sealing the decision", e))?;
+    let doc_id = doc.id.clone();
     let version_row = NewVersion {
         version,
         cells: &cells,
@@ -190,6 +191,14 @@ async fn issue(
         .store
         .publish_version(actor, &q.id, &version_row)
         .await?;
+    // p. 19: the decision is archived; brought to B-LTA (or B-LT) at once when the
+    // validation data and the TSA are at hand, else by the archive job's next pass.
+    if let Some(level) = ctx.sealer.publish_extension() {
+        let row = ctx.store.get_document(&doc_id).await?;
+        if let Err(e) = super::documents::extend_row(ctx, actor, &row, level).await {
+            tracing::warn!(document = %doc_id, error = %e, "the decision is not extended yet; the archive job retries");
+        }
+    }
     PublishedDecision::of(&stored, version)
         .ok_or_else(|| Error::internal("publishing the decision", "the version vanished"))
 }

@@ -317,6 +317,33 @@ pub fn issue_cert(
     alg: KeyAlg,
     is_ca: bool,
 ) -> Result<(PKey<Private>, X509)> {
+    issue(ca_key, ca_cert, subject, alg, is_ca, None)
+}
+
+/// Where the development root's CRL is published (the default web listener's
+/// `/pki/dev-root.crl`); named by the development seal's certificate.
+pub const DEV_ROOT_CRL_URL: &str = "http://127.0.0.1:8080/pki/dev-root.crl";
+
+/// An end-entity signing certificate like [`issue_cert`]'s, naming `cdp` as its CRL
+/// distribution point.
+pub fn issue_cert_with_cdp(
+    ca_key: &PKey<Private>,
+    ca_cert: &X509Ref,
+    subject: &CertSubject,
+    alg: KeyAlg,
+    cdp: Option<&str>,
+) -> Result<(PKey<Private>, X509)> {
+    issue(ca_key, ca_cert, subject, alg, false, cdp)
+}
+
+fn issue(
+    ca_key: &PKey<Private>,
+    ca_cert: &X509Ref,
+    subject: &CertSubject,
+    alg: KeyAlg,
+    is_ca: bool,
+    cdp: Option<&str>,
+) -> Result<(PKey<Private>, X509)> {
     let key = generate_key(alg)?;
     let mut b = X509::builder()?;
     b.set_version(2)?;
@@ -356,6 +383,16 @@ pub fn issue_cert(
         .keyid(true)
         .build(&b.x509v3_context(Some(ca_cert), None))?;
     b.append_extension(aki)?;
+    if let Some(url) = cdp {
+        #[allow(deprecated)] // the configuration syntax is the simple way to write a CDP
+        let ext = openssl::x509::X509Extension::new(
+            None,
+            Some(&b.x509v3_context(Some(ca_cert), None)),
+            "crlDistributionPoints",
+            &format!("URI:{url}"),
+        )?;
+        b.append_extension(ext)?;
+    }
     b.sign(ca_key, MessageDigest::sha256())?;
     Ok((key, b.build()))
 }
@@ -390,7 +427,7 @@ pub fn make_dev_pki(dir: &Path, bin: &str) -> Result<DevPki> {
         },
         KeyAlg::Rsa(3072),
     )?;
-    let (seal_key, seal_cert) = issue_cert(
+    let (seal_key, seal_cert) = issue_cert_with_cdp(
         &root_key,
         &root_cert,
         &CertSubject {
@@ -401,7 +438,7 @@ pub fn make_dev_pki(dir: &Path, bin: &str) -> Result<DevPki> {
             country: Some("KZ".into()),
         },
         KeyAlg::Rsa(2048),
-        false,
+        Some(DEV_ROOT_CRL_URL),
     )?;
 
     let root_pem = dir.join("root.pem");
@@ -413,6 +450,11 @@ pub fn make_dev_pki(dir: &Path, bin: &str) -> Result<DevPki> {
     write_private(&seal_key_pem, &seal_key.private_key_to_pem_pkcs8()?)?;
     fs::write(&seal_cert_pem, seal_cert.to_pem()?)?;
     fs::write(&chain_pem, &root_bytes)?;
+    // Kept to issue the root's CRL (development only: a real root's key is offline).
+    write_private(
+        &dir.join("root.key.pem"),
+        &root_key.private_key_to_pem_pkcs8()?,
+    )?;
 
     let seal = Signer::new(seal_key, seal_cert, vec![root_cert.clone()])?;
     Ok(DevPki {

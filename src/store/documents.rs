@@ -277,4 +277,15 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
+
+    /// Documents of `kind` never extended (or signed again since), oldest first.
+    pub async fn documents_not_extended(&self, kind: &str, limit: u32) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM documents WHERE kind = ? AND extension_level = '' ORDER BY seq LIMIT ?",
+        )
+        .bind(kind)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?)
+    }
 }

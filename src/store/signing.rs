@@ -150,7 +150,10 @@ impl Store {
             )));
         }
         sqlx::query(
-            "UPDATE documents SET pdf = ?, sha256 = ?, cms = ?, cms_sha256 = ? WHERE id = ?",
+            // A signature added after an extension has no validation data of its own: the
+            // document is extended again (the archive job does so for decisions).
+            "UPDATE documents SET pdf = ?, sha256 = ?, cms = ?, cms_sha256 = ?,
+                 extension_level = '', archive_expire_time = NULL WHERE id = ?",
         )
         .bind(pdf)
         .bind(hex::encode(Sha256::digest(pdf)))

@@ -304,6 +304,25 @@ async fn favicon() -> impl IntoResponse {
     )
 }
 
+/// The development root's CRL, which the development seal's certificate names, when
+/// this service issues one (with development certificates); else not found.
+async fn dev_root_crl(State(state): State<WebState>) -> Result<impl IntoResponse, WebError> {
+    let now = state.ctx.now();
+    let sealer = state.ctx.sealer.clone();
+    let der = tokio::task::spawn_blocking(move || sealer.dev_root_crl(now))
+        .await
+        .ok()
+        .flatten()
+        .ok_or(WebError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pkix-crl"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        der,
+    ))
+}
+
 async fn not_found() -> WebError {
     WebError::NotFound
 }
@@ -332,6 +351,7 @@ pub fn router(state: WebState, extra: Router) -> Router {
         )
         .route("/static/kvota.css", get(css))
         .route("/static/favicon.svg", get(favicon))
+        .route("/pki/dev-root.crl", get(dev_root_crl))
         .fallback(not_found)
         .with_state(state.clone());
     pages

@@ -230,6 +230,30 @@ fn check_parsed(
         });
     }
     let at = report.timestamp_time.or(trust.at);
+    // A CRL issued after the time a timestamp proves speaks of that time too (a
+    // revocation it lists is dated), but the chain's check at that time would take it
+    // for not yet valid: it is read here, and the chain checked without it.
+    if let (Some(list), Some(t), Some(cert)) = (crl, report.timestamp_time, signer)
+        && trust::issued_after(list, t)
+        && let Some(issuer) = trust::issuer_of(cert, pool.iter().copied())
+        && issuer
+            .public_key()
+            .is_ok_and(|k| list.verify(&k).unwrap_or(false))
+    {
+        crl = None;
+        if let Some(revoked) = trust::revoked_on(list, cert) {
+            match revoked {
+                Some(r) if r > t => {
+                    report.revocation = format!(
+                        "{}: revoked on {}, after the signature's timestamp",
+                        report.revocation,
+                        r.to_rfc3339()
+                    );
+                }
+                at => report.fail(Failure::Revoked { at }),
+            }
+        }
+    }
     trust::check_chain(report, info, data, cms_der, &trust.anchors, crl, at)
 }
 

@@ -311,6 +311,19 @@ fn chain_failure(
     .map_err(SignError::from)
 }
 
+/// Whether `crl` was issued after `t`.
+pub(super) fn issued_after(crl: &X509Crl, t: DateTime<Utc>) -> bool {
+    to_utc(crl.last_update()).is_some_and(|issued| issued > t)
+}
+
+/// `Some(when)` if `crl` lists `cert` as revoked (`when` if it says).
+pub(super) fn revoked_on(crl: &X509Crl, cert: &X509Ref) -> Option<Option<DateTime<Utc>>> {
+    match crl.get_by_serial(cert.serial_number()) {
+        CrlStatus::Revoked(entry) => Some(to_utc(entry.revocation_date())),
+        _ => None,
+    }
+}
+
 /// An ASN.1 time as UTC.
 fn to_utc(t: &Asn1TimeRef) -> Option<DateTime<Utc>> {
     let epoch = Asn1Time::from_unix(0).ok()?;
