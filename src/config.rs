@@ -300,6 +300,18 @@ impl Config {
         Ok(())
     }
 
+    /// Where the development root's CRL is published, for the dev seal's certificate:
+    /// below `public_base_url`, else the web listener's address; `None` when the pages
+    /// are off or their port is chosen at start.
+    pub fn dev_crl_url(&self) -> Option<String> {
+        let base = match &self.public_base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None if self.http_listen.is_empty() || self.http_listen.ends_with(":0") => return None,
+            None => format!("http://{}", self.http_listen),
+        };
+        Some(format!("{base}{}", crate::sign::keys::DEV_ROOT_CRL_PATH))
+    }
+
     pub fn validate(&self) -> Result<()> {
         self.fixed_clock()?;
         if !matches!(self.log_format.as_str(), "text" | "json") {

@@ -223,10 +223,17 @@ async fn main() -> Result<()> {
             if force && dir.exists() {
                 kvota::sign::dev::remove_dev_pki(&dir)?;
             }
-            let pki = kvota::sign::dev::ensure_dev_pki(&dir, &config.signing.dev_bin)?;
+            let pki = kvota::sign::dev::ensure_dev_pki_with(
+                &dir,
+                &config.signing.dev_bin,
+                config.dev_crl_url().as_deref(),
+            )?;
             println!("root CA:          {}", pki.root_pem.display());
             println!("seal certificate: {}", pki.seal_cert_pem.display());
             println!("seal key:         {}", pki.seal_key_pem.display());
+            if let Some(url) = config.dev_crl_url() {
+                println!("root CRL:         {url} (issued by `kvota serve`)");
+            }
             Ok(())
         }
     }

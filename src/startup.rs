@@ -78,7 +78,7 @@ pub fn load_signer(config: &Config) -> Result<LoadedSeal> {
         bail!("signing.key_file and signing.cert_file must be given together");
     } else {
         let dir = config.data_dir.join("certs");
-        let pki = sign::dev::ensure_dev_pki(&dir, &s.dev_bin)
+        let pki = sign::dev::ensure_dev_pki_with(&dir, &s.dev_bin, config.dev_crl_url().as_deref())
             .with_context(|| format!("development certificates in {}", dir.display()))?;
         tracing::warn!(
             dir = %dir.display(),

@@ -8,7 +8,7 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::{Id, PKey, Private};
 use openssl::x509::{X509, X509Crl, X509Ref};
 
-use super::keys::{Signer, make_dev_pki};
+use super::keys::{Signer, make_dev_pki_with};
 use super::{Result, SignError};
 
 /// A development seal and its root, loaded from (or just written to) a directory.
@@ -28,9 +28,15 @@ const FILES: [&str; 4] = ["root.pem", "seal.key.pem", "seal.cert.pem", "chain.pe
 /// Loads the development PKI in `dir`, making it first if it is not there. A partial set
 /// of files is an error rather than silently replaced, since a key may be in use.
 pub fn ensure_dev_pki(dir: &Path, bin: &str) -> Result<DevSeal> {
+    ensure_dev_pki_with(dir, bin, None)
+}
+
+/// [`ensure_dev_pki`] whose seal, when made now, names `crl_url` as its CRL distribution
+/// point.
+pub fn ensure_dev_pki_with(dir: &Path, bin: &str, crl_url: Option<&str>) -> Result<DevSeal> {
     let present: Vec<bool> = FILES.iter().map(|f| dir.join(f).exists()).collect();
     if present.iter().all(|p| !p) {
-        let pki = make_dev_pki(dir, bin)?;
+        let pki = make_dev_pki_with(dir, bin, crl_url)?;
         return Ok(DevSeal {
             root_cert: pki.root_cert,
             root_key: Some(pki.root_key),
@@ -215,7 +221,8 @@ mod tests {
     #[test]
     fn the_dev_root_issues_a_crl_that_verifies_and_the_seal_names_its_point() {
         let dir = tempfile::tempdir().unwrap();
-        let pki = ensure_dev_pki(dir.path(), "000140000012").unwrap();
+        let url = "http://127.0.0.1:8080/pki/dev-root.crl";
+        let pki = ensure_dev_pki_with(dir.path(), "000140000012", Some(url)).unwrap();
         let key = pki.root_key.as_ref().expect("the root's key is kept");
         let now = DateTime::parse_from_rfc3339("2026-12-03T10:00:00Z")
             .unwrap()
@@ -262,7 +269,7 @@ mod tests {
                     .map(str::to_owned)
             })
             .collect();
-        assert_eq!(points, [crate::sign::keys::DEV_ROOT_CRL_URL]);
+        assert_eq!(points, [url]);
         let again = ensure_dev_pki(dir.path(), "000140000012").unwrap();
         assert!(again.root_key.is_some());
     }

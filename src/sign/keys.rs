@@ -320,9 +320,8 @@ pub fn issue_cert(
     issue(ca_key, ca_cert, subject, alg, is_ca, None)
 }
 
-/// Where the development root's CRL is published (the default web listener's
-/// `/pki/dev-root.crl`); named by the development seal's certificate.
-pub const DEV_ROOT_CRL_URL: &str = "http://127.0.0.1:8080/pki/dev-root.crl";
+/// Where the service publishes the development root's CRL, below its public address.
+pub const DEV_ROOT_CRL_PATH: &str = "/pki/dev-root.crl";
 
 /// An end-entity signing certificate like [`issue_cert`]'s, naming `cdp` as its CRL
 /// distribution point.
@@ -412,6 +411,12 @@ pub struct DevPki {
 /// certificate for organisation `bin` (RSA 2048), writing `root.pem`,
 /// `seal.key.pem` (mode 0600), `seal.cert.pem` and `chain.pem` under `dir`.
 pub fn make_dev_pki(dir: &Path, bin: &str) -> Result<DevPki> {
+    make_dev_pki_with(dir, bin, None)
+}
+
+/// [`make_dev_pki`] whose seal certificate names `crl_url` as its CRL distribution
+/// point (where the service publishes the dev root's CRL).
+pub fn make_dev_pki_with(dir: &Path, bin: &str, crl_url: Option<&str>) -> Result<DevPki> {
     if bin.is_empty() || !bin.bytes().all(|b| b.is_ascii_digit()) {
         return Err(SignError::Invalid(format!(
             "BIN must be digits, got {bin:?}"
@@ -438,7 +443,7 @@ pub fn make_dev_pki(dir: &Path, bin: &str) -> Result<DevPki> {
             country: Some("KZ".into()),
         },
         KeyAlg::Rsa(2048),
-        Some(DEV_ROOT_CRL_URL),
+        crl_url,
     )?;
 
     let root_pem = dir.join("root.pem");
