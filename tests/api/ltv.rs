@@ -391,3 +391,134 @@ async fn extension_refuses_a_missing_level_a_missing_tsa_and_absent_validation_d
     let _ = s.tsa_url;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_fresh_install_publishes_its_dev_roots_crl_and_its_documents_reach_b_lt() {
+    use kvota::api::pb::document_service_client::DocumentServiceClient;
+    use kvota::api::pb::employer_application_service_client::EmployerApplicationServiceClient;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    // On the system clock, as installed: the application is for the year after next.
+    let mut served = ServedBinary::start(&[
+        ("KVOTA_DATA_DIR", dir.path().as_os_str()),
+        ("KVOTA_HTTP_LISTEN", std::ffi::OsStr::new(&listen)),
+    ]);
+    let mut application = sample_application();
+    application.quota_year = chrono::Datelike::year(&chrono::Utc::now()) as u32 + 2;
+    let channel = served.channel().await;
+    let mut apps = EmployerApplicationServiceClient::new(channel.clone());
+    let created = apps
+        .create_application(pb::CreateApplicationRequest {
+            application: Some(application),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let document = apps
+        .submit_application(pb::SubmitApplicationRequest {
+            name: created.name,
+            etag: created.etag,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .document;
+
+    // The dev root's CRL, where the seal's certificate says, verifies with the root.
+    let root = dir.path().join("certs/root.pem");
+    let crl = crate::http::get(listen.parse().unwrap(), "/pki/dev-root.crl").await;
+    assert_eq!(crl.status, 200);
+    assert_eq!(crl.header("content-type"), "application/pkix-crl");
+    let crl_path = dir.path().join("dev-root.crl");
+    std::fs::write(&crl_path, &crl.body).unwrap();
+    let o = tool(
+        "openssl",
+        &[
+            "crl",
+            "-inform",
+            "DER",
+            "-noout",
+            "-in",
+            crl_path.to_str().unwrap(),
+            "-CAfile",
+            root.to_str().unwrap(),
+        ],
+    );
+    assert!(text(&o).contains("verify OK"), "{}", text(&o));
+
+    // ExtendDocument embeds it: B-LT data (the seal has no timestamp without a TSA, so
+    // its level stays B-B, as EN 319 142-1 builds B-LT on B-T).
+    let mut docs = DocumentServiceClient::new(channel);
+    let doc = docs
+        .extend_document(pb::ExtendDocumentRequest {
+            name: document.clone(),
+            level: pb::ExtensionLevel::BLt as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(doc.extension_level, pb::ExtensionLevel::BLt as i32);
+    let mut stream = docs
+        .download_document(pb::DownloadDocumentRequest {
+            name: document,
+            format: pb::DocumentFormat::Pdf as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut pdf = Vec::new();
+    while let Some(chunk) = stream.message().await.unwrap() {
+        pdf.extend_from_slice(&chunk.data);
+    }
+    let report = docs
+        .verify_document(pb::VerifyDocumentRequest {
+            pdf: pdf.clone(),
+            cms: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(report.valid, "{report:#?}");
+    let seal = &report.signatures[0];
+    assert!(
+        seal.revocation.contains("CRL of Kvota Dev Root CA")
+            && seal.revocation.contains("embedded in the document"),
+        "{seal:#?}"
+    );
+    let path = dir.path().join("extended.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    // pyHanko fetches the CRL itself from the distribution point and requires it.
+    let o = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "validate",
+            "--trust",
+            root.to_str().unwrap(),
+            "--trust-replace",
+            "--force-revinfo",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("INTACT:TRUSTED"), "{}", text(&o));
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    // With the service gone, the validation data in the file is enough.
+    let o = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "adesverify",
+            "--trust",
+            root.to_str().unwrap(),
+            "--trust-replace",
+            "--validation-time",
+            &chrono::Utc::now().to_rfc3339(),
+            path.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}
