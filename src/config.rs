@@ -115,6 +115,10 @@ pub struct SigningConfig {
     pub trust_anchors: Vec<PathBuf>,
     /// BIN written into dev seal certificates.
     pub dev_bin: String,
+    /// Development and tests only: the key of a development root among the trust
+    /// anchors, with which the service issues that root's CRL (as it does for the
+    /// development certificates it makes itself). A real root's key stays offline.
+    pub dev_root_key_file: Option<PathBuf>,
     /// CRLs (PEM or DER) checked when verifying signatures of their issuers' certificates.
     pub crl_files: Vec<PathBuf>,
     /// CRL distribution points (http://…), fetched when first needed and again after an
@@ -242,6 +246,9 @@ impl Config {
             self.signing
                 .ocsp_urls
                 .insert("*".into(), v.trim().to_owned());
+        }
+        if let Some(v) = path("KVOTA_SIGNING_DEV_ROOT_KEY_FILE") {
+            self.signing.dev_root_key_file = Some(v);
         }
         if let Some(v) = get("KVOTA_SIGNING_TSA_URL") {
             self.signing.tsa_url = Some(v).filter(|v| !v.is_empty());

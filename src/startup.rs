@@ -90,6 +90,21 @@ pub fn load_signer(config: &Config) -> Result<LoadedSeal> {
         dev_root = pki.root_key.map(|key| (key, pki.root_cert.clone()));
         pki.seal
     };
+    if let Some(path) = &s.dev_root_key_file {
+        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let key = openssl::pkey::PKey::private_key_from_pem(&pem)
+            .with_context(|| format!("parsing {}", path.display()))?;
+        let root = trust
+            .iter()
+            .find(|c| c.public_key().is_ok_and(|k| k.public_eq(&key)))
+            .with_context(|| {
+                format!(
+                    "signing.dev_root_key_file {} is the key of none of the trust anchors",
+                    path.display()
+                )
+            })?;
+        dev_root = Some((key, root.clone()));
+    }
     Ok(LoadedSeal {
         signer,
         trust,

@@ -70,6 +70,8 @@ impl TestApp {
         config.signing.cert_file = Some(pki.seal_cert_pem.clone());
         config.signing.chain_file = Some(pki.chain_pem.clone());
         config.signing.trust_anchors = vec![pki.root_pem.clone()];
+        // The service issues the test root's CRL, as it does the dev root's.
+        config.signing.dev_root_key_file = Some(pki.root_pem.with_file_name("root.key.pem"));
         Self::spawn_with(dir, config, pki.root_pem).await
     }
 

@@ -522,3 +522,64 @@ async fn a_fresh_install_publishes_its_dev_roots_crl_and_its_documents_reach_b_l
     );
     assert!(o.status.success(), "{}", text(&o));
 }
+
+/// `kvota archive` on `app`'s database and seal, with a margin of `margin_days`.
+fn archive_cli(app: &TestApp, margin_days: u32) -> std::process::Output {
+    let c = &app.config;
+    let s = &c.signing;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kvota"));
+    cmd.arg("archive")
+        .env("KVOTA_DATA_DIR", &c.data_dir)
+        .env("KVOTA_SIGNING_KEY_FILE", s.key_file.as_ref().unwrap())
+        .env("KVOTA_SIGNING_CERT_FILE", s.cert_file.as_ref().unwrap())
+        .env("KVOTA_SIGNING_CHAIN_FILE", s.chain_file.as_ref().unwrap())
+        .env(
+            "KVOTA_SIGNING_TRUST_ANCHORS",
+            std::env::join_paths(&s.trust_anchors).unwrap(),
+        )
+        .env("KVOTA_SIGNING_TSA_URL", s.tsa_url.as_deref().unwrap_or(""))
+        .env("KVOTA_SIGNING_CRL_URLS", s.crl_urls.join(","))
+        .env("KVOTA_ARCHIVE_MARGIN_DAYS", margin_days.to_string())
+        .env("KVOTA_CLOCK", c.clock.as_deref().unwrap());
+    cmd.output().unwrap()
+}
+
+#[tokio::test]
+async fn the_archive_job_renews_a_document_timestamp_whose_certificate_expires_within_its_margin() {
+    let s = signed().await;
+    extend(&s.app, &s.document, pb::ExtensionLevel::BLta)
+        .await
+        .unwrap();
+    // The TSA's certificate runs until 2045: not within 180 days, nothing to do.
+    let o = archive_cli(&s.app, 180);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("archive pass: 0 extended, 0 renewed, 0 not now"),
+        "{}",
+        text(&o)
+    );
+    // Within 20,000 days it is: a second document timestamp over the first.
+    let o = archive_cli(&s.app, 20_000);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("renewed {}", s.document)),
+        "{}",
+        text(&o)
+    );
+    let report = s.verify().await;
+    assert!(report.valid, "{report:#?}");
+    let stamps = report
+        .signatures
+        .iter()
+        .filter(|x| x.signature_kind == Kind::DocumentTimestamp as i32)
+        .count();
+    assert_eq!(stamps, 2, "{report:#?}");
+    // The renewal is in the audit trail, whose chain holds.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kvota"))
+        .args(["audit", "verify"])
+        .env("KVOTA_DATA_DIR", &s.app.config.data_dir)
+        .output()
+        .unwrap();
+    assert!(text(&o).contains("audit chain intact"), "{}", text(&o));
+    s.app.stop().await;
+}

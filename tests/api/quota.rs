@@ -232,6 +232,21 @@ async fn the_decision_is_published_once_with_the_ministers_line_and_the_country_
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::AlreadyExists);
+    // p. 19: the decision is archived at once: with the dev root's CRL and no TSA, its
+    // seal's validation data is embedded (B-LT data; B-LTA with a TSA).
+    let decision = app
+        .documents()
+        .get_document(pb::GetDocumentRequest {
+            name: v1.document.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        decision.extension_level,
+        pb::ExtensionLevel::BLt as i32,
+        "{decision:#?}"
+    );
     let text1 = verify(&app, &v1.document).await;
     for phrase in [
         "Об установлении квоты на привлечение иностранной рабочей силы в Республику Казахстан на 2027 год и ее распределении между областями, городами республиканского значения, столицей",
