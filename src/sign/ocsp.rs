@@ -53,6 +53,13 @@ impl OcspOutcome {
     }
 }
 
+/// A responder's verified answer: what it says, until when, and the response itself.
+struct Answer {
+    outcome: OcspOutcome,
+    next_update: Option<DateTime<Utc>>,
+    der: Vec<u8>,
+}
+
 #[derive(Clone)]
 struct Cached {
     outcome: OcspOutcome,
@@ -158,7 +165,11 @@ impl OcspClient {
         {
             return Some((c.outcome.clone(), Some(c.der.clone())));
         }
-        let (outcome, next_update, der) = match self.ask(&responder, cert, issuer, anchors) {
+        let Answer {
+            outcome,
+            next_update,
+            der,
+        } = match self.ask(&responder, cert, issuer, anchors) {
             Ok(answer) => answer,
             Err(problem) => {
                 tracing::warn!(%responder, %problem, "OCSP responder gave no usable answer");
@@ -191,7 +202,7 @@ impl OcspClient {
         cert: &X509Ref,
         issuer: &X509Ref,
         anchors: &[X509],
-    ) -> Result<(OcspOutcome, Option<DateTime<Utc>>, Vec<u8>), String> {
+    ) -> Result<Answer, String> {
         let id = || OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer);
         let mut request = OcspRequest::new().map_err(|e| e.to_string())?;
         request
@@ -205,7 +216,11 @@ impl OcspClient {
         )
         .map_err(|e| e.to_string())?;
         let (outcome, next_update) = judge(&body, responder, cert, issuer, anchors, None)?;
-        Ok((outcome, next_update, body))
+        Ok(Answer {
+            outcome,
+            next_update,
+            der: body,
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Cached>> {
@@ -224,7 +239,7 @@ pub fn judge(
     anchors: &[X509],
     at: Option<DateTime<Utc>>,
 ) -> Result<(OcspOutcome, Option<DateTime<Utc>>), String> {
-    let response = OcspResponse::from_der(&body)
+    let response = OcspResponse::from_der(body)
         .map_err(|_| "the reply is not an OCSP response".to_owned())?;
     let status = response.status();
     if status != OcspResponseStatus::SUCCESSFUL {

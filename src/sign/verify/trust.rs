@@ -120,10 +120,10 @@ impl Embedded {
 
     /// Whether every certificate of `leaf`'s chain (built from `pool`) but the trust
     /// anchor has validation data here.
-    pub fn covers<'a>(
+    pub fn covers(
         &self,
         leaf: &X509Ref,
-        pool: &[&'a X509],
+        pool: &[&X509],
         anchors: &[X509],
         at: DateTime<Utc>,
     ) -> bool {
