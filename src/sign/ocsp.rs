@@ -239,8 +239,8 @@ pub fn judge(
     anchors: &[X509],
     at: Option<DateTime<Utc>>,
 ) -> Result<(OcspOutcome, Option<DateTime<Utc>>), String> {
-    let response = OcspResponse::from_der(body)
-        .map_err(|_| "the reply is not an OCSP response".to_owned())?;
+    let response =
+        OcspResponse::from_der(body).map_err(|_| "the reply is not an OCSP response".to_owned())?;
     let status = response.status();
     if status != OcspResponseStatus::SUCCESSFUL {
         let said = if status == OcspResponseStatus::TRY_LATER {

@@ -6,6 +6,7 @@
 
 mod access;
 mod applications;
+mod batch;
 mod bodies;
 mod browser;
 mod calendar;
