@@ -10,8 +10,8 @@ use tonic::Code;
 use crate::helpers::*;
 use crate::party_helpers::*;
 
-const BODY_BIN: &str = "010140000024";
-const NOTICES: usize = 300;
+pub(crate) const BODY_BIN: &str = "010140000024";
+pub(crate) const NOTICES: usize = 300;
 
 /// BINs with valid check digits, one per employer.
 fn bin(n: u32) -> String {
@@ -22,7 +22,7 @@ fn bin(n: u32) -> String {
 }
 
 /// 300 notices of Akmola's body, issued by `app`.
-async fn notices(app: &TestApp) -> Vec<String> {
+pub(crate) async fn notices(app: &TestApp) -> Vec<String> {
     let mut regional = app.regional();
     use pb::CommissionMemberKind as K;
     let members = [
