@@ -25,6 +25,7 @@ cargo build --release --bin kvota
 mkdir -p benches/results
 cargo bench --bench render -- --json | tee benches/results/render.jsonl
 cargo bench --bench grpc_load -- --json | tee benches/results/load.jsonl
+cargo bench --bench ltv | tee benches/results/ltv.txt
 instructions=()
 if [ "${KVOTA_INSTRUCTIONS:-1}" != 0 ]; then
   bench=$(cargo bench --bench render --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\))$/\1/p')
