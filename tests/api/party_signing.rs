@@ -395,13 +395,30 @@ async fn an_outage_of_the_distribution_point_is_try_later_not_an_error() {
         assert!(party.revocation.contains(says), "{}", party.revocation);
         assert!(!report.valid);
     }
-    *reply.lock().unwrap() = ("200 OK", good);
-    let report = verify(&app, pdf, vec![]).await;
+    *reply.lock().unwrap() = ("200 OK", good.clone());
+    let report = verify(&app, pdf.clone(), vec![]).await;
     assert!(report.valid, "{report:#?}");
     assert!(
         report.signatures[1]
             .revocation
             .contains("h old at the check")
+    );
+    // The point fails again, with a 404 or a corrupt list: the good list is kept.
+    for (status, body) in [("404 Not Found", vec![]), ("200 OK", good[..40].to_vec())] {
+        *reply.lock().unwrap() = (status, body);
+        let report = verify(&app, pdf.clone(), vec![]).await;
+        assert!(report.valid, "{status}: {report:#?}");
+    }
+    // Past the kept list's nextUpdate (30 days), with the point still serving only that
+    // list: it is not current, TRY_LATER, not an error.
+    *reply.lock().unwrap() = ("200 OK", good);
+    app.advance_clock(chrono::Duration::days(31));
+    let report = verify(&app, pdf, vec![]).await;
+    let party = &report.signatures[1];
+    assert_eq!(
+        (party.indication.as_str(), party.sub_indication.as_str()),
+        ("INDETERMINATE", "TRY_LATER"),
+        "{report:#?}"
     );
     app.stop().await;
 }
