@@ -64,6 +64,11 @@ pub struct Dss {
     pub offset: Option<usize>,
 }
 
+/// The /DSS of the file `pdf`, if it parses and has one.
+pub fn dss_of(pdf: &[u8]) -> Option<Dss> {
+    read_dss(&Document::load_mem(pdf).ok()?)
+}
+
 /// The /DSS of `doc`'s catalog, if it has one.
 pub fn read_dss(doc: &Document) -> Option<Dss> {
     let root = doc.trailer.get(b"Root").ok()?.as_reference().ok()?;

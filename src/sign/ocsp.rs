@@ -208,6 +208,7 @@ impl OcspClient {
         request
             .add_id(id().map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
+        add_nonce(&mut request)?;
         let der = request.to_der().map_err(|e| e.to_string())?;
         let body = http_request(
             responder,
@@ -216,6 +217,7 @@ impl OcspClient {
         )
         .map_err(|e| e.to_string())?;
         let (outcome, next_update) = judge(&body, responder, cert, issuer, anchors, None)?;
+        check_nonce(&request, &body)?;
         Ok(Answer {
             outcome,
             next_update,
@@ -292,6 +294,48 @@ pub fn judge(
         OcspOutcome::Unknown { responder }
     };
     Ok((outcome, next_update))
+}
+
+unsafe extern "C" {
+    // In libcrypto (linked by openssl-sys) but not bound by it.
+    fn OCSP_request_add1_nonce(
+        req: *mut openssl_sys::OCSP_REQUEST,
+        val: *mut u8,
+        len: std::os::raw::c_int,
+    ) -> std::os::raw::c_int;
+    fn OCSP_check_nonce(
+        req: *mut openssl_sys::OCSP_REQUEST,
+        bs: *mut openssl_sys::OCSP_BASICRESP,
+    ) -> std::os::raw::c_int;
+}
+
+/// A random nonce in the request (RFC 8954): a responder that echoes it proves its
+/// answer is fresh; one that answers from pre-produced responses leaves it out.
+fn add_nonce(request: &mut OcspRequest) -> Result<(), String> {
+    use foreign_types::ForeignType;
+    // SAFETY: the request is valid for the call; a null value asks OpenSSL for 16
+    // random bytes of its own.
+    let ok = unsafe { OCSP_request_add1_nonce(request.as_ptr(), std::ptr::null_mut(), 16) };
+    if ok == 1 {
+        Ok(())
+    } else {
+        Err("the OCSP request's nonce could not be made".into())
+    }
+}
+
+/// Refuses a response whose nonce differs from the request's (a replayed answer); a
+/// response without one is accepted (the nonce is optional).
+fn check_nonce(request: &OcspRequest, body: &[u8]) -> Result<(), String> {
+    use foreign_types::ForeignType;
+    let basic = OcspResponse::from_der(body)
+        .and_then(|r| r.basic())
+        .map_err(|e| e.to_string())?;
+    // SAFETY: both are valid for the call; OCSP_check_nonce only reads them.
+    let said = unsafe { OCSP_check_nonce(request.as_ptr(), basic.as_ptr()) };
+    if said == 0 {
+        return Err("the response's nonce is not the request's (a replayed answer?)".into());
+    }
+    Ok(())
 }
 
 fn common_name(cert: &X509Ref) -> Option<String> {

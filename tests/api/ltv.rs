@@ -253,6 +253,24 @@ async fn an_archived_document_stays_valid_offline_after_the_signers_certificate_
     assert_eq!(doc.sha256, hex::encode(openssl::sha::sha256(&pdf)));
     let both = crate::party_helpers::verify(&s.app, pdf.clone(), cms).await;
     assert!(both.valid, "{both:#?}");
+    // The DSS: the CA's and the signers' certificates, the CA's CRL, and the head's OCSP
+    // response, which echoes the request's nonce (id-pkix-ocsp-nonce).
+    let dss = kvota::sign::ltv::dss_of(&pdf).expect("a DSS");
+    assert_eq!(dss.data.crls.len(), 1);
+    assert_eq!(dss.data.ocsps.len(), 1);
+    assert_eq!(
+        dss.data.certs.len(),
+        4,
+        "the CA, the seal, the TSA, the head"
+    );
+    let nonce_oid = [
+        0x06, 0x09, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02,
+    ];
+    assert!(
+        dss.data.ocsps[0]
+            .windows(nonce_oid.len())
+            .any(|w| w == nonce_oid)
+    );
 
     let s = s.network_gone().await;
     let report = s.verify().await;
@@ -303,6 +321,20 @@ async fn an_archived_document_stays_valid_offline_after_the_signers_certificate_
             >= 2,
         "{out}"
     );
+    // One byte of the sealed content changed: both find the signatures broken.
+    let mut changed = std::fs::read(&path).unwrap();
+    let at = changed.len() / 5;
+    changed[at] ^= 0x01;
+    let bad = s.app.path("changed.pdf");
+    std::fs::write(&bad, &changed).unwrap();
+    let report = crate::party_helpers::verify(&s.app, changed, vec![]).await;
+    assert!(!report.valid, "{report:#?}");
+    assert_eq!(
+        report.signatures[0].sub_indication, "HASH_FAILURE",
+        "{report:#?}"
+    );
+    let o = s.pyhanko_ades(&bad);
+    assert!(!o.status.success(), "{}", text(&o));
     s.app.stop().await;
 }
 
