@@ -60,6 +60,9 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Apply the database's migrations and exit: SQLite's (`database_url`, by default the
+    /// data directory's file) or PostgreSQL's for a `postgres://…` URL.
+    Migrate,
     /// One pass of the archive job (PAdES B-LTA): extends published decisions not yet
     /// extended and renews document timestamps whose certificate expires within
     /// `archive.margin_days`; `serve` also runs it every `archive.interval_minutes`.
@@ -184,6 +187,17 @@ async fn main() -> Result<()> {
                     std::process::exit(1);
                 }
             }
+        }
+        Command::Migrate => {
+            let url = config.database_url();
+            if !kvota::store::is_postgres(&url) {
+                std::fs::create_dir_all(&config.data_dir)?;
+            }
+            let n = Store::migrate(&url)
+                .await
+                .with_context(|| format!("migrating {url}"))?;
+            println!("{n} migrations applied");
+            Ok(())
         }
         Command::Archive => {
             // The service's state without its listeners (it may be running beside).

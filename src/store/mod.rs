@@ -59,6 +59,11 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
@@ -70,6 +75,13 @@ impl Store {
     /// Opens (creating if missing) the database, in WAL mode with foreign keys on, and
     /// applies the migrations compiled from `migrations/`.
     pub async fn open(url: &str) -> Result<Self> {
+        if is_postgres(url) {
+            return Err(StoreError::FailedPrecondition(
+                "the service stores in SQLite only for now; `kvota migrate` prepares a \
+                 PostgreSQL database's schema"
+                    .into(),
+            ));
+        }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -85,6 +97,30 @@ impl Store {
             pool,
             writer: Default::default(),
         })
+    }
+
+    /// Applies the migrations for the database at `url` and returns how many it holds:
+    /// SQLite's from `migrations/`, PostgreSQL's (`postgres://…`) from
+    /// `migrations/postgres/`, their twins table for table and column for column.
+    pub async fn migrate(url: &str) -> Result<usize> {
+        if is_postgres(url) {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(url)
+                .await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+                .fetch_one(&pool)
+                .await?;
+            pool.close().await;
+            return Ok(n as usize);
+        }
+        let store = Self::open(url).await?;
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+            .fetch_one(store.pool())
+            .await?;
+        store.pool.close().await;
+        Ok(n as usize)
     }
 
     /// The file a SQLite URL names, or `None` for an in-memory database; commands that
