@@ -63,6 +63,17 @@ enum Command {
     /// Apply the database's migrations and exit: SQLite's (`database_url`, by default the
     /// data directory's file) or PostgreSQL's for a `postgres://…` URL.
     Migrate,
+    /// Copy a SQLite installation into an empty PostgreSQL database (migrated first) and
+    /// verify it: row counts, the audit chain, every document's SHA-256. Stop the service
+    /// first; point `database_url` at PostgreSQL after.
+    Copy {
+        /// sqlite://… (the service's database_url by default)
+        #[arg(long)]
+        from: Option<String>,
+        /// postgres://…
+        #[arg(long)]
+        to: String,
+    },
     /// One pass of the archive job (PAdES B-LTA): extends published decisions not yet
     /// extended and renews document timestamps whose certificate expires within
     /// `archive.margin_days`; `serve` also runs it every `archive.interval_minutes`.
@@ -197,6 +208,23 @@ async fn main() -> Result<()> {
                 .await
                 .with_context(|| format!("migrating {url}"))?;
             println!("{n} migrations applied");
+            Ok(())
+        }
+        Command::Copy { from, to } => {
+            let from = from.unwrap_or_else(|| config.database_url());
+            let report = kvota::store::copy::sqlite_to_postgres(&from, &to)
+                .await
+                .with_context(|| format!("copying {from} to PostgreSQL"))?;
+            for (table, rows) in &report.tables {
+                println!("{table}: {rows} rows");
+            }
+            println!(
+                "copied and verified: {} tables, {} rows, audit chain of {} records intact, {} documents match their SHA-256",
+                report.tables.len(),
+                report.tables.iter().map(|t| t.1).sum::<i64>(),
+                report.audit_records,
+                report.documents
+            );
             Ok(())
         }
         Command::Archive => {

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod audit;
 pub mod bodies;
 pub mod calendar;
+pub mod copy;
 pub mod documents;
 pub mod principals;
 pub mod quota;

@@ -151,3 +151,58 @@ async fn the_postgresql_migrations_make_the_sqlite_schema_table_for_table() {
     assert!(!o.status.success());
     assert!(text(&o).contains("SQLite only for now"), "{}", text(&o));
 }
+
+#[tokio::test]
+async fn kvota_copy_moves_a_season_to_postgresql_and_verifies_it() {
+    let app = crate::seed::twenty_regions_file().await;
+    let from = app.config.database_url();
+    let pg = Postgres::start();
+    let copy = |to: &str| {
+        Command::new(env!("CARGO_BIN_EXE_kvota"))
+            .args(["copy", "--from", &from, "--to", to])
+            .output()
+            .unwrap()
+    };
+    let o = copy(&pg.url());
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("audit chain of") && out.contains("intact"),
+        "{out}"
+    );
+    assert!(out.contains("applications: 20 rows"), "{out}");
+    // Row for row: every table's count is SQLite's.
+    let lite = sqlx::SqlitePool::connect(&from).await.unwrap();
+    let pg_pool = sqlx::PgPool::connect(&pg.url()).await.unwrap();
+    for table in [
+        "applications",
+        "application_lines",
+        "documents",
+        "audit_records",
+        "bodies",
+    ] {
+        let q = || sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}"));
+        let a: i64 = sqlx::query_scalar(q()).fetch_one(&lite).await.unwrap();
+        let b: i64 = sqlx::query_scalar(q()).fetch_one(&pg_pool).await.unwrap();
+        assert_eq!(a, b, "{table}");
+        assert!(out.contains(&format!("{table}: {a} rows")), "{out}");
+    }
+    // The same bytes: a sealed PDF read back from PostgreSQL is the one served.
+    let (id, pdf): (String, Vec<u8>) = sqlx::query_as("SELECT id, pdf FROM documents LIMIT 1")
+        .fetch_one(&pg_pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.download(
+            &format!("documents/{id}"),
+            kvota::api::pb::DocumentFormat::Pdf
+        )
+        .await,
+        pdf
+    );
+    // A second copy into the now filled database is refused, and changes nothing.
+    let o = copy(&pg.url());
+    assert!(!o.status.success());
+    assert!(text(&o).contains("copy into an empty one"), "{}", text(&o));
+    app.stop().await;
+}
