@@ -8,14 +8,22 @@ use super::super::{Result, SignError};
 /// Every signature dictionary of `pdf` (with /ByteRange and /Contents), in no particular
 /// order. Errors only if the file does not parse and no signature is visible in its bytes.
 pub(super) fn signatures(pdf: &[u8]) -> Result<Vec<FoundSig>> {
+    signatures_and_dss(pdf).map(|(found, _)| found)
+}
+
+/// [`signatures`], and the file's document security store if it has one (the file is
+/// parsed once for both).
+pub(super) fn signatures_and_dss(
+    pdf: &[u8],
+) -> Result<(Vec<FoundSig>, Option<super::super::ltv::Dss>)> {
     match Document::load_mem(pdf) {
-        Ok(doc) => Ok(find_sig_dicts(&doc)),
+        Ok(doc) => Ok((find_sig_dicts(&doc), super::super::ltv::read_dss(&doc))),
         Err(e) => {
             let raw = scan_raw(pdf);
             if raw.is_empty() {
                 return Err(SignError::Pdf(format!("cannot parse PDF: {e}")));
             }
-            Ok(raw)
+            Ok((raw, None))
         }
     }
 }

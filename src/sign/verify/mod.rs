@@ -85,12 +85,9 @@ pub fn verify_pdf(pdf: &[u8], trust: &[X509]) -> Result<Vec<SignatureReport>> {
 /// the next timestamp proves; a signature's own timestamp at the time of the first
 /// document timestamp that covers it.
 pub fn verify_pdf_with(pdf: &[u8], trust: &Trust) -> Result<Vec<SignatureReport>> {
-    let mut found = locate::signatures(pdf)?;
+    let (mut found, dss) = locate::signatures_and_dss(pdf)?;
     // In the order of the signed ranges' second parts: the order of signing.
     found.sort_by_key(|f| f.byte_range.get(2).copied().unwrap_or(0).max(0));
-    let dss = lopdf::Document::load_mem(pdf)
-        .ok()
-        .and_then(|d| super::ltv::read_dss(&d));
     let mut trust = trust.clone();
     if let Some(dss) = &dss {
         trust.embedded = Some(std::sync::Arc::new(Embedded::new(&dss.data)));
