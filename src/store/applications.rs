@@ -75,7 +75,7 @@ const COLUMNS: &str = "id, seq, quota_year, region_code, employer_bin, employer_
 async fn load_lines(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Vec<LineRow>> {
     let rows = sqlx::query(
         "SELECT occupation_code, occupation_name, category, current_count, requested_count
-         FROM application_lines WHERE application_id = ? ORDER BY position",
+         FROM application_lines WHERE application_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -128,7 +128,7 @@ fn head_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ApplicationRow> {
 
 async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<ApplicationRow> {
     let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM applications WHERE id = ?"
+        "SELECT {COLUMNS} FROM applications WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -140,7 +140,7 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Applicatio
 }
 
 async fn write_lines(tx: &mut SqliteConnection, id: &str, d: &ApplicationDraft) -> Result<()> {
-    sqlx::query("DELETE FROM application_lines WHERE application_id = ?")
+    sqlx::query("DELETE FROM application_lines WHERE application_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -148,7 +148,7 @@ async fn write_lines(tx: &mut SqliteConnection, id: &str, d: &ApplicationDraft) 
         sqlx::query(
             "INSERT INTO application_lines (application_id, position, occupation_code,
                  occupation_name, category, current_count, requested_count)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
         .bind(i as i64)
@@ -199,7 +199,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         if let Some(rid) = request_id {
             let seen: Option<String> = sqlx::query_scalar(
-                "SELECT application_id FROM request_ids WHERE request_id = ? AND method = 'CreateApplication'",
+                "SELECT application_id FROM request_ids WHERE request_id = $1 AND method = 'CreateApplication'",
             )
             .bind(rid)
             .fetch_optional(&mut *tx)
@@ -220,8 +220,8 @@ impl Store {
             "INSERT INTO applications (id, seq, quota_year, region_code, employer_bin,
                  employer_name, employer_address, justification, head_position, head_full_name,
                  state, revision, etag, create_time, update_time)
-             VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM applications), ?, ?, ?, ?, ?, ?,
-                 ?, ?, 'DRAFT', ?, ?, ?, ?)",
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM applications), $2, $3, $4, $5, $6, $7,
+                 $8, $9, 'DRAFT', $10, $11, $12, $13)",
         )
         .bind(id)
         .bind(d.quota_year.get() as i64)
@@ -246,7 +246,7 @@ impl Store {
         if let Some(rid) = request_id {
             sqlx::query(
                 "INSERT INTO request_ids (request_id, method, application_id, create_time)
-                 VALUES (?, 'CreateApplication', ?, ?)",
+                 VALUES ($1, 'CreateApplication', $2, $3)",
             )
             .bind(rid)
             .bind(id)
@@ -283,12 +283,12 @@ impl Store {
         let mut conn = self.pool().acquire().await?;
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM applications
-             WHERE seq > ?
-               AND (? IS NULL OR quota_year = ?)
-               AND (? IS NULL OR region_code = ?)
-               AND (? IS NULL OR employer_bin = ?)
-               AND (? IS NULL OR state = ?)
-             ORDER BY seq LIMIT ?"
+             WHERE seq > $1
+               AND ($2 IS NULL OR quota_year = $3)
+               AND ($4 IS NULL OR region_code = $5)
+               AND ($6 IS NULL OR employer_bin = $7)
+               AND ($8 IS NULL OR state = $9)
+             ORDER BY seq LIMIT $10"
         )))
         .bind(after_seq)
         .bind(f.quota_year)
@@ -336,10 +336,10 @@ impl Store {
         .await?;
         let revision = app.revision + 1;
         let updated = sqlx::query(
-            "UPDATE applications SET quota_year = ?, region_code = ?, employer_bin = ?,
-                 employer_name = ?, employer_address = ?, justification = ?, head_position = ?,
-                 head_full_name = ?, revision = ?, etag = ?, update_time = ?
-             WHERE id = ?",
+            "UPDATE applications SET quota_year = $1, region_code = $2, employer_bin = $3,
+                 employer_name = $4, employer_address = $5, justification = $6, head_position = $7,
+                 head_full_name = $8, revision = $9, etag = $10, update_time = $11
+             WHERE id = $12",
         )
         .bind(d.quota_year.get() as i64)
         .bind(d.region_code.as_str())
@@ -397,9 +397,9 @@ impl Store {
         documents::insert(&mut tx, document).await?;
         let revision = app.revision + 1;
         sqlx::query(
-            "UPDATE applications SET state = 'SUBMITTED', revision = ?, etag = ?, update_time = ?,
-                 submit_time = ?, document_id = ?
-             WHERE id = ?",
+            "UPDATE applications SET state = 'SUBMITTED', revision = $1, etag = $2, update_time = $3,
+                 submit_time = $4, document_id = $5
+             WHERE id = $6",
         )
         .bind(revision)
         .bind(etag(id, revision))
@@ -476,7 +476,7 @@ impl Store {
         // After the Commission's decision the application is part of the region's
         // generalisation (p. 7–12): it can no longer be taken back.
         let decided: Option<String> = sqlx::query_scalar(
-            "SELECT decided_on FROM commission_decisions WHERE application_id = ?",
+            "SELECT decided_on FROM commission_decisions WHERE application_id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -488,8 +488,8 @@ impl Store {
         }
         let revision = app.revision + 1;
         sqlx::query(
-            "UPDATE applications SET state = 'WITHDRAWN', revision = ?, etag = ?, update_time = ?
-             WHERE id = ?",
+            "UPDATE applications SET state = 'WITHDRAWN', revision = $1, etag = $2, update_time = $3
+             WHERE id = $4",
         )
         .bind(revision)
         .bind(etag(id, revision))

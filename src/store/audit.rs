@@ -132,7 +132,7 @@ pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
     sqlx::query(
         "INSERT INTO audit_records (seq, time, who, role, method, resource, region_code,
              before_digest, after_digest, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(rec.seq)
     .bind(ts(rec.time))
@@ -183,8 +183,8 @@ impl Store {
     ) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
             "SELECT * FROM audit_records
-             WHERE seq > ? AND (? IS NULL OR region_code = ?)
-             ORDER BY seq LIMIT ?",
+             WHERE seq > $1 AND ($2 IS NULL OR region_code = $3)
+             ORDER BY seq LIMIT $4",
         )
         .bind(after_seq)
         .bind(region)
@@ -203,7 +203,7 @@ impl Store {
         let mut last_seq = 0;
         loop {
             let rows =
-                sqlx::query("SELECT * FROM audit_records WHERE seq > ? ORDER BY seq LIMIT 1000")
+                sqlx::query("SELECT * FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT 1000")
                     .bind(last_seq)
                     .fetch_all(&mut *conn)
                     .await?;

@@ -65,7 +65,7 @@ impl Store {
 
     /// A body by its id ("ministry" or a KATO code).
     pub async fn get_body(&self, id: &str) -> Result<BodyRow> {
-        sqlx::query("SELECT * FROM bodies WHERE id = ?")
+        sqlx::query("SELECT * FROM bodies WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())
             .await?
@@ -85,7 +85,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<BodyRow> {
         let mut tx = self.write_tx().await?;
-        let old = sqlx::query("SELECT * FROM bodies WHERE id = ?")
+        let old = sqlx::query("SELECT * FROM bodies WHERE id = $1")
             .bind(&new.id)
             .fetch_optional(&mut *tx)
             .await?
@@ -103,9 +103,9 @@ impl Store {
             ..new.clone()
         };
         sqlx::query(
-            "UPDATE bodies SET legal_name_ru = ?, legal_name_kk = ?, bin = ?, address_ru = ?,
-                 head_position_ru = ?, head_full_name = ?, revision = ?, update_time = ?
-             WHERE id = ?",
+            "UPDATE bodies SET legal_name_ru = $1, legal_name_kk = $2, bin = $3, address_ru = $4,
+                 head_position_ru = $5, head_full_name = $6, revision = $7, update_time = $8
+             WHERE id = $9",
         )
         .bind(&row.legal_name_ru)
         .bind(&row.legal_name_kk)

@@ -107,7 +107,7 @@ impl Store {
         };
         let mut tx = self.write_tx().await?;
         load_calendar(&mut tx).await?.validate_transfer(t)?;
-        let r = sqlx::query("INSERT INTO day_transfers (date, kind, note_ru) VALUES (?, ?, ?)")
+        let r = sqlx::query("INSERT INTO day_transfers (date, kind, note_ru) VALUES ($1, $2, $3)")
             .bind(t.date.format("%Y-%m-%d").to_string())
             .bind(kind)
             .bind(&t.note_ru)
@@ -139,7 +139,7 @@ impl Store {
     pub async fn add_dated_day_off(&self, actor: &Actor, d: &DatedDayOff) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let r = sqlx::query(
-            "INSERT INTO dated_days_off (date, name_ru, shifts_if_weekend) VALUES (?, ?, ?)",
+            "INSERT INTO dated_days_off (date, name_ru, shifts_if_weekend) VALUES ($1, $2, $3)",
         )
         .bind(d.date.format("%Y-%m-%d").to_string())
         .bind(&d.name_ru)

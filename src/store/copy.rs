@@ -121,7 +121,7 @@ async fn tables(source: &Store) -> Result<Vec<Table>> {
     .await?;
     let mut out = Vec::with_capacity(names.len());
     for name in names {
-        let columns = sqlx::query("SELECT name, type FROM pragma_table_info(?) ORDER BY cid")
+        let columns = sqlx::query("SELECT name, type FROM pragma_table_info($1) ORDER BY cid")
             .bind(&name)
             .fetch_all(source.pool())
             .await?

@@ -93,7 +93,7 @@ pub(crate) async fn insert(tx: &mut SqliteConnection, d: &NewDocument) -> Result
     sqlx::query(
         "INSERT INTO documents (id, public_code, kind, title, subject, pdf, cms, sha256, cms_sha256,
              signer, certificate_serial, signer_iin, signer_bin, signing_time, create_time, seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
              (SELECT COALESCE(MAX(seq), 0) + 1 FROM documents))",
     )
     .bind(&d.id)
@@ -119,7 +119,7 @@ pub(crate) async fn insert(tx: &mut SqliteConnection, d: &NewDocument) -> Result
 impl Store {
     pub async fn get_document(&self, id: &str) -> Result<DocumentRow> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM documents WHERE id = ?"
+            "SELECT {COLUMNS} FROM documents WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(self.pool())
@@ -138,8 +138,8 @@ impl Store {
     ) -> Result<Vec<DocumentRow>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM documents
-             WHERE seq > ? AND (? IS NULL OR subject = ?)
-             ORDER BY seq LIMIT ?"
+             WHERE seq > $1 AND ($2 IS NULL OR subject = $3)
+             ORDER BY seq LIMIT $4"
         )))
         .bind(after_seq)
         .bind(subject)
@@ -156,7 +156,7 @@ impl Store {
             Blob::Cms => "cms",
         };
         sqlx::query_scalar::<_, Vec<u8>>(AssertSqlSafe(format!(
-            "SELECT {column} FROM documents WHERE id = ?"
+            "SELECT {column} FROM documents WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(self.pool())
@@ -167,7 +167,7 @@ impl Store {
     /// The document issued under public code `code`.
     pub async fn get_document_by_code(&self, code: &str) -> Result<DocumentRow> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM documents WHERE public_code = ?"
+            "SELECT {COLUMNS} FROM documents WHERE public_code = $1"
         )))
         .bind(code)
         .fetch_optional(self.pool())
@@ -185,7 +185,7 @@ impl Store {
         seq: i64,
     ) -> Result<Option<DocumentRow>> {
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM documents WHERE subject = ? AND kind = ? AND seq > ?
+            "SELECT {COLUMNS} FROM documents WHERE subject = $1 AND kind = $2 AND seq > $3
              ORDER BY seq LIMIT 1"
         )))
         .bind(subject)
@@ -199,7 +199,7 @@ impl Store {
     /// The document whose PDF has this SHA-256, if the service issued one.
     pub async fn find_document_by_sha256(&self, sha256: &str) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar::<_, String>("SELECT id FROM documents WHERE sha256 = ? LIMIT 1")
+            sqlx::query_scalar::<_, String>("SELECT id FROM documents WHERE sha256 = $1 LIMIT 1")
                 .bind(sha256)
                 .fetch_optional(self.pool())
                 .await?,
@@ -223,7 +223,7 @@ impl Store {
         use sha2::Digest;
         let mut tx = self.write_tx().await?;
         let current: Option<String> =
-            sqlx::query_scalar("SELECT sha256 FROM documents WHERE id = ?")
+            sqlx::query_scalar("SELECT sha256 FROM documents WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -236,8 +236,8 @@ impl Store {
         }
         let sha256 = hex::encode(sha2::Sha256::digest(pdf));
         sqlx::query(
-            "UPDATE documents SET pdf = ?, sha256 = ?, cms = ?, cms_sha256 = ?,
-                 extension_level = ?, archive_expire_time = ? WHERE id = ?",
+            "UPDATE documents SET pdf = $1, sha256 = $2, cms = $3, cms_sha256 = $4,
+                 extension_level = $5, archive_expire_time = $6 WHERE id = $7",
         )
         .bind(pdf)
         .bind(&sha256)
@@ -270,7 +270,7 @@ impl Store {
     ) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM documents WHERE archive_expire_time IS NOT NULL
-                 AND archive_expire_time < ? ORDER BY archive_expire_time LIMIT ?",
+                 AND archive_expire_time < $1 ORDER BY archive_expire_time LIMIT $2",
         )
         .bind(ts(before))
         .bind(i64::from(limit))
@@ -281,7 +281,7 @@ impl Store {
     /// Documents of `kind` never extended (or signed again since), oldest first.
     pub async fn documents_not_extended(&self, kind: &str, limit: u32) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT id FROM documents WHERE kind = ? AND extension_level = '' ORDER BY seq LIMIT ?",
+            "SELECT id FROM documents WHERE kind = $1 AND extension_level = '' ORDER BY seq LIMIT $2",
         )
         .bind(kind)
         .bind(i64::from(limit))

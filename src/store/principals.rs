@@ -40,8 +40,8 @@ impl Store {
     ) -> Result<Option<PrincipalRow>> {
         let row = sqlx::query(
             "SELECT * FROM principals
-             WHERE (iin IS NOT NULL AND iin = ?1 AND (bin IS NULL OR bin = ?2))
-                OR (iin IS NULL AND bin = ?2)
+             WHERE (iin IS NOT NULL AND iin = $1 AND (bin IS NULL OR bin = $2))
+                OR (iin IS NULL AND bin = $2)
              ORDER BY iin IS NULL, bin IS NULL
              LIMIT 1",
         )
@@ -61,7 +61,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let id = sqlx::query(
             "INSERT INTO principals (iin, bin, role, region_code, note, create_time)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&p.iin)
         .bind(&p.bin)
@@ -107,13 +107,13 @@ impl Store {
 
     pub async fn remove_principal(&self, actor: &Actor, id: i64) -> Result<PrincipalRow> {
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query("SELECT * FROM principals WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM principals WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("principals/{id}")))?;
         let row = from_row(&row)?;
-        sqlx::query("DELETE FROM principals WHERE id = ?")
+        sqlx::query("DELETE FROM principals WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;

@@ -57,7 +57,7 @@ pub struct QuotaRow {
 }
 
 async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> {
-    let r = sqlx::query("SELECT * FROM quotas WHERE id = ?")
+    let r = sqlx::query("SELECT * FROM quotas WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -66,7 +66,7 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
     let state: String = r.try_get("state")?;
     let cells = sqlx::query(
         "SELECT region_code, part, category, country_code, requested, granted FROM quota_cells
-         WHERE quota_id = ? ORDER BY region_code, part, country_code, category",
+         WHERE quota_id = $1 ORDER BY region_code, part, country_code, category",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -88,7 +88,7 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
     .collect::<Result<Vec<_>>>()?;
     let versions = sqlx::query(
         "SELECT version, document_id, publish_time, late, cells_json, moves_json FROM quota_versions
-         WHERE quota_id = ? ORDER BY version",
+         WHERE quota_id = $1 ORDER BY version",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -153,14 +153,14 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
 }
 
 async fn write_cells(tx: &mut SqliteConnection, id: &str, cells: &[CellRow]) -> Result<()> {
-    sqlx::query("DELETE FROM quota_cells WHERE quota_id = ?")
+    sqlx::query("DELETE FROM quota_cells WHERE quota_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
     for c in cells {
         sqlx::query(
             "INSERT INTO quota_cells (quota_id, region_code, part, category, country_code,
-                 requested, granted) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 requested, granted) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
         .bind(&c.region_code)
@@ -196,7 +196,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT OR REPLACE INTO labour_force (quota_year, region_code, persons, source, update_time)
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(year)
         .bind(region)
@@ -221,7 +221,7 @@ impl Store {
     /// The labour force of each region that has a figure for the year.
     pub async fn labour_force(&self, year: i64) -> Result<Vec<(String, u64)>> {
         let rows =
-            sqlx::query("SELECT region_code, persons FROM labour_force WHERE quota_year = ?")
+            sqlx::query("SELECT region_code, persons FROM labour_force WHERE quota_year = $1")
                 .bind(year)
                 .fetch_all(self.pool())
                 .await?;
@@ -241,7 +241,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO quotas (id, seq, quota_years, first_year, state, labour_force, permit_millis,
                  country_millis, immigrant_millis, create_time, number)
-             VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM quotas), ?, ?, 'DRAFT', ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM quotas), $2, $3, 'DRAFT', $4, $5, $6, $7, $8, $9)",
         )
         .bind(&q.id)
         .bind(years.join(","))
@@ -317,11 +317,12 @@ impl Store {
             return Err(wrong_state(&q, "established"));
         }
         // One established quota per year: a multi-year quota may not overlap another.
-        let others: Vec<String> =
-            sqlx::query_scalar("SELECT quota_years FROM quotas WHERE state <> 'DRAFT' AND id <> ?")
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?;
+        let others: Vec<String> = sqlx::query_scalar(
+            "SELECT quota_years FROM quotas WHERE state <> 'DRAFT' AND id <> $1",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
         for years in others {
             if let Some(y) = years
                 .split(',')
@@ -334,8 +335,8 @@ impl Store {
             }
         }
         let r = sqlx::query(
-            "UPDATE quotas SET state = 'ESTABLISHED', establish_time = ?, publish_due_date = ?,
-                 order_number = ?, order_date = ? WHERE id = ?",
+            "UPDATE quotas SET state = 'ESTABLISHED', establish_time = $1, publish_due_date = $2,
+                 order_number = $3, order_date = $4 WHERE id = $5",
         )
         .bind(ts(now))
         .bind(publish_due.format("%Y-%m-%d").to_string())
@@ -396,7 +397,7 @@ impl Store {
         write_cells(&mut tx, id, cells).await?;
         sqlx::query(
             "INSERT INTO quota_versions (quota_id, version, document_id, publish_time, late,
-                 cells_json, moves_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 cells_json, moves_json) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
         .bind(i64::from(expected_version))
@@ -407,7 +408,7 @@ impl Store {
         .bind(serde_json::to_string(moves).expect("serialisable"))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE quotas SET state = 'PUBLISHED' WHERE id = ?")
+        sqlx::query("UPDATE quotas SET state = 'PUBLISHED' WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -460,7 +461,7 @@ impl QuotaRow {
 /// a treaty (Appendix 4) and its labour immigrants (Appendix 3), and the central bodies'
 /// proposals the region agreed to, filed or not. Zero sums are left out.
 const QUOTA_REQUESTS: &str = "
-    WITH y (year) AS (SELECT ?)
+    WITH y (year) AS (SELECT $1)
     SELECT region_code, part, category, country_code, SUM(n) AS requested FROM (
         SELECT a.region_code AS region_code, 'PERMITS' AS part, l.category AS category,
                '' AS country_code, dl.approved_count AS n

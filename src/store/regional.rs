@@ -131,7 +131,7 @@ pub(crate) async fn ensure_open(
     year: i64,
 ) -> Result<()> {
     let filed: Option<String> = sqlx::query_scalar(
-        "SELECT filed_time FROM regional_filings WHERE region_code = ? AND quota_year = ?",
+        "SELECT filed_time FROM regional_filings WHERE region_code = $1 AND quota_year = $2",
     )
     .bind(region)
     .bind(year)
@@ -153,7 +153,7 @@ async fn fetch_decision(
         "SELECT application_id, outcome, grounds, decided_on, protocol_number, late_to_commission,
                 notice_due_date, record_time, notice_document_id, notice_time, notice_late,
                 put_to_commission_on
-         FROM commission_decisions WHERE application_id = ?",
+         FROM commission_decisions WHERE application_id = $1",
     )
     .bind(application_id)
     .fetch_optional(&mut *conn)
@@ -162,7 +162,7 @@ async fn fetch_decision(
         return Ok(None);
     };
     let approved: Vec<i64> = sqlx::query_scalar(
-        "SELECT approved_count FROM decision_lines WHERE application_id = ? ORDER BY position",
+        "SELECT approved_count FROM decision_lines WHERE application_id = $1 ORDER BY position",
     )
     .bind(application_id)
     .fetch_all(&mut *conn)
@@ -207,7 +207,7 @@ async fn fetch_decision(
 async fn fetch_proposal(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<ProposalRow> {
     let r = sqlx::query(
         "SELECT id, body, region_code, quota_year, justification, agreed_by_region, submit_time,
-                agree_time, late FROM central_proposals WHERE id = ?",
+                agree_time, late FROM central_proposals WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -215,7 +215,7 @@ async fn fetch_proposal(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<P
     .ok_or_else(|| StoreError::NotFound(format!("proposals/{id}")))?;
     let lines = sqlx::query(
         "SELECT occupation_code, occupation_name, category, count FROM proposal_lines
-         WHERE proposal_id = ? ORDER BY position",
+         WHERE proposal_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -276,28 +276,28 @@ async fn filing_inputs(
     };
     let q = |sql: &'static str| sqlx::query(sql).bind(region).bind(year);
     let a = q(
-        "SELECT justification FROM regional_assessments WHERE region_code = ? AND quota_year = ?",
+        "SELECT justification FROM regional_assessments WHERE region_code = $1 AND quota_year = $2",
     )
     .fetch_all(&mut *conn)
     .await?;
     h.update(texts(a, 1));
     let n = q(
         "SELECT current_count, need, justification FROM labour_immigrant_needs
-               WHERE region_code = ? AND quota_year = ?",
+               WHERE region_code = $1 AND quota_year = $2",
     )
     .fetch_all(&mut *conn)
     .await?;
     h.update(texts(n, 3));
     let c = q(
         "SELECT country_code, first, second, third, fourth, seasonal FROM origin_country_quotas
-               WHERE region_code = ? AND quota_year = ? ORDER BY position",
+               WHERE region_code = $1 AND quota_year = $2 ORDER BY position",
     )
     .fetch_all(&mut *conn)
     .await?;
     h.update(texts(c, 6));
     let l = q(
         "SELECT country_code, occupation_code, occupation_name, category, count
-               FROM origin_country_lines WHERE region_code = ? AND quota_year = ?
+               FROM origin_country_lines WHERE region_code = $1 AND quota_year = $2
                ORDER BY country_code, position",
     )
     .fetch_all(&mut *conn)
@@ -307,7 +307,7 @@ async fn filing_inputs(
                       COALESCE((SELECT group_concat(approved_count) FROM decision_lines l
                                 WHERE l.application_id = a.id), '')
                FROM applications a LEFT JOIN commission_decisions d ON d.application_id = a.id
-               WHERE a.region_code = ? AND a.quota_year = ? ORDER BY a.seq")
+               WHERE a.region_code = $1 AND a.quota_year = $2 ORDER BY a.seq")
     .fetch_all(&mut *conn)
     .await?;
     h.update(texts(d, 5));
@@ -321,7 +321,7 @@ async fn audit_decision(
     application_id: &str,
     after: &impl std::fmt::Debug,
 ) -> Result<()> {
-    let region: String = sqlx::query_scalar("SELECT region_code FROM applications WHERE id = ?")
+    let region: String = sqlx::query_scalar("SELECT region_code FROM applications WHERE id = $1")
         .bind(application_id)
         .fetch_one(&mut *conn)
         .await?;
@@ -348,12 +348,13 @@ async fn read_assessment(
     region: &str,
     year: i64,
 ) -> Result<Option<AssessmentRow>> {
-    let Some(r) =
-        sqlx::query("SELECT * FROM regional_assessments WHERE region_code = ? AND quota_year = ?")
-            .bind(region)
-            .bind(year)
-            .fetch_optional(&mut *conn)
-            .await?
+    let Some(r) = sqlx::query(
+        "SELECT * FROM regional_assessments WHERE region_code = $1 AND quota_year = $2",
+    )
+    .bind(region)
+    .bind(year)
+    .fetch_optional(&mut *conn)
+    .await?
     else {
         return Ok(None);
     };
@@ -415,7 +416,7 @@ async fn read_members(
 ) -> Result<Vec<MemberRow>> {
     let rows = sqlx::query(
         "SELECT full_name, job_title, organisation, kind, role FROM commission_members
-         WHERE region_code = ? AND quota_year = ? ORDER BY position",
+         WHERE region_code = $1 AND quota_year = $2 ORDER BY position",
     )
     .bind(region)
     .bind(year)
@@ -441,7 +442,7 @@ async fn read_immigrant_need(
 ) -> Result<Option<ImmigrantNeedRow>> {
     sqlx::query(
         "SELECT current_count, need, justification, late FROM labour_immigrant_needs
-         WHERE region_code = ? AND quota_year = ?",
+         WHERE region_code = $1 AND quota_year = $2",
     )
     .bind(region)
     .bind(year)
@@ -466,7 +467,7 @@ async fn read_origin_quota(
     let rows = sqlx::query(
         "SELECT q.country_code, c.name_ru, q.first, q.second, q.third, q.fourth, q.seasonal
          FROM origin_country_quotas q JOIN treaty_countries c ON c.code = q.country_code
-         WHERE q.region_code = ? AND q.quota_year = ? ORDER BY q.position",
+         WHERE q.region_code = $1 AND q.quota_year = $2 ORDER BY q.position",
     )
     .bind(region)
     .bind(year)
@@ -474,7 +475,7 @@ async fn read_origin_quota(
     .await?;
     let lines = sqlx::query(
         "SELECT country_code, occupation_code, occupation_name, category, count
-         FROM origin_country_lines WHERE region_code = ? AND quota_year = ?
+         FROM origin_country_lines WHERE region_code = $1 AND quota_year = $2
          ORDER BY country_code, position",
     )
     .bind(region)
@@ -547,7 +548,7 @@ impl Store {
                  forecast_graduates, forecast_text, local_coverage, local_coverage_text,
                  efficiency_text, immigrant_demand_text, immigrant_forecast_text,
                  immigrant_efficiency_text, justification, update_time, late)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(&a.region_code)
         .bind(a.quota_year)
@@ -608,7 +609,7 @@ impl Store {
             let stored = (!stored.is_empty()).then(|| content_etag(&name, &stored));
             check_etag(&name, expected_etag, stored)?;
         }
-        sqlx::query("DELETE FROM commission_members WHERE region_code = ? AND quota_year = ?")
+        sqlx::query("DELETE FROM commission_members WHERE region_code = $1 AND quota_year = $2")
             .bind(region)
             .bind(year)
             .execute(&mut *tx)
@@ -616,7 +617,7 @@ impl Store {
         for (i, m) in members.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO commission_members (region_code, quota_year, position, full_name,
-                     job_title, organisation, kind, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     job_title, organisation, kind, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(region)
             .bind(year)
@@ -658,7 +659,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<DecisionRow> {
         let mut tx = self.write_tx().await?;
-        let place = sqlx::query("SELECT region_code, quota_year FROM applications WHERE id = ?")
+        let place = sqlx::query("SELECT region_code, quota_year FROM applications WHERE id = $1")
             .bind(application_id)
             .fetch_optional(&mut *tx)
             .await?
@@ -675,7 +676,7 @@ impl Store {
             )));
         }
         let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM applications WHERE id = ?")
+            sqlx::query_scalar("SELECT state FROM applications WHERE id = $1")
                 .bind(application_id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -697,7 +698,7 @@ impl Store {
             "INSERT INTO commission_decisions (application_id, outcome, grounds, decided_on,
                  protocol_number, late_to_commission, notice_due_date, record_time,
                  put_to_commission_on)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(application_id)
         .bind(d.outcome.code())
@@ -715,7 +716,7 @@ impl Store {
         .await?;
         for (i, a) in d.approved_counts.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO decision_lines (application_id, position, approved_count) VALUES (?, ?, ?)",
+                "INSERT INTO decision_lines (application_id, position, approved_count) VALUES ($1, $2, $3)",
             )
             .bind(application_id)
             .bind(i as i64)
@@ -743,7 +744,7 @@ impl Store {
         Ok(sqlx::query_scalar(
             "SELECT a.id FROM applications a
              LEFT JOIN commission_decisions d ON d.application_id = a.id
-             WHERE a.region_code = ? AND a.quota_year = ? AND a.state = 'SUBMITTED'
+             WHERE a.region_code = $1 AND a.quota_year = $2 AND a.state = 'SUBMITTED'
                AND d.application_id IS NULL
              ORDER BY a.submit_time, a.id",
         )
@@ -758,7 +759,7 @@ impl Store {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT d.application_id FROM commission_decisions d
              JOIN applications a ON a.id = d.application_id
-             WHERE a.region_code = ? AND a.quota_year = ? AND a.state = 'SUBMITTED'
+             WHERE a.region_code = $1 AND a.quota_year = $2 AND a.state = 'SUBMITTED'
              ORDER BY a.seq",
         )
         .bind(region)
@@ -798,8 +799,8 @@ impl Store {
         }
         insert_documents(&mut tx, &[doc]).await?;
         sqlx::query(
-            "UPDATE commission_decisions SET notice_document_id = ?, notice_time = ?, notice_late = ?
-             WHERE application_id = ?",
+            "UPDATE commission_decisions SET notice_document_id = $1, notice_time = $2, notice_late = $3
+             WHERE application_id = $4",
         )
         .bind(&doc.id)
         .bind(ts(now))
@@ -853,7 +854,7 @@ impl Store {
         }
         sqlx::query(
             "INSERT OR REPLACE INTO labour_immigrant_needs (region_code, quota_year, current_count,
-                 need, justification, update_time, late) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 need, justification, update_time, late) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(region)
         .bind(year)
@@ -907,8 +908,8 @@ impl Store {
             check_etag(&name, expected_etag, stored)?;
         }
         for sql in [
-            "DELETE FROM origin_country_lines WHERE region_code = ? AND quota_year = ?",
-            "DELETE FROM origin_country_quotas WHERE region_code = ? AND quota_year = ?",
+            "DELETE FROM origin_country_lines WHERE region_code = $1 AND quota_year = $2",
+            "DELETE FROM origin_country_quotas WHERE region_code = $1 AND quota_year = $2",
         ] {
             sqlx::query(sql)
                 .bind(region)
@@ -919,7 +920,7 @@ impl Store {
         for (i, r) in rows.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO origin_country_quotas (region_code, quota_year, position, country_code,
-                     first, second, third, fourth, seasonal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     first, second, third, fourth, seasonal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(region)
             .bind(year)
@@ -936,7 +937,7 @@ impl Store {
                 sqlx::query(
                     "INSERT INTO origin_country_lines (region_code, quota_year, country_code,
                          position, occupation_code, occupation_name, category, count)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(region)
                 .bind(year)
@@ -969,7 +970,7 @@ impl Store {
     pub async fn filing(&self, region: &str, year: i64) -> Result<Option<FilingRow>> {
         sqlx::query(
             "SELECT appendix2_id, appendix3_id, appendix4_id, filed_time, late FROM regional_filings
-             WHERE region_code = ? AND quota_year = ?",
+             WHERE region_code = $1 AND quota_year = $2",
         )
         .bind(region)
         .bind(year)
@@ -1009,7 +1010,7 @@ impl Store {
         insert_documents(&mut tx, &docs).await?;
         sqlx::query(
             "INSERT INTO regional_filings (region_code, quota_year, appendix2_id, appendix3_id,
-                 appendix4_id, filed_time, late) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 appendix4_id, filed_time, late) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(region)
         .bind(year)
@@ -1046,7 +1047,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO central_proposals (id, seq, body, region_code, quota_year, justification,
                  agreed_by_region, submit_time, agree_time, late)
-             VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM central_proposals), ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM central_proposals), $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&p.id)
         .bind(&p.body)
@@ -1062,7 +1063,7 @@ impl Store {
         for (i, l) in p.lines.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO proposal_lines (proposal_id, position, occupation_code, occupation_name,
-                     category, count) VALUES (?, ?, ?, ?, ?, ?)",
+                     category, count) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&p.id)
             .bind(i as i64)
@@ -1101,7 +1102,7 @@ impl Store {
             )));
         }
         sqlx::query(
-            "UPDATE central_proposals SET agreed_by_region = 1, agree_time = ? WHERE id = ?",
+            "UPDATE central_proposals SET agreed_by_region = 1, agree_time = $1 WHERE id = $2",
         )
         .bind(ts(now))
         .bind(id)
@@ -1133,8 +1134,8 @@ impl Store {
     ) -> Result<Vec<ProposalRow>> {
         let mut conn = self.pool().acquire().await?;
         let ids: Vec<String> = sqlx::query_scalar(AssertSqlSafe(
-            "SELECT id FROM central_proposals WHERE (? IS NULL OR region_code = ?)
-               AND (? IS NULL OR quota_year = ?) ORDER BY seq"
+            "SELECT id FROM central_proposals WHERE ($1 IS NULL OR region_code = $2)
+               AND ($3 IS NULL OR quota_year = $4) ORDER BY seq"
                 .to_string(),
         ))
         .bind(region)

@@ -47,7 +47,7 @@ impl Store {
 
     pub async fn get_region(&self, kato: &str) -> Result<RegionRow> {
         sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM regions WHERE kato = ?"
+            "SELECT {COLUMNS} FROM regions WHERE kato = $1"
         )))
         .bind(kato)
         .fetch_optional(self.pool())

@@ -42,7 +42,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO signing_sessions (id, document_id, prepared_pdf, contents_start, contents_end,
                  digest, base_sha256, expire_time, create_time, signer_certificate_sha256)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&s.id)
         .bind(&s.document_id)
@@ -73,14 +73,14 @@ impl Store {
     pub async fn open_sessions(&self, document_id: &str, now: DateTime<Utc>) -> Result<i64> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "DELETE FROM signing_sessions WHERE document_id = ? AND complete_time IS NULL AND expire_time <= ?",
+            "DELETE FROM signing_sessions WHERE document_id = $1 AND complete_time IS NULL AND expire_time <= $2",
         )
         .bind(document_id)
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
         let open: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM signing_sessions WHERE document_id = ? AND complete_time IS NULL",
+            "SELECT COUNT(*) FROM signing_sessions WHERE document_id = $1 AND complete_time IS NULL",
         )
         .bind(document_id)
         .fetch_one(&mut *tx)
@@ -90,7 +90,7 @@ impl Store {
     }
 
     pub async fn get_session(&self, id: &str) -> Result<SessionRow> {
-        let r = sqlx::query("SELECT * FROM signing_sessions WHERE id = ?")
+        let r = sqlx::query("SELECT * FROM signing_sessions WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())
             .await?
@@ -129,7 +129,7 @@ impl Store {
     ) -> Result<u32> {
         let mut tx = self.write_tx().await?;
         let done: Option<String> =
-            sqlx::query_scalar("SELECT complete_time FROM signing_sessions WHERE id = ?")
+            sqlx::query_scalar("SELECT complete_time FROM signing_sessions WHERE id = $1")
                 .bind(&session.id)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -139,7 +139,7 @@ impl Store {
                 session.id
             )));
         }
-        let current: String = sqlx::query_scalar("SELECT sha256 FROM documents WHERE id = ?")
+        let current: String = sqlx::query_scalar("SELECT sha256 FROM documents WHERE id = $1")
             .bind(&session.document_id)
             .fetch_one(&mut *tx)
             .await?;
@@ -152,8 +152,8 @@ impl Store {
         sqlx::query(
             // A signature added after an extension has no validation data of its own: the
             // document is extended again (the archive job does so for decisions).
-            "UPDATE documents SET pdf = ?, sha256 = ?, cms = ?, cms_sha256 = ?,
-                 extension_level = '', archive_expire_time = NULL WHERE id = ?",
+            "UPDATE documents SET pdf = $1, sha256 = $2, cms = $3, cms_sha256 = $4,
+                 extension_level = '', archive_expire_time = NULL WHERE id = $5",
         )
         .bind(pdf)
         .bind(hex::encode(Sha256::digest(pdf)))
@@ -163,7 +163,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let first: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(position), 1) + 1 FROM document_signatures WHERE document_id = ?",
+            "SELECT COALESCE(MAX(position), 1) + 1 FROM document_signatures WHERE document_id = $1",
         )
         .bind(&session.document_id)
         .fetch_one(&mut *tx)
@@ -173,7 +173,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO document_signatures (document_id, position, role, signer, signer_iin,
                      signer_bin, certificate_serial, signing_time, cms, report_json)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(&session.document_id)
             .bind(first + i as i64)
@@ -189,7 +189,7 @@ impl Store {
             .await?;
         }
         let position = first;
-        sqlx::query("UPDATE signing_sessions SET complete_time = ? WHERE id = ?")
+        sqlx::query("UPDATE signing_sessions SET complete_time = $1 WHERE id = $2")
             .bind(ts(now))
             .bind(&session.id)
             .execute(&mut *tx)
@@ -215,7 +215,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT position, role, signer, signer_iin, signer_bin, certificate_serial, signing_time,
                     report_json
-             FROM document_signatures WHERE document_id = ? ORDER BY position",
+             FROM document_signatures WHERE document_id = $1 ORDER BY position",
         )
         .bind(document_id)
         .fetch_all(self.pool())
