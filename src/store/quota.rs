@@ -195,8 +195,10 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT OR REPLACE INTO labour_force (quota_year, region_code, persons, source, update_time)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO labour_force (quota_year, region_code, persons, source, update_time)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (quota_year, region_code) DO UPDATE SET persons = excluded.persons,
+                 source = excluded.source, update_time = excluded.update_time",
         )
         .bind(year)
         .bind(region)
@@ -493,7 +495,7 @@ const QUOTA_REQUESTS: &str = "
           FROM central_proposals p
           JOIN proposal_lines pl ON pl.proposal_id = p.id
          WHERE p.quota_year = (SELECT year FROM y) AND p.agreed_by_region = 1
-    )
+    ) AS sums
     GROUP BY region_code, part, category, country_code
     HAVING SUM(n) > 0";
 

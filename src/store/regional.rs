@@ -304,7 +304,7 @@ async fn filing_inputs(
     .await?;
     h.update(texts(l, 5));
     let d = q("SELECT a.id, a.state, a.revision, COALESCE(d.outcome, ''),
-                      COALESCE((SELECT group_concat(approved_count) FROM decision_lines l
+                      COALESCE((SELECT string_agg(CAST(approved_count AS TEXT), ',') FROM decision_lines l
                                 WHERE l.application_id = a.id), '')
                FROM applications a LEFT JOIN commission_decisions d ON d.application_id = a.id
                WHERE a.region_code = $1 AND a.quota_year = $2 ORDER BY a.seq")
@@ -543,12 +543,29 @@ impl Store {
             }
         }
         sqlx::query(
-            "INSERT OR REPLACE INTO regional_assessments (region_code, quota_year, labour_demand,
+            "INSERT INTO regional_assessments (region_code, quota_year, labour_demand,
                  planned_jobs_national_projects, demand_text, forecast_unemployed, forecast_released,
                  forecast_graduates, forecast_text, local_coverage, local_coverage_text,
                  efficiency_text, immigrant_demand_text, immigrant_forecast_text,
                  immigrant_efficiency_text, justification, update_time, late)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+             ON CONFLICT (region_code, quota_year) DO UPDATE SET
+                 labour_demand = excluded.labour_demand,
+                 planned_jobs_national_projects = excluded.planned_jobs_national_projects,
+                 demand_text = excluded.demand_text,
+                 forecast_unemployed = excluded.forecast_unemployed,
+                 forecast_released = excluded.forecast_released,
+                 forecast_graduates = excluded.forecast_graduates,
+                 forecast_text = excluded.forecast_text,
+                 local_coverage = excluded.local_coverage,
+                 local_coverage_text = excluded.local_coverage_text,
+                 efficiency_text = excluded.efficiency_text,
+                 immigrant_demand_text = excluded.immigrant_demand_text,
+                 immigrant_forecast_text = excluded.immigrant_forecast_text,
+                 immigrant_efficiency_text = excluded.immigrant_efficiency_text,
+                 justification = excluded.justification,
+                 update_time = excluded.update_time,
+                 late = excluded.late",
         )
         .bind(&a.region_code)
         .bind(a.quota_year)
@@ -853,8 +870,12 @@ impl Store {
             check_etag(&name, expected_etag, stored)?;
         }
         sqlx::query(
-            "INSERT OR REPLACE INTO labour_immigrant_needs (region_code, quota_year, current_count,
-                 need, justification, update_time, late) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO labour_immigrant_needs (region_code, quota_year, current_count,
+                 need, justification, update_time, late) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (region_code, quota_year) DO UPDATE SET
+                 current_count = excluded.current_count, need = excluded.need,
+                 justification = excluded.justification, update_time = excluded.update_time,
+                 late = excluded.late",
         )
         .bind(region)
         .bind(year)
