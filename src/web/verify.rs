@@ -199,9 +199,17 @@ fn signature_rows(here: &Here, sigs: &[PublicSignature], public: bool) -> Markup
                         @if let Some(bin) = &s.bin { (row(w.bin, mono(bin))) }
                         @if let Some(iin) = &s.iin_masked { (row(w.iin, mono(iin))) }
                     }
-                    @if let Some(t) = s.signing_time { (row(w.signing_time, time_el(t))) }
+                    // A document timestamp is only its time; a signature has a level, PAdES
+                    // in the PDF, CAdES beside it.
+                    @if s.kind != SignatureKind::DocumentTimestamp {
+                        @if let Some(t) = s.signing_time { (row(w.signing_time, time_el(t))) }
+                    }
                     @if let Some(t) = s.timestamp_time { (row(w.timestamp_time, time_el(t))) }
-                    (row(w.level, html! { "PAdES " (s.level.as_str()) }))
+                    @match s.kind {
+                        SignatureKind::Pades => (row(w.level, html! { "PAdES " (s.level.as_str()) })),
+                        SignatureKind::Cms => (row(w.level, html! { "CAdES " (s.level.as_str()) })),
+                        SignatureKind::DocumentTimestamp => {}
+                    }
                 }
             }
         }

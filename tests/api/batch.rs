@@ -23,32 +23,7 @@ fn bin(n: u32) -> String {
 
 /// 300 notices of Akmola's body, issued by `app`.
 pub(crate) async fn notices(app: &TestApp) -> Vec<String> {
-    let mut regional = app.regional();
-    use pb::CommissionMemberKind as K;
-    let members = [
-        K::InternalAffairs,
-        K::Education,
-        K::Entrepreneurship,
-        K::LabourTerritorialUnit,
-    ]
-    .into_iter()
-    .map(|kind| pb::CommissionMember {
-        full_name: "Член".into(),
-        position: "руководитель".into(),
-        organisation: "Орган".into(),
-        kind: kind as i32,
-        role: "Член комиссии".into(),
-    })
-    .collect();
-    regional
-        .set_commission_members(pb::SetCommissionMembersRequest {
-            region_code: "110000000".into(),
-            quota_year: 2027,
-            members,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    akmola_commission(app).await;
     let mut out = Vec::with_capacity(NOTICES);
     for i in 0..NOTICES as u32 {
         let mut a = sample_application();
@@ -58,27 +33,7 @@ pub(crate) async fn notices(app: &TestApp) -> Vec<String> {
             legal_address: format!("г. Кокшетау, ул. Абая, {}", i + 1),
         });
         let submitted = app.submit(&app.create(a).await).await.unwrap();
-        regional
-            .record_commission_decision(pb::RecordCommissionDecisionRequest {
-                application: submitted.name.clone(),
-                outcome: pb::DecisionOutcome::Approved as i32,
-                approved_counts: submitted.lines.iter().map(|l| l.requested_count).collect(),
-                grounds: vec![],
-                decided_on: "2026-09-15".into(),
-                protocol_number: "1".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        let notice = regional
-            .notify_employer(pb::NotifyEmployerRequest {
-                application: submitted.name,
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .document;
-        out.push(notice);
+        out.push(approve_and_notify(app, &submitted).await);
     }
     out
 }

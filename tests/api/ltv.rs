@@ -253,6 +253,19 @@ async fn an_archived_document_stays_valid_offline_after_the_signers_certificate_
     assert_eq!(doc.sha256, hex::encode(openssl::sha::sha256(&pdf)));
     let both = crate::party_helpers::verify(&s.app, pdf.clone(), cms).await;
     assert!(both.valid, "{both:#?}");
+    // The public page shows the levels, and the document timestamp without one.
+    let path = doc
+        .verification_url
+        .splitn(4, '/')
+        .nth(3)
+        .unwrap()
+        .to_owned();
+    let page = crate::http::get(s.app.web_addr(), &format!("/{path}?lang=ru"))
+        .await
+        .text();
+    assert_eq!(page.matches("PAdES B-LTA").count(), 3, "{page}");
+    assert!(page.contains("Метка времени документа"), "{page}");
+    assert!(page.contains("CAdES B-T"), "{page}");
     // The DSS: the CA's and the signers' certificates, the CA's CRL, and the head's OCSP
     // response, which echoes the request's nonce (id-pkix-ocsp-nonce).
     let dss = kvota::sign::ltv::dss_of(&pdf).expect("a DSS");

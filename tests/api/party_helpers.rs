@@ -772,3 +772,55 @@ pub async fn signed_visibly() -> SignedVisibly {
         after_head,
     }
 }
+
+/// Akmola's Commission for 2027 with the four members p. 9 requires besides the chair.
+pub async fn akmola_commission(app: &TestApp) {
+    use pb::CommissionMemberKind as K;
+    let members = [
+        K::InternalAffairs,
+        K::Education,
+        K::Entrepreneurship,
+        K::LabourTerritorialUnit,
+    ]
+    .into_iter()
+    .map(|kind| pb::CommissionMember {
+        full_name: "Член".into(),
+        position: "руководитель".into(),
+        organisation: "Орган".into(),
+        kind: kind as i32,
+        role: "Член комиссии".into(),
+    })
+    .collect();
+    app.regional()
+        .set_commission_members(pb::SetCommissionMembersRequest {
+            region_code: "110000000".into(),
+            quota_year: 2027,
+            members,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+}
+
+/// The Commission approves `submitted` in full on 15 September; the body's notice of it.
+pub async fn approve_and_notify(app: &TestApp, submitted: &pb::Application) -> String {
+    let mut r = app.regional();
+    r.record_commission_decision(pb::RecordCommissionDecisionRequest {
+        application: submitted.name.clone(),
+        outcome: pb::DecisionOutcome::Approved as i32,
+        approved_counts: submitted.lines.iter().map(|l| l.requested_count).collect(),
+        grounds: vec![],
+        decided_on: "2026-09-15".into(),
+        protocol_number: "1".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    r.notify_employer(pb::NotifyEmployerRequest {
+        application: submitted.name.clone(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .document
+}

@@ -756,50 +756,8 @@ async fn the_regional_body_signs_its_notice_with_the_bin_configured_for_it() {
         .submit(&app.create(sample_application()).await)
         .await
         .unwrap();
-    let mut r = app.regional();
-    use pb::CommissionMemberKind as K;
-    let members = [
-        K::InternalAffairs,
-        K::Education,
-        K::Entrepreneurship,
-        K::LabourTerritorialUnit,
-    ]
-    .into_iter()
-    .map(|kind| pb::CommissionMember {
-        full_name: "Член".into(),
-        position: "руководитель".into(),
-        organisation: "Орган".into(),
-        kind: kind as i32,
-        role: "Член комиссии".into(),
-    })
-    .collect();
-    r.set_commission_members(pb::SetCommissionMembersRequest {
-        region_code: "110000000".into(),
-        quota_year: 2027,
-        members,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    r.record_commission_decision(pb::RecordCommissionDecisionRequest {
-        application: submitted.name.clone(),
-        outcome: pb::DecisionOutcome::Approved as i32,
-        approved_counts: submitted.lines.iter().map(|l| l.requested_count).collect(),
-        grounds: vec![],
-        decided_on: "2026-09-15".into(),
-        protocol_number: "1".into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let notice = r
-        .notify_employer(pb::NotifyEmployerRequest {
-            application: submitted.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .document;
+    akmola_commission(&app).await;
+    let notice = approve_and_notify(&app, &submitted).await;
     let body_head = party(&ca, BODY_BIN, HEAD, KeyAlg::Rsa(2048), true);
 
     // No BIN configured for Akmola's body yet: refused, nothing signed.
