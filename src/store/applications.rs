@@ -4,7 +4,7 @@ use super::audit::Actor;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::AssertSqlSafe;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use super::documents::{self, NewDocument};
 use super::{Result, Store, StoreError, is_unique_violation, parse_ts, ts};
@@ -72,7 +72,7 @@ const COLUMNS: &str = "id, seq, quota_year, region_code, employer_bin, employer_
     employer_address, justification, head_position, head_full_name, state, revision, etag, \
     create_time, update_time, submit_time, document_id";
 
-async fn load_lines(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Vec<LineRow>> {
+async fn load_lines(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Vec<LineRow>> {
     let rows = sqlx::query(
         "SELECT occupation_code, occupation_name, category, current_count, requested_count
          FROM application_lines WHERE application_id = $1 ORDER BY position",
@@ -95,7 +95,7 @@ async fn load_lines(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Vec<L
         .collect()
 }
 
-fn head_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ApplicationRow> {
+fn head_from_row(r: &sqlx::any::AnyRow) -> Result<ApplicationRow> {
     Ok(ApplicationRow {
         id: r.try_get("id")?,
         seq: r.try_get("seq")?,
@@ -126,7 +126,7 @@ fn head_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ApplicationRow> {
     })
 }
 
-async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<ApplicationRow> {
+async fn fetch(conn: &mut sqlx::AnyConnection, id: &str) -> Result<ApplicationRow> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM applications WHERE id = $1"
     )))
@@ -139,7 +139,7 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Applicatio
     Ok(app)
 }
 
-async fn write_lines(tx: &mut SqliteConnection, id: &str, d: &ApplicationDraft) -> Result<()> {
+async fn write_lines(tx: &mut AnyConnection, id: &str, d: &ApplicationDraft) -> Result<()> {
     sqlx::query("DELETE FROM application_lines WHERE application_id = $1")
         .bind(id)
         .execute(&mut *tx)
@@ -166,7 +166,7 @@ async fn write_lines(tx: &mut SqliteConnection, id: &str, d: &ApplicationDraft) 
 /// Loads an application inside a transaction and checks that the caller saw its latest
 /// version and that it is still a draft.
 async fn fetch_for_change(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     id: &str,
     expected_etag: &str,
     allowed: &[ApplicationState],

@@ -2,7 +2,7 @@
 //! transaction, each hashed over its fields and its predecessor's hash.
 
 use sha2::{Digest, Sha256};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use chrono::{DateTime, Utc};
 
@@ -98,7 +98,7 @@ pub fn digest<T: std::fmt::Debug + ?Sized>(state: Option<&T>) -> String {
 /// Appends a record for a change of `resource` to the chain, in the caller's transaction
 /// (which holds SQLite's write lock, so the chain cannot fork).
 pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     actor: &Actor,
     resource: &str,
     region: Option<&str>,
@@ -150,7 +150,7 @@ pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
     Ok(())
 }
 
-fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRecord> {
+fn from_row(r: &sqlx::any::AnyRow) -> Result<AuditRecord> {
     Ok(AuditRecord {
         seq: r.try_get("seq")?,
         time: parse_ts(&r.try_get::<String, _>("time")?)?,

@@ -39,7 +39,7 @@ impl BodyRow {
     }
 }
 
-fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<BodyRow> {
+fn from_row(r: &sqlx::any::AnyRow) -> Result<BodyRow> {
     Ok(BodyRow {
         id: r.try_get("id")?,
         region_code: r.try_get("region_code")?,

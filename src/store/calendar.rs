@@ -3,7 +3,7 @@
 
 use super::audit::Actor;
 use chrono::NaiveDate;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use super::{Result, Store, StoreError, is_unique_violation};
 use crate::domain::calendar::{
@@ -17,7 +17,7 @@ fn date(s: &str) -> Result<NaiveDate> {
 
 /// The calendar as `conn` sees the database (inside a transaction: as that transaction
 /// does).
-async fn load_calendar(conn: &mut SqliteConnection) -> Result<Calendar> {
+async fn load_calendar(conn: &mut AnyConnection) -> Result<Calendar> {
     let rules = sqlx::query(
         "SELECT month, day, name_ru, shifts_if_weekend, from_year, to_year FROM holiday_rules",
     )

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use super::audit::Actor;
 use super::{Result, Store, StoreError, parse_ts, ts};
@@ -56,7 +56,7 @@ const COLUMNS: &str = "id, COALESCE(public_code, '') AS public_code, kind, title
                        signer, certificate_serial, signer_iin, signer_bin, signing_time, \
                        create_time, seq, extension_level, archive_expire_time";
 
-fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<DocumentRow> {
+fn from_row(r: &sqlx::any::AnyRow) -> Result<DocumentRow> {
     Ok(DocumentRow {
         id: r.try_get("id")?,
         public_code: r.try_get("public_code")?,
@@ -89,7 +89,7 @@ pub enum Blob {
     Cms,
 }
 
-pub(crate) async fn insert(tx: &mut SqliteConnection, d: &NewDocument) -> Result<()> {
+pub(crate) async fn insert(tx: &mut AnyConnection, d: &NewDocument) -> Result<()> {
     sqlx::query(
         "INSERT INTO documents (id, public_code, kind, title, subject, pdf, cms, sha256, cms_sha256,
              signer, certificate_serial, signer_iin, signer_bin, signing_time, create_time, seq)

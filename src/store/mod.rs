@@ -1,5 +1,10 @@
-//! Persistence over SQLite. Only this module speaks SQL; each command runs in one
-//! transaction so nothing is half-written.
+//! Persistence over SQLite (the embedded default) or PostgreSQL. Only this module speaks
+//! SQL; each command runs in one transaction so nothing is half-written.
+//!
+//! Both backends run the same query texts through sqlx's `Any` driver: the queries are
+//! plain SQL both engines accept (parameters numbered `$1`, `$2`, …; times as RFC 3339
+//! text; integers, text and bytes only), and the few places that differ (the write lock,
+//! busy errors, backups) branch on [`Backend`].
 
 pub mod applications;
 pub mod audit;
@@ -17,8 +22,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Executor, postgres::PgPoolOptions};
 
 pub use applications::{ApplicationRow, ApplicationState, LineRow, ListFilter};
 pub use documents::{DocumentRow, NewDocument};
@@ -47,11 +54,14 @@ pub enum StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 impl From<sqlx::Error> for StoreError {
-    /// SQLite's BUSY and LOCKED (and their extended codes) after the busy timeout mean
-    /// "retry", not a fault: they become [`StoreError::Busy`].
+    /// SQLite's BUSY and LOCKED (and their extended codes) after the busy timeout, and
+    /// PostgreSQL's serialization failure, deadlock and lock timeout, mean "retry", not a
+    /// fault: they become [`StoreError::Busy`].
     fn from(e: sqlx::Error) -> Self {
-        let busy = matches!(&e, sqlx::Error::Database(d)
-            if d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6)));
+        let busy = matches!(&e, sqlx::Error::Database(d) if match d.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+            Some(_) => d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6)),
+            None => d.code().is_some_and(|c| matches!(&*c, "40001" | "40P01" | "55P03")),
+        });
         if busy {
             StoreError::Busy
         } else {
@@ -65,39 +75,82 @@ pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// The engine behind a [`Store`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The key of the PostgreSQL advisory lock every write transaction takes: writers
+/// serialise across replicas as they do on SQLite's single write lock, so each command's
+/// checks and the audit chain's head are read and extended by one writer at a time.
+const WRITE_LOCK_KEY: i64 = 0x4b766f7461; // "Kvota"
+
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    /// One writer at a time (see [`Store::write_tx`]).
+    pool: AnyPool,
+    backend: Backend,
+    /// One writer at a time in this process (see [`Store::write_tx`]).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
-    /// Opens (creating if missing) the database, in WAL mode with foreign keys on, and
-    /// applies the migrations compiled from `migrations/`.
+    /// Opens the database and applies its migrations. SQLite (created if missing) runs in
+    /// WAL mode with foreign keys on; PostgreSQL (`postgres://…`) must exist.
     pub async fn open(url: &str) -> Result<Self> {
-        if is_postgres(url) {
-            return Err(StoreError::FailedPrecondition(
-                "the service stores in SQLite only for now; `kvota migrate` prepares a \
-                 PostgreSQL database's schema"
-                    .into(),
-            ));
+        sqlx::any::install_default_drivers();
+        let backend = if is_postgres(url) {
+            Self::migrate_postgres(url).await?;
+            Backend::Postgres
+        } else {
+            // The file is made, set to WAL and migrated by the SQLite driver itself, whose
+            // options the `Any` driver's URL cannot carry.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(Self::sqlite_options(url)?)
+                .await?;
+            sqlx::migrate!("./migrations").run(&pool).await?;
+            pool.close().await;
+            Backend::Sqlite
+        };
+        let options = AnyPoolOptions::new().max_connections(match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        });
+        let pool = match backend {
+            Backend::Sqlite => options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                         PRAGMA synchronous = NORMAL",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options,
         }
-        let options = SqliteConnectOptions::from_str(url)?
+        .connect(url)
+        .await?;
+        Ok(Self {
+            pool,
+            backend,
+            writer: Default::default(),
+        })
+    }
+
+    fn sqlite_options(url: &str) -> Result<SqliteConnectOptions> {
+        Ok(SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self {
-            pool,
-            writer: Default::default(),
-        })
+            .busy_timeout(Duration::from_secs(10)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Applies the migrations for the database at `url` and returns how many it holds:
@@ -105,16 +158,7 @@ impl Store {
     /// `migrations/postgres/`, their twins table for table and column for column.
     pub async fn migrate(url: &str) -> Result<usize> {
         if is_postgres(url) {
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(1)
-                .connect(url)
-                .await?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
-                .fetch_one(&pool)
-                .await?;
-            pool.close().await;
-            return Ok(n as usize);
+            return Self::migrate_postgres(url).await;
         }
         let store = Self::open(url).await?;
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
@@ -124,21 +168,43 @@ impl Store {
         Ok(n as usize)
     }
 
-    /// The file a SQLite URL names, or `None` for an in-memory database; commands that
-    /// only read an existing database check it is there before [`Store::open`] creates it.
+    async fn migrate_postgres(url: &str) -> Result<usize> {
+        let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+            .fetch_one(&pool)
+            .await?;
+        pool.close().await;
+        Ok(n as usize)
+    }
+
+    /// The file a SQLite URL names, or `None` for an in-memory or a PostgreSQL database;
+    /// commands that only read an existing database check it is there before
+    /// [`Store::open`] creates it.
     pub fn database_file(url: &str) -> Result<Option<std::path::PathBuf>> {
+        if is_postgres(url) {
+            return Ok(None);
+        }
         let options = SqliteConnectOptions::from_str(url)?;
         let file = options.get_filename();
         Ok((file != std::path::Path::new(":memory:")).then(|| file.to_owned()))
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
     /// A consistent copy of the whole database at `path` (SQLite's `VACUUM INTO`), taken
-    /// while the service keeps serving; refused if `path` exists.
+    /// while the service keeps serving; refused if `path` exists. PostgreSQL is backed
+    /// up with its own tools (`pg_dump`, or continuous archiving).
     pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            return Err(StoreError::FailedPrecondition(
+                "kvota backup copies a SQLite database; back PostgreSQL up with pg_dump or \
+                 its continuous archiving"
+                    .into(),
+            ));
+        }
         if path.exists() {
             return Err(StoreError::AlreadyExists(format!(
                 "{} exists",
@@ -152,25 +218,38 @@ impl Store {
         Ok(())
     }
 
-    /// A transaction that takes SQLite's write lock at once. A plain `BEGIN` that reads
-    /// and then writes fails with SQLITE_BUSY when another connection wrote meanwhile;
-    /// `BEGIN IMMEDIATE` waits (busy_timeout) instead, so concurrent commands serialise.
+    /// A write transaction, one writer at a time.
+    ///
+    /// On SQLite it takes the write lock at once: a plain `BEGIN` that reads and then
+    /// writes fails with SQLITE_BUSY when another connection wrote meanwhile; `BEGIN
+    /// IMMEDIATE` waits (busy_timeout) instead, so concurrent commands serialise. On
+    /// PostgreSQL the same is a transaction-scoped advisory lock, which serialises the
+    /// writers of every replica on the database; each statement after it reads what
+    /// the writers before committed (READ COMMITTED).
     ///
     /// Writers also queue in the process first: SQLite's busy handler waits by sleeping
     /// (up to 100 ms a turn), so under many concurrent writers the database would idle
     /// while they sleep; a fair in-process queue hands the lock straight to the next one.
     pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
         let guard = self.writer.clone().lock_owned().await;
-        Ok(WriteTx {
-            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            _guard: guard,
-        })
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
+        Ok(WriteTx { tx, _guard: guard })
     }
 }
 
 /// A write transaction holding the process's writer turn until it commits or drops.
 pub(crate) struct WriteTx {
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: sqlx::Transaction<'static, sqlx::Any>,
     _guard: tokio::sync::OwnedMutexGuard<()>,
 }
 
@@ -181,14 +260,14 @@ impl WriteTx {
 }
 
 impl std::ops::Deref for WriteTx {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &sqlx::SqliteConnection {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
         &self.tx
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }
 }
@@ -203,7 +282,7 @@ pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
 }
 
-/// Whether an error is SQLite's refusal of a duplicate in a unique index.
+/// Whether an error is the database's refusal of a duplicate in a unique index.
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }

@@ -17,7 +17,7 @@ pub struct PrincipalRow {
     pub note: String,
 }
 
-fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<PrincipalRow> {
+fn from_row(r: &sqlx::any::AnyRow) -> Result<PrincipalRow> {
     let role: String = r.try_get("role")?;
     Ok(PrincipalRow {
         id: r.try_get("id")?,
@@ -59,9 +59,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<PrincipalRow> {
         let mut tx = self.write_tx().await?;
-        let id = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO principals (iin, bin, role, region_code, note, create_time)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(&p.iin)
         .bind(&p.bin)
@@ -69,7 +69,7 @@ impl Store {
         .bind(&p.region)
         .bind(&p.note)
         .bind(ts(now))
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -80,8 +80,7 @@ impl Store {
             } else {
                 e.into()
             }
-        })?
-        .last_insert_rowid();
+        })?;
         let row = PrincipalRow { id, ..p.clone() };
         super::audit::record(
             &mut tx,

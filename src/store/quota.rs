@@ -3,7 +3,7 @@
 
 use super::audit::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use super::documents::{self, NewDocument};
 use super::{Result, Store, StoreError, is_unique_violation, parse_ts, ts};
@@ -56,7 +56,7 @@ pub struct QuotaRow {
     pub versions: Vec<VersionRow>,
 }
 
-async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> {
+async fn fetch(conn: &mut sqlx::AnyConnection, id: &str) -> Result<QuotaRow> {
     let r = sqlx::query("SELECT * FROM quotas WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -152,7 +152,7 @@ async fn fetch(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<QuotaRow> 
     })
 }
 
-async fn write_cells(tx: &mut SqliteConnection, id: &str, cells: &[CellRow]) -> Result<()> {
+async fn write_cells(tx: &mut AnyConnection, id: &str, cells: &[CellRow]) -> Result<()> {
     sqlx::query("DELETE FROM quota_cells WHERE quota_id = $1")
         .bind(id)
         .execute(&mut *tx)

@@ -4,7 +4,7 @@
 use super::audit::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::documents::{self, NewDocument};
 use super::{Result, Store, StoreError, parse_ts, ts};
@@ -126,7 +126,7 @@ fn date(s: &str) -> Result<NaiveDate> {
 
 /// FAILED_PRECONDITION if the region has filed with the ministry for the year.
 pub(crate) async fn ensure_open(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     region: &str,
     year: i64,
 ) -> Result<()> {
@@ -146,7 +146,7 @@ pub(crate) async fn ensure_open(
 }
 
 async fn fetch_decision(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     application_id: &str,
 ) -> Result<Option<DecisionRow>> {
     let Some(r) = sqlx::query(
@@ -204,7 +204,7 @@ async fn fetch_decision(
     }))
 }
 
-async fn fetch_proposal(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<ProposalRow> {
+async fn fetch_proposal(conn: &mut sqlx::AnyConnection, id: &str) -> Result<ProposalRow> {
     let r = sqlx::query(
         "SELECT id, body, region_code, quota_year, justification, agreed_by_region, submit_time,
                 agree_time, late FROM central_proposals WHERE id = $1",
@@ -252,14 +252,10 @@ async fn fetch_proposal(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<P
 
 /// A digest of everything a region's filing is built from (Appendices 2–4), so a change
 /// made while the filing is rendered is caught when it is stored.
-async fn filing_inputs(
-    conn: &mut sqlx::SqliteConnection,
-    region: &str,
-    year: i64,
-) -> Result<String> {
+async fn filing_inputs(conn: &mut sqlx::AnyConnection, region: &str, year: i64) -> Result<String> {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    let texts = |rows: Vec<sqlx::sqlite::SqliteRow>, cols: usize| -> String {
+    let texts = |rows: Vec<sqlx::any::AnyRow>, cols: usize| -> String {
         rows.iter()
             .map(|r| {
                 (0..cols)
@@ -316,7 +312,7 @@ async fn filing_inputs(
 
 /// Audits a change of an application's decision, filed under the application's region.
 async fn audit_decision(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     actor: &Actor,
     application_id: &str,
     after: &impl std::fmt::Debug,
@@ -336,7 +332,7 @@ async fn audit_decision(
     .await
 }
 
-async fn insert_documents(tx: &mut SqliteConnection, docs: &[&NewDocument]) -> Result<()> {
+async fn insert_documents(tx: &mut AnyConnection, docs: &[&NewDocument]) -> Result<()> {
     for d in docs {
         documents::insert(tx, d).await?;
     }
@@ -344,7 +340,7 @@ async fn insert_documents(tx: &mut SqliteConnection, docs: &[&NewDocument]) -> R
 }
 
 async fn read_assessment(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     region: &str,
     year: i64,
 ) -> Result<Option<AssessmentRow>> {
@@ -409,11 +405,7 @@ fn origin_quota_name(region: &str, year: i64) -> String {
     format!("regions/{region}/origin-quotas/{year}")
 }
 
-async fn read_members(
-    conn: &mut SqliteConnection,
-    region: &str,
-    year: i64,
-) -> Result<Vec<MemberRow>> {
+async fn read_members(conn: &mut AnyConnection, region: &str, year: i64) -> Result<Vec<MemberRow>> {
     let rows = sqlx::query(
         "SELECT full_name, job_title, organisation, kind, role FROM commission_members
          WHERE region_code = $1 AND quota_year = $2 ORDER BY position",
@@ -436,7 +428,7 @@ async fn read_members(
 }
 
 async fn read_immigrant_need(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     region: &str,
     year: i64,
 ) -> Result<Option<ImmigrantNeedRow>> {
@@ -460,7 +452,7 @@ async fn read_immigrant_need(
 }
 
 async fn read_origin_quota(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     region: &str,
     year: i64,
 ) -> Result<Vec<CountryRow>> {

@@ -21,7 +21,7 @@ pub struct RegionRow {
 const COLUMNS: &str = "kato, iso3166_2, name_ru, name_kk, name_en, kind, admin_center_ru, \
                        name_genitive_ru, body_name_ru";
 
-fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<RegionRow> {
+fn from_row(r: &sqlx::any::AnyRow) -> Result<RegionRow> {
     Ok(RegionRow {
         kato: r.try_get("kato")?,
         iso3166_2: r.try_get("iso3166_2")?,

@@ -1,5 +1,6 @@
-//! Spawns the real service on a random port with its own SQLite file and PKI, and
-//! connects real gRPC clients to it.
+//! Spawns the real service on a random port with its own SQLite file (or, with
+//! `KVOTA_TEST_DB=postgres`, its own PostgreSQL database) and PKI, and connects real gRPC
+//! clients to it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -72,6 +73,9 @@ impl TestApp {
         config.signing.trust_anchors = vec![pki.root_pem.clone()];
         // The service issues the test root's CRL, as it does the dev root's.
         config.signing.dev_root_key_file = Some(pki.root_pem.with_file_name("root.key.pem"));
+        if crate::postgres::selected() {
+            config.database_url = Some(crate::postgres::fresh_database());
+        }
         Self::spawn_with(dir, config, pki.root_pem).await
     }
 

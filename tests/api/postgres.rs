@@ -104,17 +104,37 @@ impl Postgres {
             std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
         );
         let pg = Self { dir, bin, port };
-        let o = Command::new(pg.bin.join("psql"))
-            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "kvota"])
-            .args(["-d", "postgres", "-c", "CREATE DATABASE kvota"])
+        pg.psql("CREATE DATABASE kvota");
+        pg
+    }
+
+    /// Runs one SQL command in the maintenance database.
+    pub fn psql(&self, sql: &str) {
+        let o = Command::new(self.bin.join("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "kvota",
+            ])
+            .args(["-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql])
             .output()
             .unwrap();
         assert!(
             o.status.success(),
-            "createdb: {}",
+            "psql {sql}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        pg
+    }
+
+    fn stop(&self) {
+        let _ = as_server_user(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
     }
 
     /// The test database's URL.
@@ -125,10 +145,42 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let _ = as_server_user(&self.bin.join("pg_ctl"))
-            .arg("-D")
-            .arg(self.dir.path().join("data"))
-            .args(["-m", "immediate", "stop"])
-            .output();
+        self.stop();
     }
+}
+
+/// Whether this run tests on PostgreSQL (`KVOTA_TEST_DB=postgres`): then every service a
+/// test spawns stores in a database of its own on one cluster the run shares.
+pub fn selected() -> bool {
+    std::env::var("KVOTA_TEST_DB").is_ok_and(|v| v == "postgres")
+}
+
+static SHARED: std::sync::OnceLock<Postgres> = std::sync::OnceLock::new();
+
+unsafe extern "C" {
+    fn atexit(callback: extern "C" fn()) -> i32;
+}
+
+/// Stops the shared cluster when the test binary exits (the harness ends with `exit`).
+extern "C" fn stop_shared() {
+    if let Some(pg) = SHARED.get() {
+        pg.stop();
+    }
+}
+
+/// A new, empty database on the run's shared cluster (started on first use): its URL.
+pub fn fresh_database() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let pg = SHARED.get_or_init(|| {
+        let pg = Postgres::start();
+        // SAFETY: registers a plain function; it runs once, at exit.
+        unsafe { atexit(stop_shared) };
+        pg
+    });
+    let name = format!(
+        "kvota_{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    pg.psql(&format!("CREATE DATABASE {name}"));
+    format!("postgres://kvota@127.0.0.1:{}/{name}", pg.port)
 }

@@ -139,17 +139,6 @@ async fn the_postgresql_migrations_make_the_sqlite_schema_table_for_table() {
             "{bad} was accepted"
         );
     }
-    // The service itself does not serve from PostgreSQL yet, and says so.
-    let o = Command::new(env!("CARGO_BIN_EXE_kvota"))
-        .arg("serve")
-        .env("KVOTA_DATABASE_URL", &url)
-        .env("KVOTA_LISTEN", "127.0.0.1:0")
-        .env("KVOTA_HTTP_LISTEN", "")
-        .env("KVOTA_DATA_DIR", dir.path())
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    assert!(text(&o).contains("SQLite only for now"), "{}", text(&o));
 }
 
 #[tokio::test]
