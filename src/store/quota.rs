@@ -464,7 +464,7 @@ impl QuotaRow {
 /// proposals the region agreed to, filed or not. Zero sums are left out.
 const QUOTA_REQUESTS: &str = "
     WITH y (year) AS (SELECT $1)
-    SELECT region_code, part, category, country_code, SUM(n) AS requested FROM (
+    SELECT region_code, part, category, country_code, CAST(SUM(n) AS BIGINT) AS requested FROM (
         SELECT a.region_code AS region_code, 'PERMITS' AS part, l.category AS category,
                '' AS country_code, dl.approved_count AS n
           FROM applications a

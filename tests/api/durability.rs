@@ -144,6 +144,11 @@ async fn a_sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
 
 #[tokio::test]
 async fn a_backup_taken_while_serving_restores() {
+    // `kvota backup` copies a SQLite file; PostgreSQL has pg_dump.
+    crate::postgres::on_sqlite(backup_restores()).await;
+}
+
+async fn backup_restores() {
     let app = TestApp::spawn().await;
     let submitted = app
         .submit(&app.create(sample_application()).await)

@@ -73,7 +73,7 @@ impl TestApp {
         config.signing.trust_anchors = vec![pki.root_pem.clone()];
         // The service issues the test root's CRL, as it does the dev root's.
         config.signing.dev_root_key_file = Some(pki.root_pem.with_file_name("root.key.pem"));
-        if crate::postgres::selected() {
+        if crate::postgres::in_use() {
             config.database_url = Some(crate::postgres::fresh_database());
         }
         Self::spawn_with(dir, config, pki.root_pem).await

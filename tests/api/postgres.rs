@@ -184,3 +184,18 @@ pub fn fresh_database() -> String {
     pg.psql(&format!("CREATE DATABASE {name}"));
     format!("postgres://kvota@127.0.0.1:{}/{name}", pg.port)
 }
+
+tokio::task_local! {
+    static ON_SQLITE: ();
+}
+
+/// Runs `test` with its services on SQLite whatever `KVOTA_TEST_DB` says: for what only
+/// SQLite has (`kvota backup`'s file copy, the source of `kvota copy`).
+pub async fn on_sqlite<F: std::future::Future>(test: F) -> F::Output {
+    ON_SQLITE.scope((), test).await
+}
+
+/// Whether the services spawned here store in PostgreSQL.
+pub fn in_use() -> bool {
+    selected() && ON_SQLITE.try_with(|_| ()).is_err()
+}

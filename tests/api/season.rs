@@ -1546,9 +1546,10 @@ async fn a_labour_immigrant_need_set_after_10_october_is_flagged_late() {
     let stored_late = |app: &TestApp| {
         let url = app.config.database_url();
         async move {
-            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&url).await.unwrap();
             let late: i64 = sqlx::query_scalar(
-                "SELECT late FROM labour_immigrant_needs WHERE region_code = ? AND quota_year = 2027",
+                "SELECT late FROM labour_immigrant_needs WHERE region_code = $1 AND quota_year = 2027",
             )
             .bind(AKMOLA)
             .fetch_one(&pool)
