@@ -19,6 +19,9 @@ mod helpers;
 #[path = "../tests/api/party_helpers.rs"]
 mod party_helpers;
 #[allow(dead_code, unused_imports)]
+#[path = "../tests/api/postgres.rs"]
+mod postgres;
+#[allow(dead_code, unused_imports)]
 #[path = "../tests/api/timestamp_helpers.rs"]
 mod timestamp_helpers;
 

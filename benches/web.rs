@@ -15,6 +15,9 @@ mod helpers;
 #[allow(dead_code)]
 #[path = "../tests/api/http.rs"]
 mod http;
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/api/postgres.rs"]
+mod postgres;
 #[allow(dead_code, unused_imports, deprecated)]
 #[path = "../tests/api/seed.rs"]
 mod seed;

@@ -13,8 +13,12 @@ pub struct Config {
     pub listen: String,
     /// Where the database, dev certificates and other state live.
     pub data_dir: PathBuf,
-    /// SQLite URL; defaults to `sqlite://{data_dir}/kvota.db`.
+    /// `sqlite://…` (the default, `sqlite://{data_dir}/kvota.db`) or `postgres://…`.
     pub database_url: Option<String>,
+    /// Where documents' PDF and CMS bytes live: in the database (the default) or in an
+    /// S3-compatible object store, `s3://bucket/prefix` (credentials and endpoint from
+    /// the standard AWS variables).
+    pub documents_url: Option<String>,
     /// A fixed service time (RFC 3339), for tests and rehearsals of any date.
     pub clock: Option<String>,
     /// A directory whose `.typ` files replace the built-in templates of the same name.
@@ -146,6 +150,7 @@ impl Default for Config {
             listen: "127.0.0.1:50051".into(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            documents_url: None,
             clock: None,
             templates_dir: None,
             fonts_dir: None,
@@ -197,6 +202,9 @@ impl Config {
         }
         if let Some(v) = get("KVOTA_DATABASE_URL") {
             self.database_url = Some(v);
+        }
+        if let Some(v) = get("KVOTA_DOCUMENTS_URL") {
+            self.documents_url = Some(v).filter(|v| !v.is_empty());
         }
         if let Some(v) = get("KVOTA_CLOCK") {
             self.clock = Some(v).filter(|v| !v.is_empty());

@@ -52,6 +52,9 @@ pub struct Application {
 
 /// The service's seal: configured, or development certificates made under the data
 /// directory on first start.
+/// How stale a replica's calendar may be on PostgreSQL: it is read again this often.
+pub const CALENDAR_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub fn load_signer(config: &Config) -> Result<LoadedSeal> {
     let s = &config.signing;
     let mut trust = load_trust_anchors(&s.trust_anchors)?;
@@ -199,7 +202,11 @@ impl Application {
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
         let store = Store::open(&config.database_url())
             .await
-            .with_context(|| format!("opening database {}", config.database_url()))?;
+            .with_context(|| format!("opening database {}", config.database_url()))?
+            .with_blobs(
+                crate::store::blobs::Blobs::from_url(config.documents_url.as_deref())
+                    .context("opening the documents' object store")?,
+            );
         let LoadedSeal {
             signer,
             trust,
@@ -364,6 +371,21 @@ impl Application {
                 }))
             }
         };
+        // Replicas on one PostgreSQL database: a change of the calendar made through
+        // another replica is read here within [`CALENDAR_REFRESH`] (principals within
+        // [`crate::auth::CACHE_TTL`]). One SQLite file has one process: nothing to do.
+        let calendar_refresh = (s.store.backend() == crate::store::Backend::Postgres).then(|| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(CALENDAR_REFRESH).await;
+                    match s.store.load_calendar().await {
+                        Ok(c) => s.calendar.set(Arc::new(c)),
+                        Err(e) => tracing::warn!(error = %e, "calendar refresh failed"),
+                    }
+                }
+            })
+        });
         let auth =
             crate::api::layer::AuthLayer::new(crate::auth::Resolver::new(s.store.clone()), s.clock);
         Server::builder()
@@ -393,6 +415,9 @@ impl Application {
             .await?;
         if let Some(archive) = archive {
             archive.abort();
+        }
+        if let Some(refresh) = calendar_refresh {
+            refresh.abort();
         }
         if let Some(web) = web {
             web.await.context("the web server task")??;

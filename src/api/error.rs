@@ -110,6 +110,14 @@ impl From<StoreError> for Status {
             StoreError::FailedPrecondition(m) => {
                 status(Code::FailedPrecondition, Common::WrongState.as_str(), m)
             }
+            StoreError::Unavailable(m) => {
+                tracing::warn!(error = %m, "storage unavailable");
+                status(
+                    Code::Unavailable,
+                    Common::Busy.as_str(),
+                    "the document store is unavailable; retry",
+                )
+            }
             StoreError::Busy => status(
                 Code::Unavailable,
                 Common::Busy.as_str(),

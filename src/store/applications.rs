@@ -384,6 +384,7 @@ impl Store {
         document: &NewDocument,
         now: DateTime<Utc>,
     ) -> Result<ApplicationRow> {
+        self.stage(&[document]).await?;
         let mut tx = self.write_tx().await?;
         let app = fetch_for_change(
             &mut tx,
@@ -394,7 +395,7 @@ impl Store {
         )
         .await?;
         super::regional::ensure_open(&mut tx, &app.region_code, app.quota_year).await?;
-        documents::insert(&mut tx, document).await?;
+        documents::insert(&mut tx, document, self.blobs().in_database()).await?;
         let revision = app.revision + 1;
         sqlx::query(
             "UPDATE applications SET state = 'SUBMITTED', revision = $1, etag = $2, update_time = $3,

@@ -96,7 +96,8 @@ pub fn digest<T: std::fmt::Debug + ?Sized>(state: Option<&T>) -> String {
 }
 
 /// Appends a record for a change of `resource` to the chain, in the caller's transaction
-/// (which holds SQLite's write lock, so the chain cannot fork).
+/// (a write transaction: SQLite's write lock, or PostgreSQL's advisory lock that every
+/// replica takes, so the chain cannot fork).
 pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
     conn: &mut AnyConnection,
     actor: &Actor,

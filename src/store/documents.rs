@@ -52,7 +52,7 @@ pub struct DocumentRow {
     pub archive_expire_time: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, COALESCE(public_code, '') AS public_code, kind, title, subject, sha256, cms_sha256, length(pdf) AS size_bytes, \
+const COLUMNS: &str = "id, COALESCE(public_code, '') AS public_code, kind, title, subject, sha256, cms_sha256, pdf_size AS size_bytes, \
                        signer, certificate_serial, signer_iin, signer_bin, signing_time, \
                        create_time, seq, extension_level, archive_expire_time";
 
@@ -89,11 +89,23 @@ pub enum Blob {
     Cms,
 }
 
-pub(crate) async fn insert(tx: &mut AnyConnection, d: &NewDocument) -> Result<()> {
+/// Inserts a document's row; with an object store (`in_database` false) its bytes were
+/// staged there already ([`Store::stage`]) and the row keeps them empty.
+pub(crate) async fn insert(
+    tx: &mut AnyConnection,
+    d: &NewDocument,
+    in_database: bool,
+) -> Result<()> {
+    let (pdf, cms): (&[u8], &[u8]) = if in_database {
+        (&d.pdf, &d.cms)
+    } else {
+        (&[], &[])
+    };
     sqlx::query(
         "INSERT INTO documents (id, public_code, kind, title, subject, pdf, cms, sha256, cms_sha256,
-             signer, certificate_serial, signer_iin, signer_bin, signing_time, create_time, seq)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+             signer, certificate_serial, signer_iin, signer_bin, signing_time, create_time,
+             in_object_store, pdf_size, seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
              (SELECT COALESCE(MAX(seq), 0) + 1 FROM documents))",
     )
     .bind(&d.id)
@@ -101,8 +113,8 @@ pub(crate) async fn insert(tx: &mut AnyConnection, d: &NewDocument) -> Result<()
     .bind(&d.kind)
     .bind(&d.title)
     .bind(&d.subject)
-    .bind(&d.pdf)
-    .bind(&d.cms)
+    .bind(pdf)
+    .bind(cms)
     .bind(&d.sha256)
     .bind(&d.cms_sha256)
     .bind(&d.signer)
@@ -111,6 +123,8 @@ pub(crate) async fn insert(tx: &mut AnyConnection, d: &NewDocument) -> Result<()
     .bind(&d.signer_bin)
     .bind(ts(d.signing_time))
     .bind(ts(d.create_time))
+    .bind(i64::from(!in_database))
+    .bind(d.pdf.len() as i64)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -150,18 +164,25 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
+    /// A document's PDF or CMS, from its row or, for a row that names them, from the
+    /// object store (checked against the row's SHA-256).
     pub async fn document_bytes(&self, id: &str, blob: Blob) -> Result<Vec<u8>> {
-        let column = match blob {
-            Blob::Pdf => "pdf",
-            Blob::Cms => "cms",
+        let (column, hash, extension) = match blob {
+            Blob::Pdf => ("pdf", "sha256", "pdf"),
+            Blob::Cms => ("cms", "cms_sha256", "p7s"),
         };
-        sqlx::query_scalar::<_, Vec<u8>>(AssertSqlSafe(format!(
-            "SELECT {column} FROM documents WHERE id = $1"
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {column} AS bytes, {hash} AS hash, in_object_store FROM documents WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(self.pool())
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("documents/{id}")))
+        .ok_or_else(|| StoreError::NotFound(format!("documents/{id}")))?;
+        if row.try_get::<i64, _>("in_object_store")? == 1 {
+            let sha256: String = row.try_get("hash")?;
+            return self.blobs().get(&sha256, extension).await;
+        }
+        Ok(row.try_get("bytes")?)
     }
 
     /// The document issued under public code `code`.
@@ -221,6 +242,8 @@ impl Store {
         archive_expire_time: Option<DateTime<Utc>>,
     ) -> Result<()> {
         use sha2::Digest;
+        self.blobs().put(pdf, cms).await?;
+        let in_database = self.blobs().in_database();
         let mut tx = self.write_tx().await?;
         let current: Option<String> =
             sqlx::query_scalar("SELECT sha256 FROM documents WHERE id = $1")
@@ -237,14 +260,17 @@ impl Store {
         let sha256 = hex::encode(sha2::Sha256::digest(pdf));
         sqlx::query(
             "UPDATE documents SET pdf = $1, sha256 = $2, cms = $3, cms_sha256 = $4,
-                 extension_level = $5, archive_expire_time = $6 WHERE id = $7",
+                 extension_level = $5, archive_expire_time = $6, in_object_store = $7,
+                 pdf_size = $8 WHERE id = $9",
         )
-        .bind(pdf)
+        .bind(if in_database { pdf } else { &[] })
         .bind(&sha256)
-        .bind(cms)
+        .bind(if in_database { cms } else { &[] })
         .bind(hex::encode(sha2::Sha256::digest(cms)))
         .bind(level)
         .bind(archive_expire_time.map(ts))
+        .bind(i64::from(!in_database))
+        .bind(pdf.len() as i64)
         .bind(id)
         .execute(&mut *tx)
         .await?;

@@ -8,6 +8,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod blobs;
 pub mod bodies;
 pub mod calendar;
 pub mod copy;
@@ -49,6 +50,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -91,6 +94,8 @@ const WRITE_LOCK_KEY: i64 = 0x4b766f7461; // "Kvota"
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Where documents' bytes live.
+    blobs: blobs::Blobs,
     /// One writer at a time in this process (see [`Store::write_tx`]).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
@@ -136,6 +141,7 @@ impl Store {
         Ok(Self {
             pool,
             backend,
+            blobs: blobs::Blobs::Database,
             writer: Default::default(),
         })
     }
@@ -151,6 +157,26 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The store with documents' bytes kept in `blobs` from now on (those kept in the
+    /// database stay readable).
+    pub fn with_blobs(mut self, blobs: blobs::Blobs) -> Self {
+        self.blobs = blobs;
+        self
+    }
+
+    pub fn blobs(&self) -> &blobs::Blobs {
+        &self.blobs
+    }
+
+    /// Writes new documents' bytes to the object store, if one is configured, before the
+    /// transaction that names them begins.
+    pub(crate) async fn stage(&self, docs: &[&NewDocument]) -> Result<()> {
+        for d in docs {
+            self.blobs.put(&d.pdf, &d.cms).await?;
+        }
+        Ok(())
     }
 
     /// Applies the migrations for the database at `url` and returns how many it holds:

@@ -386,6 +386,7 @@ impl Store {
             late,
             now,
         } = *v;
+        self.stage(&[doc]).await?;
         let mut tx = self.write_tx().await?;
         let q = fetch(&mut tx, id).await?;
         let current = q.versions.last().map_or(0, |v| v.version);
@@ -395,7 +396,7 @@ impl Store {
         if q.state == QuotaState::Draft {
             return Err(wrong_state(&q, "published"));
         }
-        documents::insert(&mut tx, doc).await?;
+        documents::insert(&mut tx, doc, self.blobs().in_database()).await?;
         write_cells(&mut tx, id, cells).await?;
         sqlx::query(
             "INSERT INTO quota_versions (quota_id, version, document_id, publish_time, late,

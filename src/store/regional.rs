@@ -332,9 +332,13 @@ async fn audit_decision(
     .await
 }
 
-async fn insert_documents(tx: &mut AnyConnection, docs: &[&NewDocument]) -> Result<()> {
+async fn insert_documents(
+    tx: &mut AnyConnection,
+    docs: &[&NewDocument],
+    in_database: bool,
+) -> Result<()> {
     for d in docs {
-        documents::insert(tx, d).await?;
+        documents::insert(tx, d, in_database).await?;
     }
     Ok(())
 }
@@ -793,6 +797,7 @@ impl Store {
         late: bool,
         now: DateTime<Utc>,
     ) -> Result<DecisionRow> {
+        self.stage(&[doc]).await?;
         let mut tx = self.write_tx().await?;
         let existing = fetch_decision(&mut tx, application_id)
             .await?
@@ -806,7 +811,7 @@ impl Store {
                 "the employer was already notified: documents/{doc}"
             )));
         }
-        insert_documents(&mut tx, &[doc]).await?;
+        insert_documents(&mut tx, &[doc], self.blobs().in_database()).await?;
         sqlx::query(
             "UPDATE commission_decisions SET notice_document_id = $1, notice_time = $2, notice_late = $3
              WHERE application_id = $4",
@@ -827,8 +832,9 @@ impl Store {
 
     /// Stores a document on its own (e.g. a Commission protocol).
     pub async fn store_document(&self, actor: &Actor, doc: &NewDocument) -> Result<()> {
+        self.stage(&[doc]).await?;
         let mut tx = self.write_tx().await?;
-        insert_documents(&mut tx, &[doc]).await?;
+        insert_documents(&mut tx, &[doc], self.blobs().in_database()).await?;
         super::audit::record(
             &mut tx,
             actor,
@@ -1013,6 +1019,7 @@ impl Store {
         late: bool,
         now: DateTime<Utc>,
     ) -> Result<FilingRow> {
+        self.stage(&docs).await?;
         let mut tx = self.write_tx().await?;
         ensure_open(&mut tx, region, year).await?;
         if filing_inputs(&mut tx, region, year).await? != fingerprint {
@@ -1020,7 +1027,7 @@ impl Store {
                 "the data of region {region} for {year} (changed while the filing was prepared)"
             )));
         }
-        insert_documents(&mut tx, &docs).await?;
+        insert_documents(&mut tx, &docs, self.blobs().in_database()).await?;
         sqlx::query(
             "INSERT INTO regional_filings (region_code, quota_year, appendix2_id, appendix3_id,
                  appendix4_id, filed_time, late) VALUES ($1, $2, $3, $4, $5, $6, $7)",

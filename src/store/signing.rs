@@ -127,6 +127,8 @@ impl Store {
         cms_der: &[u8],
         now: DateTime<Utc>,
     ) -> Result<u32> {
+        self.blobs().put(pdf, cms).await?;
+        let in_database = self.blobs().in_database();
         let mut tx = self.write_tx().await?;
         let done: Option<String> =
             sqlx::query_scalar("SELECT complete_time FROM signing_sessions WHERE id = $1")
@@ -153,12 +155,15 @@ impl Store {
             // A signature added after an extension has no validation data of its own: the
             // document is extended again (the archive job does so for decisions).
             "UPDATE documents SET pdf = $1, sha256 = $2, cms = $3, cms_sha256 = $4,
-                 extension_level = '', archive_expire_time = NULL WHERE id = $5",
+                 extension_level = '', archive_expire_time = NULL, in_object_store = $5,
+                 pdf_size = $6 WHERE id = $7",
         )
-        .bind(pdf)
+        .bind(if in_database { pdf } else { &[] })
         .bind(hex::encode(Sha256::digest(pdf)))
-        .bind(cms)
+        .bind(if in_database { cms } else { &[] })
         .bind(hex::encode(Sha256::digest(cms)))
+        .bind(i64::from(!in_database))
+        .bind(pdf.len() as i64)
         .bind(&session.document_id)
         .execute(&mut *tx)
         .await?;

@@ -447,6 +447,16 @@ impl ServedBinary {
     }
 }
 
+impl Drop for ServedBinary {
+    /// A test that ends (or fails) leaves no service running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Empties a body's head's name (as a body that has not set its profile yet); returns
 /// the profile as it was, for [`restore_head`].
 pub async fn clear_head(app: &TestApp, name: &str) -> pb::Body {

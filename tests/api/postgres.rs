@@ -84,7 +84,11 @@ impl Postgres {
             "initdb: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        let port = crate::party_helpers::free_port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off",
             dir.path().display()
