@@ -6,6 +6,10 @@
 //! `cargo bench --bench grpc_load` (add `-- --json` for JSON lines). KVOTA_LOAD_SECONDS
 //! sets the seconds per step (default 10); KVOTA_LOAD_CLIENTS the client counts ("1,8,64");
 //! KVOTA_LOAD_DOWNLOADS=0 leaves the download steps out (to profile submitting alone).
+//! KVOTA_LOAD_DATABASE_URL (e.g. `postgres://…`) and KVOTA_LOAD_DOCUMENTS_URL (`s3://…`)
+//! choose the backends; KVOTA_LOAD_REPLICAS=2 serves from two services on that database,
+//! the calls balanced over them. The CPU per operation is this process's: a PostgreSQL
+//! server's own CPU is not in it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -215,16 +219,25 @@ fn main() {
             data_dir: dir.path().to_path_buf(),
             clock: Some("2026-09-15T10:30:00+05:00".into()),
             transport: kvota::config::Transport::Development,
+            database_url: std::env::var("KVOTA_LOAD_DATABASE_URL").ok(),
+            documents_url: std::env::var("KVOTA_LOAD_DOCUMENTS_URL").ok(),
             ..Default::default()
         };
-        let app = kvota::startup::Application::build(&config).await.unwrap();
-        let addr = app.local_addr();
-        tokio::spawn(app.run_until(std::future::pending()));
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        // Replicas on one database (PostgreSQL), the clients' calls spread over them.
+        let replicas: usize = std::env::var("KVOTA_LOAD_REPLICAS")
+            .map_or(1, |v| v.parse().expect("KVOTA_LOAD_REPLICAS is a number"));
+        let mut endpoints = Vec::new();
+        for _ in 0..replicas {
+            let app = kvota::startup::Application::build(&config).await.unwrap();
+            let addr = app.local_addr();
+            tokio::spawn(app.run_until(std::future::pending()));
+            endpoints.push(Channel::from_shared(format!("http://{addr}")).unwrap());
+        }
+        let channel = if replicas == 1 {
+            endpoints.pop().unwrap().connect().await.unwrap()
+        } else {
+            Channel::balance_list(endpoints.into_iter())
+        };
         let next = Arc::new(AtomicU32::new(1));
         // Warm-up: fonts, the database file, connections.
         let (_, mut all_docs) = submit_step(&channel, 2, 1, next.clone()).await;
