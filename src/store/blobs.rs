@@ -54,8 +54,22 @@ impl Blobs {
                 "documents_url {url:?} names no bucket"
             )));
         }
+        use object_store::aws::AmazonS3ConfigKey;
+        use object_store::{ClientConfigKey, RetryConfig};
+        // A store that does not answer fails the call within seconds (UNAVAILABLE, the
+        // client retries), rather than holding it for the crate's default 3 minutes.
         let store = AmazonS3Builder::from_env()
             .with_bucket_name(bucket)
+            .with_config(
+                AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
+                "5s",
+            )
+            .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), "30s")
+            .with_retry(RetryConfig {
+                max_retries: 3,
+                retry_timeout: std::time::Duration::from_secs(15),
+                ..RetryConfig::default()
+            })
             .build()
             .map_err(|e| StoreError::FailedPrecondition(format!("documents_url {url:?}: {e}")))?;
         Ok(Self::ObjectStore {

@@ -246,5 +246,34 @@ async fn two_replicas_on_one_postgresql_and_s3_keep_every_write_once_through_a_k
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("audit chain intact"), "{}", text(&o));
+
+    // Without its object store, a submission is refused as UNAVAILABLE (retry) and
+    // nothing is stored: the application stays a draft.
+    drop(moto);
+    let mut app = sample_application();
+    app.employer.as_mut().unwrap().bin = bin(9100);
+    let draft = c
+        .create_application(pb::CreateApplicationRequest {
+            application: Some(app),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let refused = c
+        .submit_application(pb::SubmitApplicationRequest {
+            name: draft.name.clone(),
+            etag: draft.etag,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    let after = c
+        .get_application(pb::GetApplicationRequest { name: draft.name })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(after.state, pb::application::State::Draft as i32);
+    assert!(after.document.is_empty());
     drop(a);
 }
