@@ -19,10 +19,7 @@ fn serve(dir: &std::path::Path) -> ServedBinary {
 
 /// BINs with valid check digits, one per writer and round.
 fn bin(n: u32) -> String {
-    match kvota::domain::Bin::complete(&format!("0101400{n:04}")) {
-        Some(b) => b.as_str().to_owned(),
-        None => bin(n + 5000),
-    }
+    numbered_bin("0101400", n)
 }
 
 #[tokio::test]
@@ -35,35 +32,15 @@ async fn a_sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, bool)>();
     let mut writers = Vec::new();
     for w in 0..4u32 {
-        let mut c = EmployerApplicationServiceClient::new(channel.clone());
         let tx = tx.clone();
-        writers.push(tokio::spawn(async move {
-            for i in 0..1000u32 {
-                let mut a = sample_application();
-                a.employer.as_mut().unwrap().bin = bin(w * 1000 + i);
-                let Ok(created) = c
-                    .create_application(pb::CreateApplicationRequest {
-                        application: Some(a),
-                        request_id: String::new(),
-                    })
-                    .await
-                else {
-                    return;
-                };
-                let created = created.into_inner();
-                let _ = tx.send((created.name.clone(), false));
-                let Ok(_) = c
-                    .submit_application(pb::SubmitApplicationRequest {
-                        name: created.name.clone(),
-                        etag: created.etag,
-                    })
-                    .await
-                else {
-                    return;
-                };
-                let _ = tx.send((created.name, true));
-            }
-        }));
+        writers.push(tokio::spawn(create_and_submit(
+            channel.clone(),
+            1000,
+            move |i| bin(w * 1000 + i),
+            move |name, submitted| {
+                let _ = tx.send((name, submitted));
+            },
+        )));
     }
     drop(tx);
     // Kill mid-burst, once a submission has been acknowledged: a fixed delay misses it on a

@@ -277,24 +277,78 @@ impl TestApp {
     }
 
     pub async fn download(&self, document: &str, format: pb::DocumentFormat) -> Vec<u8> {
-        let mut stream = self
-            .documents()
-            .download_document(pb::DownloadDocumentRequest {
-                name: document.into(),
-                format: format as i32,
-            })
-            .await
-            .expect("download starts")
-            .into_inner();
-        let mut out = Vec::new();
-        while let Some(chunk) = stream.message().await.expect("chunk") {
-            out.extend_from_slice(&chunk.data);
-        }
-        out
+        download_from(self.channel.clone(), document, format).await
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+}
+
+/// A document's bytes, downloaded whole through `channel`.
+pub async fn download_from(
+    channel: Channel,
+    document: &str,
+    format: pb::DocumentFormat,
+) -> Vec<u8> {
+    let mut stream = DocumentServiceClient::new(channel)
+        .download_document(pb::DownloadDocumentRequest {
+            name: document.into(),
+            format: format as i32,
+        })
+        .await
+        .expect("download starts")
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.message().await.expect("chunk") {
+        out.extend_from_slice(&chunk.data);
+    }
+    out
+}
+
+/// A BIN with a valid check digit: a 7-digit `prefix`, then `n` (four digits), moved on by
+/// 5,000 where the check digit cannot be made.
+pub fn numbered_bin(prefix: &str, n: u32) -> String {
+    match kvota::domain::Bin::complete(&format!("{prefix}{n:04}")) {
+        Some(b) => b.as_str().to_owned(),
+        None => numbered_bin(prefix, n + 5000),
+    }
+}
+
+/// One client of a burst: creates and submits `rounds` applications through `channel`,
+/// the employer of round `i` being `bin(i)`, as fast as it can. Each acknowledged step
+/// goes to `ack` as (application name, submitted); the first refused call ends it.
+pub async fn create_and_submit(
+    channel: Channel,
+    rounds: u32,
+    bin: impl Fn(u32) -> String,
+    ack: impl Fn(String, bool),
+) {
+    let mut c = EmployerApplicationServiceClient::new(channel);
+    for i in 0..rounds {
+        let mut a = sample_application();
+        a.employer.as_mut().unwrap().bin = bin(i);
+        let Ok(created) = c
+            .create_application(pb::CreateApplicationRequest {
+                application: Some(a),
+                request_id: String::new(),
+            })
+            .await
+        else {
+            return;
+        };
+        let created = created.into_inner();
+        ack(created.name.clone(), false);
+        let Ok(_) = c
+            .submit_application(pb::SubmitApplicationRequest {
+                name: created.name.clone(),
+                etag: created.etag,
+            })
+            .await
+        else {
+            return;
+        };
+        ack(created.name, true);
     }
 }
 

@@ -8,7 +8,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use kvota::api::pb;
-use kvota::api::pb::document_service_client::DocumentServiceClient;
 use kvota::api::pb::employer_application_service_client::EmployerApplicationServiceClient;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -19,10 +18,7 @@ use crate::postgres::Postgres;
 
 /// BINs with valid check digits, one per client and round.
 fn bin(n: u32) -> String {
-    match kvota::domain::Bin::complete(&format!("0201400{n:04}")) {
-        Some(b) => b.as_str().to_owned(),
-        None => bin(n + 5000),
-    }
+    numbered_bin("0201400", n)
 }
 
 fn replica(dir: &std::path::Path, db: &str, moto: &Moto) -> ServedBinary {
@@ -35,26 +31,6 @@ fn replica(dir: &std::path::Path, db: &str, moto: &Moto) -> ServedBinary {
     envs.extend(moto.envs().into_iter().map(|(k, v)| (k, v.into())));
     let envs: Vec<(&str, &OsStr)> = envs.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
     ServedBinary::start(&envs)
-}
-
-async fn download(
-    channel: tonic::transport::Channel,
-    name: &str,
-    format: pb::DocumentFormat,
-) -> Vec<u8> {
-    let mut stream = DocumentServiceClient::new(channel)
-        .download_document(pb::DownloadDocumentRequest {
-            name: name.into(),
-            format: format as i32,
-        })
-        .await
-        .expect("download starts")
-        .into_inner();
-    let mut out = Vec::new();
-    while let Some(chunk) = stream.message().await.expect("chunk") {
-        out.extend_from_slice(&chunk.data);
-    }
-    out
 }
 
 #[tokio::test]
@@ -92,34 +68,14 @@ async fn two_replicas_on_one_postgresql_and_s3_keep_every_write_once_through_a_k
             (cb.clone(), 'b')
         };
         let tx = tx.clone();
-        clients.push(tokio::spawn(async move {
-            let mut c = EmployerApplicationServiceClient::new(channel);
-            for i in 0..8u32 {
-                let mut app = sample_application();
-                app.employer.as_mut().unwrap().bin = bin(w * 100 + i);
-                let Ok(created) = c
-                    .create_application(pb::CreateApplicationRequest {
-                        application: Some(app),
-                        request_id: String::new(),
-                    })
-                    .await
-                else {
-                    return;
-                };
-                let created = created.into_inner();
-                let _ = tx.send((created.name.clone(), false, via));
-                let Ok(_) = c
-                    .submit_application(pb::SubmitApplicationRequest {
-                        name: created.name.clone(),
-                        etag: created.etag,
-                    })
-                    .await
-                else {
-                    return;
-                };
-                let _ = tx.send((created.name, true, via));
-            }
-        }));
+        clients.push(tokio::spawn(create_and_submit(
+            channel,
+            8,
+            move |i| bin(w * 100 + i),
+            move |name, submitted| {
+                let _ = tx.send((name, submitted, via));
+            },
+        )));
     }
     drop(tx);
     // Replica b is killed once it has acknowledged a submission.
@@ -178,7 +134,7 @@ async fn two_replicas_on_one_postgresql_and_s3_keep_every_write_once_through_a_k
         .unwrap()
         .into_inner()
         .document;
-    let pdf = download(ca.clone(), &doc, pb::DocumentFormat::Pdf).await;
+    let pdf = download_from(ca.clone(), &doc, pb::DocumentFormat::Pdf).await;
     assert!(pdf.starts_with(b"%PDF-"));
 
     // In the database: each submitted application once, with its document; each
