@@ -255,12 +255,11 @@ pub async fn submit(
     let app = ctx.store.check_submittable(name.id(), etag).await?;
     caller.require_employer("name", &app.employer_bin)?;
     check_deadline(ctx, &app, now)?;
-    let region = ctx.store.get_region(&app.region_code).await?;
     // The application is addressed to the region's body by its legal name (its profile).
-    let addressee = ctx.store.get_body(&app.region_code).await?.legal_name_ru;
+    let (region_name, addressee) = ctx.store.region_and_body_names(&app.region_code).await?;
     let document = DocumentName::new(uuid::Uuid::new_v4().to_string());
     let signature = ctx.sealer.visible_signature(&document.to_string(), now);
-    let model = appendix1_model(&app, &region.name_ru, &addressee, signature);
+    let model = appendix1_model(&app, &region_name, &addressee, signature);
     let title = appendix1::document_title(model.quota_year);
     let data =
         serde_json::to_value(&model).map_err(|e| Error::internal("Appendix 1's model", e))?;
@@ -292,7 +291,7 @@ pub async fn submit(
     );
     Ok(ctx
         .store
-        .submit_application(actor, name.id(), &app.etag, &issued, now)
+        .submit_application(actor, &app, &issued, now)
         .await?)
 }
 

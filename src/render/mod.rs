@@ -5,6 +5,7 @@ pub mod appendix1;
 pub mod appendix2;
 pub mod appendix3;
 pub mod appendix4;
+mod cells;
 pub mod decision;
 pub mod fields;
 pub mod notice;
@@ -112,10 +113,11 @@ impl Renderer {
             template: template.into(),
             message,
         })?;
-        if let Some(layout) = parts::parted(template, data) {
-            return parts::render(self, template, layout, data, qr.as_bytes(), meta);
+        let data = cells::prepared(template, data);
+        if let Some(layout) = parts::parted(template, &data) {
+            return parts::render(self, template, layout, &data, qr.as_bytes(), meta);
         }
-        let data = to_json(template, data)?;
+        let data = to_json(template, &data)?;
         self.compile(template, data, qr.into_bytes(), meta, false)
             .map(|(pdf, _)| pdf)
     }

@@ -416,6 +416,9 @@ struct FooterPages<I: Iterator<Item = Vec<u8>>> {
     docs: I,
     current: Option<(Document, std::vec::IntoIter<ObjectId>, IdMap)>,
     exhausted: bool,
+    /// One compressor for every footer: setting one up costs more than compressing a
+    /// footer's few hundred bytes.
+    deflate: flate2::Compress,
 }
 
 impl<I: Iterator<Item = Vec<u8>>> FooterPages<I> {
@@ -424,6 +427,7 @@ impl<I: Iterator<Item = Vec<u8>>> FooterPages<I> {
             docs,
             current: None,
             exhausted: false,
+            deflate: flate2::Compress::new(flate2::Compression::default(), true),
         }
     }
 
@@ -440,9 +444,8 @@ impl<I: Iterator<Item = Vec<u8>>> FooterPages<I> {
                     ("BBox", dict.get(b"MediaBox")?.clone()),
                     ("Resources", dict.get(b"Resources")?.clone()),
                 ]);
-                let mut stream = Stream::new(form, doc.get_page_content_with_limit(page, 1 << 24)?);
-                stream.compress()?;
-                let mut form = Object::Stream(stream);
+                let content = doc.get_page_content_with_limit(page, 1 << 24)?;
+                let mut form = Object::Stream(deflated(&mut self.deflate, form, &content));
                 let mut found = Vec::new();
                 map.renumber(out, &mut form, &mut found);
                 // The form's resources (fonts), each written once per footer document.
@@ -469,6 +472,27 @@ impl<I: Iterator<Item = Vec<u8>>> FooterPages<I> {
             .is_some_and(|(_, pages, _)| pages.len() > 0);
         !rest && (self.exhausted || self.docs.next().is_none())
     }
+}
+
+/// A stream of `content` compressed with `deflate` (reset first).
+fn deflated(deflate: &mut flate2::Compress, mut dict: Dictionary, content: &[u8]) -> Stream {
+    deflate.reset();
+    let mut out = Vec::with_capacity(content.len() / 2 + 64);
+    loop {
+        let done = deflate
+            .compress_vec(
+                &content[deflate.total_in() as usize..],
+                &mut out,
+                flate2::FlushCompress::Finish,
+            )
+            .expect("deflate into a growing vector");
+        if done == flate2::Status::StreamEnd {
+            break;
+        }
+        out.reserve(out.capacity().max(64));
+    }
+    dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
+    Stream::new(dict, out).with_compression(false)
 }
 
 /// The XMP metadata's page count (`xmpTPg:NPages`) becomes the whole form's.

@@ -144,27 +144,61 @@ async fn write_lines(tx: &mut AnyConnection, id: &str, d: &ApplicationDraft) -> 
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    for (i, l) in d.lines.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO application_lines (application_id, position, occupation_code,
-                 occupation_name, category, current_count, requested_count)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(i as i64)
-        .bind(l.occupation_code.as_str())
-        .bind(&l.occupation_name)
-        .bind(l.category.code())
-        .bind(l.current_count as i64)
-        .bind(l.requested_count as i64)
-        .execute(&mut *tx)
-        .await?;
+    insert_lines(tx, id, d).await
+}
+
+/// A new application's lines, in one statement.
+async fn insert_lines(tx: &mut AnyConnection, id: &str, d: &ApplicationDraft) -> Result<()> {
+    if d.lines.is_empty() {
+        return Ok(());
     }
+    let values: Vec<String> = (0..d.lines.len())
+        .map(|i| {
+            let p = i * 7;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6,
+                p + 7
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO application_lines (application_id, position, occupation_code,
+             occupation_name, category, current_count, requested_count)
+         VALUES {}",
+        values.join(", ")
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for (i, l) in d.lines.iter().enumerate() {
+        q = q
+            .bind(id)
+            .bind(i as i64)
+            .bind(l.occupation_code.as_str())
+            .bind(&l.occupation_name)
+            .bind(l.category.code())
+            .bind(l.current_count as i64)
+            .bind(l.requested_count as i64);
+    }
+    q.execute(&mut *tx).await?;
     Ok(())
 }
 
-/// Loads an application inside a transaction and checks that the caller saw its latest
-/// version and that it is still a draft.
+/// A draft's line as stored.
+fn line_row(l: &crate::domain::DemandLine) -> LineRow {
+    LineRow {
+        occupation_code: l.occupation_code.as_str().to_owned(),
+        occupation_name: l.occupation_name.clone(),
+        category: l.category,
+        current_count: l.current_count,
+        requested_count: l.requested_count,
+    }
+}
+
 async fn fetch_for_change(
     tx: &mut AnyConnection,
     id: &str,
@@ -208,20 +242,19 @@ impl Store {
                 return fetch(&mut tx, &existing).await;
             }
         }
-        // A region that filed with the ministry takes no new applications for that year.
-        super::regional::ensure_open(
-            &mut tx,
-            d.region_code.as_str(),
-            i64::from(d.quota_year.get()),
-        )
-        .await?;
+        // A region that filed with the ministry takes no new applications for that year:
+        // checked in the insert itself (one statement fewer on a busy path); when no row
+        // is inserted, `ensure_open` says why.
         let revision = 1;
-        let inserted = sqlx::query(
+        let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO applications (id, seq, quota_year, region_code, employer_bin,
                  employer_name, employer_address, justification, head_position, head_full_name,
                  state, revision, etag, create_time, update_time)
-             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM applications), $2, $3, $4, $5, $6, $7,
-                 $8, $9, 'DRAFT', $10, $11, $12, $13)",
+             SELECT $1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM applications), $2, $3, $4, $5, $6,
+                 $7, $8, $9, 'DRAFT', $10, $11, $12, $13
+             WHERE NOT EXISTS (SELECT 1 FROM regional_filings
+                               WHERE region_code = $14 AND quota_year = $15)
+             RETURNING seq",
         )
         .bind(id)
         .bind(d.quota_year.get() as i64)
@@ -236,13 +269,27 @@ impl Store {
         .bind(etag(id, revision))
         .bind(ts(now))
         .bind(ts(now))
-        .execute(&mut *tx)
+        .bind(d.region_code.as_str())
+        .bind(d.quota_year.get() as i64)
+        .fetch_optional(&mut *tx)
         .await;
-        match inserted {
+        let seq = match inserted {
             Err(e) if is_unique_violation(&e) => return Err(duplicate(d)),
-            other => other?,
+            Ok(None) => {
+                super::regional::ensure_open(
+                    &mut tx,
+                    d.region_code.as_str(),
+                    i64::from(d.quota_year.get()),
+                )
+                .await?;
+                return Err(StoreError::Corrupt(format!(
+                    "applications/{id} was not inserted, yet its region is open"
+                )));
+            }
+            Ok(Some(seq)) => seq,
+            Err(e) => return Err(e.into()),
         };
-        write_lines(&mut tx, id, d).await?;
+        insert_lines(&mut tx, id, d).await?;
         if let Some(rid) = request_id {
             sqlx::query(
                 "INSERT INTO request_ids (request_id, method, application_id, create_time)
@@ -254,7 +301,29 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let app = fetch(&mut tx, id).await?;
+        // The row as stored, without reading it back (as after a submit).
+        let stamp = parse_ts(&ts(now))?;
+        let app = ApplicationRow {
+            id: id.to_owned(),
+            seq,
+            quota_year: i64::from(d.quota_year.get()),
+            region_code: d.region_code.as_str().to_owned(),
+            employer_bin: d.employer_bin.as_str().to_owned(),
+            employer_name: d.employer_name.clone(),
+            employer_address: d.employer_legal_address.clone(),
+            justification: d.justification.clone(),
+            head_position: d.head_position.clone(),
+            head_full_name: d.head_full_name.clone(),
+            state: ApplicationState::Draft,
+            revision,
+            etag: etag(id, revision),
+            create_time: stamp,
+            update_time: stamp,
+            submit_time: None,
+            document_id: None,
+            lines: d.lines.iter().map(line_row).collect(),
+        };
+        debug_assert_eq!(app, fetch(&mut tx, id).await?);
         super::audit::record(
             &mut tx,
             actor,
@@ -376,31 +445,27 @@ impl Store {
     }
 
     /// Marks a draft submitted and stores its sealed document, in one transaction.
+    /// `before` is the application as `check_submittable` read it: the update applies
+    /// only while its etag (and so all of it) is unchanged, it is still a draft and its
+    /// region has not filed; otherwise nothing is stored and the error says which.
     pub async fn submit_application(
         &self,
         actor: &Actor,
-        id: &str,
-        expected_etag: &str,
+        before: &ApplicationRow,
         document: &NewDocument,
         now: DateTime<Utc>,
     ) -> Result<ApplicationRow> {
+        let id = before.id.as_str();
         self.stage(&[document]).await?;
         let mut tx = self.write_tx().await?;
-        let app = fetch_for_change(
-            &mut tx,
-            id,
-            expected_etag,
-            &[ApplicationState::Draft],
-            "submitted",
-        )
-        .await?;
-        super::regional::ensure_open(&mut tx, &app.region_code, app.quota_year).await?;
         documents::insert(&mut tx, document, self.blobs().in_database()).await?;
-        let revision = app.revision + 1;
-        sqlx::query(
+        let revision = before.revision + 1;
+        let updated = sqlx::query(
             "UPDATE applications SET state = 'SUBMITTED', revision = $1, etag = $2, update_time = $3,
                  submit_time = $4, document_id = $5
-             WHERE id = $6",
+             WHERE id = $6 AND etag = $7 AND state = 'DRAFT'
+               AND NOT EXISTS (SELECT 1 FROM regional_filings
+                               WHERE region_code = $8 AND quota_year = $9)",
         )
         .bind(revision)
         .bind(etag(id, revision))
@@ -408,12 +473,27 @@ impl Store {
         .bind(ts(now))
         .bind(&document.id)
         .bind(id)
+        .bind(&before.etag)
+        .bind(&before.region_code)
+        .bind(before.quota_year)
         .execute(&mut *tx)
         .await?;
-        // The row as stored, without reading it back (two statements fewer on the
-        // busiest write): times as they round-trip through their stored text.
+        if updated.rows_affected() != 1 {
+            // Why not: the current row says (state, etag), or the region's filing does.
+            let now_row = fetch_for_change(
+                &mut tx,
+                id,
+                &before.etag,
+                &[ApplicationState::Draft],
+                "submitted",
+            )
+            .await?;
+            super::regional::ensure_open(&mut tx, &now_row.region_code, now_row.quota_year).await?;
+            return Err(StoreError::EtagMismatch(format!("applications/{id}")));
+        }
+        // The row as stored, without reading it back: times as they round-trip through
+        // their stored text.
         let stamp = parse_ts(&ts(now))?;
-        let before = app;
         let app = ApplicationRow {
             state: ApplicationState::Submitted,
             revision,
@@ -429,7 +509,7 @@ impl Store {
             actor,
             &format!("applications/{id}"),
             Some(&app.region_code),
-            Some(&before),
+            Some(before),
             Some(&(&app, &document.sha256)),
         )
         .await?;

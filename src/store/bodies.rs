@@ -63,6 +63,26 @@ impl Store {
             .collect()
     }
 
+    /// A region's name and its body's legal name (what an Appendix 1 is addressed with),
+    /// in one read; NOT_FOUND names whichever is missing.
+    pub async fn region_and_body_names(&self, kato: &str) -> Result<(String, String)> {
+        let row = sqlx::query(
+            "SELECT r.name_ru AS region, b.legal_name_ru AS body
+             FROM regions r JOIN bodies b ON b.id = r.kato WHERE r.kato = $1",
+        )
+        .bind(kato)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(r) => Ok((r.try_get("region")?, r.try_get("body")?)),
+            None => {
+                let region = self.get_region(kato).await?;
+                let body = self.get_body(kato).await?;
+                Ok((region.name_ru, body.legal_name_ru))
+            }
+        }
+    }
+
     /// A body by its id ("ministry" or a KATO code).
     pub async fn get_body(&self, id: &str) -> Result<BodyRow> {
         sqlx::query("SELECT * FROM bodies WHERE id = $1")
