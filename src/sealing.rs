@@ -262,8 +262,16 @@ impl Sealer {
         let sealed = prepared
             .embed(&self.timestamp(seal)?)
             .with_context(|| format!("sealing {name}"))?;
-        let cms = sign::cms::sign_detached(&self.signer, &sealed, now)
-            .with_context(|| format!("detached CMS of {name}"))?;
+        // The sealed file's SHA-256, once: the detached CMS signs it and the store keeps it.
+        let sha256 = Sha256::digest(&sealed);
+        let cms = sign::cms::sign_digest(
+            &self.signer,
+            &sha256,
+            &sign::cms::CmsSignOptions {
+                signing_time: Some(now),
+            },
+        )
+        .with_context(|| format!("detached CMS of {name}"))?;
         let cms = self.timestamp(cms)?;
         tracing::debug!(
             document = %name,
@@ -278,7 +286,7 @@ impl Sealer {
             kind: kind.to_owned(),
             title: title.to_owned(),
             subject: subject.to_owned(),
-            sha256: hex::encode(Sha256::digest(&sealed)),
+            sha256: hex::encode(sha256),
             cms_sha256: hex::encode(Sha256::digest(&cms)),
             pdf: sealed,
             cms,
