@@ -11,6 +11,7 @@ pub mod fields;
 pub mod notice;
 mod parts;
 pub mod protocol;
+mod qr;
 pub mod signer;
 mod world;
 
@@ -109,7 +110,7 @@ impl Renderer {
         qr_payload: &str,
         meta: &PdfMeta,
     ) -> Result<Vec<u8>, RenderError> {
-        let qr = qr_svg(qr_payload).map_err(|message| RenderError::Data {
+        let qr = qr::svg(qr_payload).map_err(|message| RenderError::Data {
             template: template.into(),
             message,
         })?;
@@ -203,41 +204,6 @@ fn timestamp(t: DateTime<FixedOffset>) -> Timestamp {
 }
 
 /// A QR code as a standalone SVG, sized by the template.
-fn qr_svg(payload: &str) -> Result<String, String> {
-    let code = qrcode::QrCode::with_error_correction_level(payload, qrcode::EcLevel::M)
-        .map_err(|e| format!("QR code of {payload:?}: {e}"))?;
-    // One path, one subpath per run of dark modules in a row, in module units with the
-    // standard quiet zone of 4 modules: a few hundred path commands instead of a
-    // rectangle per module, which Typst's SVG reader and the PDF export would otherwise
-    // each take one by one.
-    const QUIET: usize = 4;
-    let width = code.width();
-    let side = width + 2 * QUIET;
-    let colors = code.to_colors();
-    let mut path = String::with_capacity(width * width);
-    for (y, row) in colors.chunks(width).enumerate() {
-        let mut x = 0;
-        while x < width {
-            if row[x] == qrcode::Color::Dark {
-                let start = x;
-                while x < width && row[x] == qrcode::Color::Dark {
-                    x += 1;
-                }
-                let run = x - start;
-                path.push_str(&format!("M{} {}h{run}v1h-{run}z", start + QUIET, y + QUIET));
-            } else {
-                x += 1;
-            }
-        }
-    }
-    Ok(format!(
-        "<?xml version=\"1.0\" standalone=\"yes\"?>\
-         <svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" viewBox=\"0 0 {side} {side}\" \
-         shape-rendering=\"crispEdges\"><rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/>\
-         <path fill=\"#000\" d=\"{path}\"/></svg>"
-    ))
-}
-
 /// Turns Typst's diagnostics into one message naming file, line and hint.
 fn describe(world: &FormWorld, errors: &[SourceDiagnostic]) -> String {
     errors
@@ -288,16 +254,6 @@ mod tests {
             }
         }
         assert_eq!(forms.len(), 8, "{forms:?}");
-    }
-
-    #[test]
-    fn qr_code_is_an_svg() {
-        let svg = qr_svg("documents/abc").unwrap();
-        assert!(svg.contains("<svg"));
-        // Version 1 (21 modules) and the quiet zone: a 29-module square.
-        assert!(svg.contains("viewBox=\"0 0 29 29\""), "{svg}");
-        // The top-left finder pattern's first row: a run of 7 dark modules.
-        assert!(svg.contains("M4 4h7v1h-7z"), "{svg}");
     }
 
     fn sample_model() -> serde_json::Value {

@@ -1,0 +1,173 @@
+//! The QR code of a document's verification address, as an SVG for the templates.
+//!
+//! The code is the `qrcode` crate's (byte mode, level M), with its mask chosen here: the
+//! crate scores the eight masks of ISO/IEC 18004 (7.8.3) with a boxed closure per
+//! module, which took ~10 % of the time of issuing an Appendix 1. The scores below are
+//! the crate's, computed over a plain grid, so the chosen mask and the code are the
+//! same (tested against the crate for many addresses).
+
+use qrcode::canvas::{Canvas, MaskPattern};
+use qrcode::types::QrResult;
+use qrcode::{Color, EcLevel};
+
+const MASKS: [MaskPattern; 8] = [
+    MaskPattern::Checkerboard,
+    MaskPattern::HorizontalLines,
+    MaskPattern::VerticalLines,
+    MaskPattern::DiagonalLines,
+    MaskPattern::LargeCheckerboard,
+    MaskPattern::Fields,
+    MaskPattern::Diamonds,
+    MaskPattern::Meadow,
+];
+
+/// The modules of the code of `payload`, row by row.
+fn modules(payload: &str) -> QrResult<Vec<Color>> {
+    let bits = qrcode::bits::encode_auto(payload.as_bytes(), EcLevel::M)?;
+    let version = bits.version();
+    let data = bits.into_bytes();
+    let (codewords, ec) = qrcode::ec::construct_codewords(&data, version, EcLevel::M)?;
+    let mut canvas = Canvas::new(version, EcLevel::M);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&codewords, &ec);
+    let width = version.width() as usize;
+    let mut best: Option<(u32, Vec<Color>)> = None;
+    for mask in MASKS {
+        let mut c = canvas.clone();
+        c.apply_mask(mask);
+        let colors = c.into_colors();
+        let score = penalty(&colors, width);
+        // The first of equal scores, as the crate chooses.
+        if best.as_ref().is_none_or(|(s, _)| score < *s) {
+            best = Some((score, colors));
+        }
+    }
+    Ok(best.expect("eight masks").1)
+}
+
+/// The penalty of a masked code (lower is better): runs of 5 or more modules of one
+/// colour in a row or column, 2×2 blocks of one colour, finder-like patterns with 4
+/// light modules on a side, and the imbalance of dark and light.
+fn penalty(m: &[Color], w: usize) -> u32 {
+    let dark = |x: usize, y: usize| m[y * w + x] == Color::Dark;
+    let mut score = 0u32;
+    for horizontal in [true, false] {
+        let at = |i: usize, j: usize| if horizontal { dark(j, i) } else { dark(i, j) };
+        for i in 0..w {
+            // Runs.
+            let mut run = 1u32;
+            for j in 1..=w {
+                if j < w && at(i, j) == at(i, j - 1) {
+                    run += 1;
+                } else {
+                    if run >= 5 {
+                        score += run - 2;
+                    }
+                    run = 1;
+                }
+            }
+            // Dark, light, dark ×3, light, dark, with 4 light (or the edge) on a side.
+            for j in 0..w.saturating_sub(6) {
+                let finder = at(i, j)
+                    && !at(i, j + 1)
+                    && at(i, j + 2)
+                    && at(i, j + 3)
+                    && at(i, j + 4)
+                    && !at(i, j + 5)
+                    && at(i, j + 6);
+                if finder {
+                    let light_before = (j.saturating_sub(4)..j).all(|k| !at(i, k));
+                    let light_after = (j + 7..(j + 11).min(w)).all(|k| !at(i, k));
+                    if light_before || light_after {
+                        score += 40;
+                    }
+                }
+            }
+        }
+    }
+    for y in 0..w - 1 {
+        for x in 0..w - 1 {
+            let c = dark(x, y);
+            if dark(x + 1, y) == c && dark(x, y + 1) == c && dark(x + 1, y + 1) == c {
+                score += 3;
+            }
+        }
+    }
+    let dark_count = m.iter().filter(|c| **c == Color::Dark).count();
+    let ratio = (dark_count * 200 / m.len()) as u32;
+    score + ratio.abs_diff(100)
+}
+
+pub(super) fn svg(payload: &str) -> Result<String, String> {
+    let colors = modules(payload).map_err(|e| format!("QR code of {payload:?}: {e}"))?;
+    let width = colors.len().isqrt();
+    // One path, one subpath per run of dark modules in a row, in module units with the
+    // standard quiet zone of 4 modules: a few hundred path commands instead of a
+    // rectangle per module, which Typst's SVG reader and the PDF export would otherwise
+    // each take one by one.
+    const QUIET: usize = 4;
+    let side = width + 2 * QUIET;
+    let mut path = String::with_capacity(width * width);
+    for (y, row) in colors.chunks(width).enumerate() {
+        let mut x = 0;
+        while x < width {
+            if row[x] == Color::Dark {
+                let start = x;
+                while x < width && row[x] == Color::Dark {
+                    x += 1;
+                }
+                let run = x - start;
+                path.push_str(&format!("M{} {}h{run}v1h-{run}z", start + QUIET, y + QUIET));
+            } else {
+                x += 1;
+            }
+        }
+    }
+    Ok(format!(
+        "<?xml version=\"1.0\" standalone=\"yes\"?>\
+         <svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" viewBox=\"0 0 {side} {side}\" \
+         shape-rendering=\"crispEdges\"><rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/>\
+         <path fill=\"#000\" d=\"{path}\"/></svg>"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_codes_are_the_crates_for_many_addresses() {
+        // Lengths across versions 1 to 6; every mask wins for some of them.
+        let mut masks_won = std::collections::BTreeSet::new();
+        for n in 0..400u32 {
+            let payload = format!(
+                "https://kvota.example.kz/verify/{}{}",
+                n.wrapping_mul(2_654_435_761) % 1_000_000,
+                "-ABCDEFGHJK".repeat((n % 9) as usize)
+            );
+            let ours = modules(&payload).unwrap();
+            let theirs = qrcode::QrCode::with_error_correction_level(&payload, EcLevel::M)
+                .unwrap()
+                .to_colors();
+            assert_eq!(ours, theirs, "{payload}");
+            masks_won.insert(format_bits(&ours));
+        }
+        assert!(masks_won.len() >= 6, "{masks_won:?}");
+    }
+
+    /// The format information next to the top-left finder (it names the mask).
+    fn format_bits(m: &[Color]) -> Vec<bool> {
+        let w = m.len().isqrt();
+        (0..9).map(|x| m[8 * w + x] == Color::Dark).collect()
+    }
+
+    #[test]
+    fn a_code_is_an_svg_in_module_units() {
+        let svg = svg("documents/abc").unwrap();
+        assert!(svg.contains("<svg"));
+        // Version 1 (21 modules) and the quiet zone: a 29-module square.
+        assert!(svg.contains("viewBox=\"0 0 29 29\""), "{svg}");
+        // The top-left finder pattern's first row: a run of 7 dark modules.
+        assert!(svg.contains("M4 4h7v1h-7z"), "{svg}");
+    }
+}
