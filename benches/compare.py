@@ -108,7 +108,7 @@ def instructions(a, tmp, typst):
                             env={"RUST_LOG": "off"})
         row = {"kvota_in_service": per_doc, "kvota_process": process}
         if typst:
-            d, template = typst_dir(case)
+            d, template = typst_dir(case, a.kvota)
             row["typst_cli"] = callgrind([typst, "compile", "--root", str(d), "--pdf-standard",
                                           "a-2b", str(d / template), str(d / "out.pdf")])
         out[case] = row
@@ -116,13 +116,25 @@ def instructions(a, tmp, typst):
     return out
 
 
-def typst_dir(case):
+TYPST_DIRS = {}
+
+
+def typst_dir(case, kvota):
+    """A directory the typst CLI compiles the case in: the templates, a QR code and the
+    data as the template reads it (Appendix 2's cells are prepared by Kvota in Rust before
+    Typst runs; `kvota render --data-out` writes them)."""
+    if case in TYPST_DIRS:
+        return TYPST_DIRS[case]
     template, data = model(case)
     d = Path(tempfile.mkdtemp(prefix=f"typst-{case}-"))
     for f in (ROOT / "templates").glob("*.typ"):
         shutil.copy(f, d)
     shutil.copy(ROOT / "templates/sample/qr.svg", d / "qr.svg")
-    (d / "data.json").write_text(json.dumps(data, ensure_ascii=False))
+    (d / "raw.json").write_text(json.dumps(data, ensure_ascii=False))
+    subprocess.run([kvota, "render", "--template", template, "--data", str(d / "raw.json"),
+                    "--out", str(d / "kvota.pdf"), "--data-out", str(d / "data.json")],
+                   check=True, stdout=subprocess.DEVNULL)
+    TYPST_DIRS[case] = (d, template)
     return d, template
 
 
@@ -211,7 +223,7 @@ def main():
     for case in CASES:
         peers = results["peers"].setdefault(case, {})
         if typst:
-            d, template = typst_dir(case)
+            d, template = typst_dir(case, a.kvota)
             peers["typst_cli"] = timed([typst, "compile", "--root", str(d), "--pdf-standard",
                                         "a-2b", str(d / template), str(d / "out.pdf")], runs[case])
         if chromium:

@@ -42,6 +42,10 @@ enum Command {
         /// Where to write the PDF.
         #[arg(long)]
         out: PathBuf,
+        /// Also write the data as the template reads it (Appendix 2's cells prepared),
+        /// to compile the same template with the typst CLI.
+        #[arg(long)]
+        data_out: Option<PathBuf>,
     },
     /// Write a consistent copy of the database to PATH while the service may be running
     /// (restore by pointing `database_url` at the copy, or copying it over the data file
@@ -156,6 +160,7 @@ async fn main() -> Result<()> {
             template,
             data,
             out,
+            data_out,
         } => {
             let renderer = kvota::render::Renderer::new(
                 config.templates_dir.as_deref(),
@@ -168,6 +173,10 @@ async fn main() -> Result<()> {
                     .now()
                     .with_timezone(&kvota::domain::almaty()),
             };
+            if let Some(path) = &data_out {
+                let prepared = renderer.template_data(&template, &value);
+                std::fs::write(path, serde_json::to_vec(&prepared)?)?;
+            }
             let pdf = renderer.render(&template, &value, "preview", &meta)?;
             std::fs::write(&out, &pdf)?;
             println!("{} ({} bytes)", out.display(), pdf.len());

@@ -4,13 +4,18 @@
 //! the same is done once in Rust, and the template only sets what it is given.
 //!
 //! A prepared cell is a list of paragraphs; a paragraph is a list of segments: a string
-//! (text set as it is) or `{"fit": piece}`, a piece of a long word that the template
-//! measures and, if it is wider than its column, narrows or lets break between letters
-//! (`fit-piece` in templates/layout.typ). A cell of a total alone is `{"center": text}`.
+//! (text set as it is) or `{"fit": piece, "em": bound}`, a piece of a long word that the
+//! template, if it is wider than its column, narrows or lets break between letters
+//! (`fit-piece` in templates/layout.typ). `bound` is at least the piece's width in ems
+//! of the body font, from its glyphs' advances: a piece whose bound fits its column is
+//! set as it is without Typst measuring it (measuring was a tenth of the layout). A cell
+//! of a total alone is `{"center": text}`.
 
 use std::borrow::Cow;
 
 use serde_json::{Map, Value, json};
+use ttf_parser::Face;
+use typst::text::Font;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Words of fewer grapheme clusters fit the narrowest text column of the forms;
@@ -26,9 +31,14 @@ const CATEGORY_KEYS: [&str; 5] = ["1", "2", "3", "4", "seasonal"];
 const LONG_JUSTIFICATION: usize = 250;
 const MANY_LINES: usize = 4;
 
+/// Room left in [`em_bound`] for what shaping adds to the sum of advances (kerning that
+/// widens a pair is rare and small): a share of the width and a fixed part, in ems.
+const EM_SLACK: (f64, f64) = (0.02, 0.1);
+
 /// `data` as the template reads it: for Appendix 2, every row with its `cells` and
-/// whether it may break (`long`).
-pub(super) fn prepared<'a>(template: &str, data: &'a Value) -> Cow<'a, Value> {
+/// whether it may break (`long`). `font` is the body font the cells are set in; without
+/// it the template measures every long word.
+pub(super) fn prepared<'a>(template: &str, data: &'a Value, font: Option<&Font>) -> Cow<'a, Value> {
     if template != super::appendix2::TEMPLATE {
         return Cow::Borrowed(data);
     }
@@ -42,9 +52,14 @@ pub(super) fn prepared<'a>(template: &str, data: &'a Value) -> Cow<'a, Value> {
         .filter(|(k, _)| k.as_str() != "rows")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    let face = font.and_then(|f| Face::parse(f.data(), f.index()).ok());
     out.insert(
         "rows".into(),
-        Value::Array(rows.iter().map(appendix2_row).collect()),
+        Value::Array(
+            rows.iter()
+                .map(|r| appendix2_row(r, face.as_ref()))
+                .collect(),
+        ),
     );
     Cow::Owned(Value::Object(out))
 }
@@ -59,7 +74,7 @@ fn txt(v: Option<&Value>) -> String {
     }
 }
 
-fn appendix2_row(row: &Value) -> Value {
+fn appendix2_row(row: &Value, face: Option<&Face>) -> Value {
     let Some(fields) = row.as_object() else {
         return row.clone();
     };
@@ -81,7 +96,10 @@ fn appendix2_row(row: &Value) -> Value {
     let totals = row.get("totals").unwrap_or(&Value::Null);
     let justification = txt(row.get("justification"));
 
-    let mut cells = vec![cell(organisation)];
+    let cell = |paragraphs: &mut dyn Iterator<Item = String>| {
+        Value::Array(paragraphs.map(|p| segments(&p, face)).collect())
+    };
+    let mut cells = vec![cell(&mut organisation.into_iter())];
     for key in CATEGORY_KEYS {
         let mine: Vec<String> = lines
             .iter()
@@ -103,11 +121,11 @@ fn appendix2_row(row: &Value) -> Value {
                 json!({ "center": total })
             }
         } else {
-            cell(mine)
+            cell(&mut mine.into_iter())
         });
     }
     cells.push(cell(
-        justification
+        &mut justification
             .split('\n')
             .map(str::trim)
             .filter(|p| !p.is_empty())
@@ -137,13 +155,9 @@ fn occupation_label(code: &str, name: &str, count: &str) -> String {
     }
 }
 
-fn cell(paragraphs: impl IntoIterator<Item = String>) -> Value {
-    Value::Array(paragraphs.into_iter().map(|p| segments(&p)).collect())
-}
-
 /// A paragraph as segments: runs of words set as they are, and each piece of a long
 /// word (split after its hyphens, so that a line may end there) to be fitted.
-fn segments(text: &str) -> Value {
+fn segments(text: &str, face: Option<&Face>) -> Value {
     let mut out = Vec::new();
     let mut run = String::new();
     for (i, word) in text.split(' ').enumerate() {
@@ -164,7 +178,11 @@ fn segments(text: &str) -> Value {
                 if !run.is_empty() {
                     out.push(Value::String(std::mem::take(&mut run)));
                 }
-                out.push(json!({ "fit": format!("{piece}{hyphen}") }));
+                let piece = format!("{piece}{hyphen}");
+                out.push(match face.and_then(|f| em_bound(f, &piece)) {
+                    Some(em) => json!({ "fit": piece, "em": em }),
+                    None => json!({ "fit": piece }),
+                });
             }
         }
     }
@@ -174,6 +192,18 @@ fn segments(text: &str) -> Value {
     Value::Array(out)
 }
 
+/// At least the width of `piece` set in `face`, in ems: the sum of its glyphs' advances
+/// and [`EM_SLACK`], rounded up to a thousandth. `None` when the font lacks one of its
+/// characters (Typst then takes it from another font).
+fn em_bound(face: &Face, piece: &str) -> Option<f64> {
+    let mut units = 0u32;
+    for c in piece.chars() {
+        units += u32::from(face.glyph_hor_advance(face.glyph_index(c)?)?);
+    }
+    let em = f64::from(units) / f64::from(face.units_per_em());
+    Some((1000.0 * (em * (1.0 + EM_SLACK.0) + EM_SLACK.1)).ceil() / 1000.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,7 +211,7 @@ mod tests {
     #[test]
     fn long_words_are_marked_and_the_text_is_kept() {
         let s = "Заявка № 1: электрогазосварщики-монтажники и кран, т. е. 14-ҚҰ/2026";
-        let segs = segments(s);
+        let segs = segments(s, None);
         let text: String = segs
             .as_array()
             .unwrap()
@@ -207,7 +237,7 @@ mod tests {
     fn a_row_gets_its_cells_in_the_forms_order() {
         let m: serde_json::Value =
             serde_json::from_str(include_str!("../../templates/sample/appendix2.json")).unwrap();
-        let p = prepared("appendix2.typ", &m);
+        let p = prepared("appendix2.typ", &m, None);
         let row = &p["rows"][0];
         let cells = row["cells"].as_array().unwrap();
         assert_eq!(cells.len(), 7);
@@ -223,6 +253,9 @@ mod tests {
         // Column 9: one paragraph per line of the justification.
         assert_eq!(cells[6].as_array().unwrap().len(), 2);
         // Other templates' data is passed as it is.
-        assert!(matches!(prepared("appendix1.typ", &m), Cow::Borrowed(_)));
+        assert!(matches!(
+            prepared("appendix1.typ", &m, None),
+            Cow::Borrowed(_)
+        ));
     }
 }

@@ -114,13 +114,20 @@ impl Renderer {
             template: template.into(),
             message,
         })?;
-        let data = cells::prepared(template, data);
+        let data = cells::prepared(template, data, self.shared.body_font());
         if let Some(layout) = parts::parted(template, &data) {
             return parts::render(self, template, layout, &data, qr.as_bytes(), meta);
         }
         let data = to_json(template, &data)?;
         self.compile(template, data, qr.into_bytes(), meta, false)
             .map(|(pdf, _)| pdf)
+    }
+
+    /// `data` as `template` reads it at `/data.json`: for Appendix 2 with its cells
+    /// prepared (see `cells`). Written by `kvota render --data-out`, so that the typst CLI
+    /// can compile the same template with the same input.
+    pub fn template_data(&self, template: &str, data: &serde_json::Value) -> serde_json::Value {
+        cells::prepared(template, data, self.shared.body_font()).into_owned()
     }
 
     /// One compilation and export: the PDF and its number of pages. A `part` (of a form
@@ -265,6 +272,46 @@ mod tests {
             ident: "documents/determinism".into(),
             created: DateTime::parse_from_rfc3339("2026-09-15T10:30:00+05:00").unwrap(),
         }
+    }
+
+    /// A long word whose width the service bounds is set without Typst measuring it, and
+    /// the form comes out the same as when every long word is measured: the bounds hold.
+    /// Bounds made too small change the form, so the template does use them.
+    #[test]
+    fn long_words_bounded_in_the_service_are_set_as_measured() {
+        let r = Renderer::new(None, None).unwrap();
+        let mut m: serde_json::Value =
+            serde_json::from_str(include_str!("../../templates/sample/appendix2.json")).unwrap();
+        let mut row = m["rows"][0].clone();
+        row["organisation"]["name"] = "ТОО «Қазақстанэнергоқұрылыс-Солтүстік»".into();
+        row["justification"] = ("Электрогазосварщики-монтажники для объекта \
+             «Теплоэлектроцентраль-3»; Сверхвысоковольтныеподстанции, \
+             WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW и ══════════════.")
+            .into();
+        row["lines"][0]["occupation_name"] = "Электрогазосварщик-монтажник".into();
+        m["rows"].as_array_mut().unwrap().push(row);
+        let qr = qr::svg("documents/bounds").unwrap().into_bytes();
+        let pdf = |data: &serde_json::Value| {
+            let data = to_json(appendix2::TEMPLATE, data).unwrap();
+            r.compile(appendix2::TEMPLATE, data, qr.clone(), &meta(), false)
+                .unwrap()
+                .0
+        };
+        let font = r.shared.body_font();
+        assert!(font.is_some(), "the body font is among the fonts");
+        let bounded = cells::prepared(appendix2::TEMPLATE, &m, font).into_owned();
+        let measured = cells::prepared(appendix2::TEMPLATE, &m, None).into_owned();
+        let text = bounded.to_string();
+        assert!(text.contains(r#""em":"#), "{text}");
+        // A piece in a script the body font lacks is left to Typst.
+        assert!(
+            text.contains(r#"{"fit":"══════════════."}"#),
+            "{text}"
+        );
+        assert_eq!(pdf(&bounded), pdf(&measured));
+        let understated: serde_json::Value =
+            serde_json::from_str(&text.replace(r#""em":"#, r#""em":0.0,"was":"#)).unwrap();
+        assert_ne!(pdf(&understated), pdf(&measured));
     }
 
     #[test]

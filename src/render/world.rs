@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, FixedOffset};
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration};
 use typst::syntax::{DiagSpan, FileId, RootedPath, Source, VirtualPath, VirtualRoot};
-use typst::text::{Font, FontBook};
+use typst::text::{Font, FontBook, FontVariant};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
 
@@ -19,12 +19,23 @@ pub(super) struct Shared {
     book: LazyHash<FontBook>,
     fonts: Vec<Font>,
     pub(super) templates_dir: Option<PathBuf>,
+    /// The forms' body font, regular ([`BODY_FONT`]), if it is among the fonts.
+    body: Option<Font>,
     /// Parsed templates by name, reused while their text is unchanged: parsing every
     /// template for every document cost more than laying out a one-page form.
     parsed: std::sync::Mutex<HashMap<String, Source>>,
 }
 
+/// The family the forms' text is set in (`set text(font: …)` in templates/layout.typ),
+/// as the font book names it.
+const BODY_FONT: &str = "libertinus serif";
+
 impl Shared {
+    /// The forms' body font, regular.
+    pub(super) fn body_font(&self) -> Option<&Font> {
+        self.body.as_ref()
+    }
+
     pub(super) fn new(
         templates_dir: Option<PathBuf>,
         fonts_dir: Option<PathBuf>,
@@ -57,9 +68,14 @@ impl Shared {
         if fonts.is_empty() {
             return Err(RenderError::Fonts("no fonts are available".into()));
         }
+        let book = FontBook::from_fonts(&fonts);
+        let body = book
+            .select(BODY_FONT, FontVariant::default())
+            .and_then(|i| fonts.get(i).cloned());
         Ok(Self {
             library: LazyHash::new(Library::default()),
-            book: LazyHash::new(FontBook::from_fonts(&fonts)),
+            book: LazyHash::new(book),
+            body,
             fonts,
             templates_dir,
             parsed: Default::default(),
