@@ -114,10 +114,12 @@ impl Renderer {
             template: template.into(),
             message,
         })?;
-        let data = cells::prepared(template, data, self.shared.body_font());
-        if let Some(layout) = parts::parted(template, &data) {
-            return parts::render(self, template, layout, &data, qr.as_bytes(), meta);
+        // A form in parts has each part's cells prepared as the part is laid out: all
+        // of a long form's cells at once would be held for the whole rendering.
+        if let Some(layout) = parts::parted(template, data) {
+            return parts::render(self, template, layout, data, qr.as_bytes(), meta);
         }
+        let data = cells::prepared(template, data, self.shared.body_font());
         let data = to_json(template, &data)?;
         self.compile(template, data, qr.into_bytes(), meta, false)
             .map(|(pdf, _)| pdf)
@@ -304,10 +306,7 @@ mod tests {
         let text = bounded.to_string();
         assert!(text.contains(r#""em":"#), "{text}");
         // A piece in a script the body font lacks is left to Typst.
-        assert!(
-            text.contains(r#"{"fit":"══════════════."}"#),
-            "{text}"
-        );
+        assert!(text.contains(r#"{"fit":"══════════════."}"#), "{text}");
         assert_eq!(pdf(&bounded), pdf(&measured));
         let understated: serde_json::Value =
             serde_json::from_str(&text.replace(r#""em":"#, r#""em":0.0,"was":"#)).unwrap();

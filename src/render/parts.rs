@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 use serde_json::{Map, Value, json};
 
-use super::{PdfMeta, RenderError, Renderer, to_json};
+use super::{PdfMeta, RenderError, Renderer, cells, to_json};
 
 /// Rows per part: about 27 landscape pages of Appendix 2, small enough that two parts
 /// in flight stay within a few hundred MiB, large enough that the pages left short at
@@ -74,7 +74,11 @@ pub(super) fn render(
             "part".into(),
             json!({"first": i == 0, "last": i + 1 == count}),
         );
-        to_json(template, &Value::Object(part))
+        let part = Value::Object(part);
+        to_json(
+            template,
+            &cells::prepared(template, &part, renderer.shared.body_font()),
+        )
     };
 
     let parts = on_every_core(count, |i| {
