@@ -74,7 +74,7 @@ fn txt(v: Option<&Value>) -> String {
     }
 }
 
-fn appendix2_row(row: &Value, face: Option<&Face>) -> Value {
+pub(super) fn appendix2_row(row: &Value, face: Option<&Face>) -> Value {
     let Some(fields) = row.as_object() else {
         return row.clone();
     };

@@ -7,6 +7,7 @@ pub mod appendix3;
 pub mod appendix4;
 mod cells;
 pub mod decision;
+mod drawn;
 pub mod fields;
 pub mod notice;
 mod parts;
@@ -142,6 +143,21 @@ impl Renderer {
         meta: &PdfMeta,
         part: bool,
     ) -> Result<(Vec<u8>, usize), RenderError> {
+        self.compile_queried(template, data, qr, meta, part, None)
+            .map(|(pdf, pages, _)| (pdf, pages))
+    }
+
+    /// [`Self::compile`], and the value of the `metadata` labelled `label` in the
+    /// document, if asked for and there.
+    fn compile_queried(
+        &self,
+        template: &str,
+        data: Vec<u8>,
+        qr: Vec<u8>,
+        meta: &PdfMeta,
+        part: bool,
+        label: Option<&str>,
+    ) -> Result<(Vec<u8>, usize, Option<serde_json::Value>), RenderError> {
         let world = FormWorld::new(&self.shared, template, data, qr, meta.created)?;
         let compiled = typst::compile::<PagedDocument>(&world).output;
         // Typst memoises every compilation; each document's data is new, so without
@@ -164,6 +180,12 @@ impl Renderer {
             template: template.into(),
             message: describe(&world, &errors),
         })?;
+        let queried = label.and_then(|label| {
+            use typst::introspection::{Introspector as _, MetadataElem};
+            let label = typst::foundations::Label::new(typst::utils::PicoStr::intern(label))?;
+            let found = document.introspector().query_label(label).ok()?;
+            serde_json::to_value(&found.to_packed::<MetadataElem>()?.value).ok()
+        });
         let options = PdfOptions {
             ident: Smart::Custom(meta.ident.clone()),
             creator: Smart::Custom(Some("Kvota".into())),
@@ -179,7 +201,7 @@ impl Renderer {
             template: template.into(),
             message: describe(&world, &errors),
         })?;
-        Ok((pdf, document.pages().len()))
+        Ok((pdf, document.pages().len(), queried))
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 use serde_json::{Map, Value, json};
 
-use super::{PdfMeta, RenderError, Renderer, cells, to_json};
+use super::{PdfMeta, RenderError, Renderer, cells, drawn, to_json};
 
 /// Rows per part: about 27 landscape pages of Appendix 2, small enough that two parts
 /// in flight stay within a few hundred MiB, large enough that the pages left short at
@@ -29,7 +29,14 @@ pub(super) struct Parted {
     rows: &'static str,
     /// Landscape pages (for the footers' document).
     flipped: bool,
+    /// The rows between the first and last [`EDGE_ROWS`] are drawn by the service (see
+    /// `drawn`).
+    drawn: bool,
 }
+
+/// Rows laid out by Typst at each end of a form whose middle rows are drawn: the first
+/// with the heading, the last with the totals and the signature.
+const EDGE_ROWS: usize = 10;
 
 /// The templates that take a `part` in their data (see templates/appendix2.typ).
 const PARTED: &[(&str, Parted)] = &[(
@@ -37,6 +44,7 @@ const PARTED: &[(&str, Parted)] = &[(
     Parted {
         rows: "rows",
         flipped: true,
+        drawn: true,
     },
 )];
 
@@ -57,8 +65,6 @@ pub(super) fn render(
     meta: &PdfMeta,
 ) -> Result<Vec<u8>, RenderError> {
     let rows = data[parted.rows].as_array().expect("checked by parted()");
-    let chunks: Vec<&[Value]> = rows.chunks(PART_ROWS).collect();
-    let count = chunks.len();
     // Everything but the rows, once; each part adds its own rows.
     let rest: Map<String, Value> = data
         .as_object()
@@ -67,13 +73,11 @@ pub(super) fn render(
         .filter(|(k, _)| k.as_str() != parted.rows)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let part_data = |i: usize| {
+    let part_data = |rows: &[Value], first: bool, last: bool, frame: Option<Value>| {
         let mut part = rest.clone();
-        part.insert(parted.rows.into(), Value::Array(chunks[i].to_vec()));
-        part.insert(
-            "part".into(),
-            json!({"first": i == 0, "last": i + 1 == count}),
-        );
+        part.insert(parted.rows.into(), Value::Array(rows.to_vec()));
+        part.insert("part".into(), json!({"first": first, "last": last}));
+        part.extend(frame.map(|f| ("frame".to_owned(), f)));
         let part = Value::Object(part);
         to_json(
             template,
@@ -81,9 +85,23 @@ pub(super) fn render(
         )
     };
 
-    let parts = on_every_core(count, |i| {
-        renderer.compile(template, part_data(i)?, qr.to_vec(), meta, true)
-    })?;
+    let drawn = if parted.drawn {
+        drawn_parts(renderer, template, rows, &part_data, qr, meta)?
+    } else {
+        None
+    };
+    let parts = match drawn {
+        Some(parts) => parts,
+        None => {
+            let chunks: Vec<&[Value]> = rows.chunks(PART_ROWS).collect();
+            let count = chunks.len();
+            on_every_core(count, |i| {
+                let data = part_data(chunks[i], i == 0, i + 1 == count, None)?;
+                let (pdf, pages) = renderer.compile(template, data, qr.to_vec(), meta, true)?;
+                Ok((Part::Pdf(pdf), pages))
+            })?
+        }
+    };
 
     // The parts' layout is of no use to the footers or any later document.
     comemo::evict(0);
@@ -103,7 +121,7 @@ pub(super) fn render(
         renderer.compile("parts.typ", data, Vec::new(), meta, true)
     })?;
     join(
-        parts.into_iter().map(|(pdf, _)| pdf),
+        parts.into_iter().map(|(part, _)| part),
         footers.into_iter().map(|(pdf, _)| pdf),
         total,
     )
@@ -111,6 +129,66 @@ pub(super) fn render(
         template: template.into(),
         message: format!("joining the parts: {e}"),
     })
+}
+
+/// A part of the form: Typst's PDF, or pages drawn by the service in a frame.
+enum Part {
+    Pdf(Vec<u8>),
+    Drawn(drawn::Frame, Vec<Vec<u8>>),
+}
+
+/// The form as Typst's first [`EDGE_ROWS`] rows, the rows between drawn by the service
+/// (see `drawn`), and Typst's last rows, with each part's pages; `None` when the rows
+/// are too few or the body font lacks a character of theirs.
+fn drawn_parts(
+    renderer: &Renderer,
+    template: &str,
+    rows: &[Value],
+    part_data: &(
+         dyn Fn(&[Value], bool, bool, Option<Value>) -> Result<Vec<u8>, RenderError> + Sync
+     ),
+    qr: &[u8],
+    meta: &PdfMeta,
+) -> Result<Option<Vec<(Part, usize)>>, RenderError> {
+    if rows.len() <= PART_ROWS.max(2 * EDGE_ROWS) {
+        return Ok(None);
+    }
+    let (first, rest) = rows.split_at(EDGE_ROWS);
+    let (middle, last) = rest.split_at(rest.len() - EDGE_ROWS);
+    let chars = drawn::characters(middle.iter());
+    let glyphs = json!({ "glyphs": drawn::glyph_text(&chars) });
+    // The frame and then the drawing on one core, the two ends on the other.
+    let mut parts = on_every_core(3, |i| match i {
+        0 => {
+            let data = part_data(&[], false, false, Some(glyphs.clone()))?;
+            let (pdf, _, geometry) = renderer.compile_queried(
+                template,
+                data,
+                Vec::new(),
+                meta,
+                true,
+                Some(drawn::LABEL),
+            )?;
+            let Some(frame) = geometry.and_then(|g| drawn::Frame::new(&pdf, &g, &chars)) else {
+                return Ok(None);
+            };
+            let pages = frame.draw(middle.iter().map(|row| cells::appendix2_row(row, None)));
+            let count = pages.len();
+            Ok(Some((Part::Drawn(frame, pages), count)))
+        }
+        _ => {
+            let (rows, first) = if i == 1 { (first, true) } else { (last, false) };
+            let data = part_data(rows, first, !first, None)?;
+            let (pdf, pages) = renderer.compile(template, data, qr.to_vec(), meta, true)?;
+            Ok(Some((Part::Pdf(pdf), pages)))
+        }
+    })?;
+    if parts.iter().any(Option::is_none) {
+        return Ok(None);
+    }
+    // In the form's order: the first rows, the drawn, the last.
+    parts.swap(0, 1);
+    Ok(Some(parts.into_iter().flatten().collect()))
 }
 
 /// Footer pages per compilation.
@@ -171,12 +249,19 @@ const FOOTER: &[u8] = b"KvotaFooter";
 /// XObject. The output is written as it goes: one part and one footer document are in
 /// memory at a time, never the whole form.
 fn join(
-    parts: impl Iterator<Item = Vec<u8>>,
+    parts: impl Iterator<Item = Part>,
     footers: impl Iterator<Item = Vec<u8>>,
     pages: usize,
 ) -> Result<Vec<u8>, lopdf::Error> {
-    let (parts, footers): (Vec<Vec<u8>>, Vec<Vec<u8>>) = (parts.collect(), footers.collect());
-    let size = parts.iter().chain(&footers).map(Vec::len).sum::<usize>();
+    let (parts, footers): (Vec<Part>, Vec<Vec<u8>>) = (parts.collect(), footers.collect());
+    let size = parts
+        .iter()
+        .map(|p| match p {
+            Part::Pdf(pdf) => pdf.len(),
+            Part::Drawn(_, pages) => pages.iter().map(Vec::len).sum(),
+        })
+        .chain(footers.iter().map(Vec::len))
+        .sum::<usize>();
     let mut out = Writer::new(size + size / 8);
     let root_pages = out.reserve();
     let open = out.reserve();
@@ -185,6 +270,37 @@ fn join(
     let mut kids = Vec::with_capacity(pages);
     let mut first = None;
     for (k, part) in parts.into_iter().enumerate() {
+        let part = match part {
+            Part::Pdf(pdf) => pdf,
+            Part::Drawn(frame, drawn) => {
+                let drawn = DrawnPages::new(&mut out, &frame, drawn)?;
+                for content in drawn.contents {
+                    let footer = footers.next(&mut out)?;
+                    let mut resources = drawn.resources.clone();
+                    let mut xobjects = drawn.xobjects.clone();
+                    xobjects.set(FOOTER, Object::Reference(footer));
+                    resources.set("XObject", xobjects);
+                    let stream = out.reserve();
+                    out.write(stream, &Object::Stream(content))?;
+                    let contents = std::iter::once(open)
+                        .chain(drawn.header.iter().copied())
+                        .chain([stream, close])
+                        .map(Object::Reference)
+                        .collect::<Vec<_>>();
+                    let page = Dictionary::from_iter([
+                        ("Type", Object::Name(b"Page".to_vec())),
+                        ("Parent", Object::Reference(root_pages)),
+                        ("MediaBox", drawn.media.clone()),
+                        ("Resources", Object::Dictionary(resources)),
+                        ("Contents", Object::Array(contents)),
+                    ]);
+                    let id = out.reserve();
+                    out.write(id, &Object::Dictionary(page))?;
+                    kids.push(id);
+                }
+                continue;
+            }
+        };
         let mut doc = Document::load_mem(&part)?;
         drop(part);
         let page_ids: Vec<ObjectId> = doc.get_pages().into_values().collect();
@@ -269,6 +385,82 @@ fn join(
     out.write(root_pages, &Object::Dictionary(tree))?;
     let (catalog, info, id) = first.expect("at least one part");
     out.finish(catalog, info, id)
+}
+
+/// What every drawn page shares, written once: the header page's resources (with the
+/// body font under [`drawn::FONT`]) and content streams; and each page's drawn content.
+struct DrawnPages {
+    resources: Dictionary,
+    xobjects: Dictionary,
+    header: Vec<ObjectId>,
+    media: Object,
+    contents: Vec<Stream>,
+}
+
+impl DrawnPages {
+    fn new(
+        out: &mut Writer,
+        frame: &drawn::Frame,
+        drawn: Vec<Vec<u8>>,
+    ) -> Result<Self, lopdf::Error> {
+        let doc = &frame.doc;
+        let page = doc.get_dictionary(frame.header)?;
+        let dict = |o: &Object| -> Result<Dictionary, lopdf::Error> {
+            Ok(match o {
+                Object::Reference(id) => doc.get_dictionary(*id)?.clone(),
+                Object::Dictionary(d) => d.clone(),
+                _ => Dictionary::new(),
+            })
+        };
+        let mut resources = dict(page.get(b"Resources")?)?;
+        let mut fonts = resources.get(b"Font").map_or(Ok(Dictionary::new()), dict)?;
+        fonts.set(drawn::FONT, Object::Reference(frame.font));
+        resources.set("Font", fonts);
+        let xobjects = resources
+            .get(b"XObject")
+            .map_or(Ok(Dictionary::new()), dict)?;
+        resources.remove(b"XObject");
+        let header = match page.get(b"Contents")? {
+            Object::Array(a) => a.clone(),
+            other => vec![other.clone()],
+        };
+        let mut map = IdMap::default();
+        let mut found = Vec::new();
+        let mut shared = [
+            Object::Dictionary(resources),
+            Object::Dictionary(xobjects),
+            Object::Array(header),
+        ];
+        for o in &mut shared {
+            map.renumber(out, o, &mut found);
+        }
+        map.write_reachable(out, doc, &found)?;
+        let [resources, xobjects, header] = shared;
+        let (resources, xobjects) = (resources.as_dict()?.clone(), xobjects.as_dict()?.clone());
+        let header = header
+            .as_array()?
+            .iter()
+            .map(Object::as_reference)
+            .collect::<Result<Vec<_>, _>>()?;
+        let media = page.get(b"MediaBox")?.clone();
+        let contents = drawn
+            .into_iter()
+            .map(|content| {
+                let dict = Dictionary::from_iter([
+                    ("Length", Object::Integer(content.len() as i64)),
+                    ("Filter", Object::Name(b"FlateDecode".to_vec())),
+                ]);
+                Stream::new(dict, content).with_compression(false)
+            })
+            .collect();
+        Ok(DrawnPages {
+            resources,
+            xobjects,
+            header,
+            media,
+            contents,
+        })
+    }
 }
 
 /// The output PDF, written object by object, and the offsets for its xref table.
@@ -480,6 +672,12 @@ impl<I: Iterator<Item = Vec<u8>>> FooterPages<I> {
 
 /// A stream of `content` compressed with `deflate` (reset first).
 fn deflated(deflate: &mut flate2::Compress, mut dict: Dictionary, content: &[u8]) -> Stream {
+    dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
+    Stream::new(dict, deflate_with(deflate, content)).with_compression(false)
+}
+
+/// `content` compressed with `deflate` (reset first).
+pub(super) fn deflate_with(deflate: &mut flate2::Compress, content: &[u8]) -> Vec<u8> {
     deflate.reset();
     let mut out = Vec::with_capacity(content.len() / 2 + 64);
     loop {
@@ -491,12 +689,10 @@ fn deflated(deflate: &mut flate2::Compress, mut dict: Dictionary, content: &[u8]
             )
             .expect("deflate into a growing vector");
         if done == flate2::Status::StreamEnd {
-            break;
+            return out;
         }
         out.reserve(out.capacity().max(64));
     }
-    dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
-    Stream::new(dict, out).with_compression(false)
 }
 
 /// The XMP metadata's page count (`xmpTPg:NPages`) becomes the whole form's.
