@@ -710,3 +710,161 @@ fn set_xmp_pages(stream: &mut Stream, pages: usize) {
         stream.set_content(xmp.into_bytes());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::process::Command;
+
+    use chrono::DateTime;
+
+    use super::*;
+
+    fn meta() -> PdfMeta {
+        PdfMeta {
+            ident: "documents/drawn".into(),
+            created: DateTime::parse_from_rfc3339("2026-09-15T10:30:00+05:00").unwrap(),
+        }
+    }
+
+    /// `rows` rows of the sample's kinds and more: long justifications that break across
+    /// pages, words too long for their column (narrowed, or broken between letters),
+    /// Kazakh names, categories with only a total, a row with no lines at all.
+    fn rows(rows: usize) -> Value {
+        let mut v: Value =
+            serde_json::from_str(include_str!("../../templates/sample/appendix2.json")).unwrap();
+        let samples = v["rows"].as_array().unwrap().clone();
+        v["rows"] = (0..rows)
+            .map(|i| {
+                let mut r = samples[i % samples.len()].clone();
+                r["number"] = (i + 1).into();
+                r["organisation"]["name"] = format!("ТОО «Тест-{}»", i + 1).into();
+                r["current_count"] = (i % 37).into();
+                let justification = r["justification"].as_str().unwrap().to_owned();
+                if i % 7 == 3 {
+                    r["justification"] = [justification.as_str(); 4].join("\n").into();
+                }
+                if i % 5 == 1 {
+                    r["organisation"]["legal_address"] =
+                        "г. Астана, Қазақстанэнергоқұрылыс-Солтүстік көшесі, 7".into();
+                    r["lines"][0]["occupation_name"] =
+                        "Электрогазосварщикмонтажникверхолаз ЭЛЕКТРОГАЗОСВАРЩИК".into();
+                }
+                if i % 11 == 4 {
+                    r["lines"] = json!([]);
+                }
+                r
+            })
+            .collect();
+        v
+    }
+
+    /// Each page's text read back as drawn (`pdftotext -raw`), the table's header and the
+    /// footer cut off: the characters of what is under the header, counted.
+    fn body_characters(pdf: &[u8]) -> (usize, BTreeMap<char, usize>, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("form.pdf");
+        std::fs::write(&path, pdf).unwrap();
+        let out = Command::new("pdftotext")
+            .args(["-raw", path.to_str().unwrap(), "-"])
+            .output()
+            .expect("pdftotext (poppler-utils)");
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        let pages: Vec<&str> = text
+            .split('\u{c}')
+            .filter(|p| !p.trim().is_empty())
+            .collect();
+        let mut chars = BTreeMap::new();
+        let mut body = String::new();
+        for page in &pages {
+            let lines: Vec<&str> = page.lines().collect();
+            // The last page may hold only the signature, without the table's header.
+            let start = lines
+                .iter()
+                .position(|l| l.trim() == "1 2 3 4 5 6 7 8 9")
+                .map_or(0, |k| k + 1);
+            let end = lines
+                .iter()
+                .rposition(|l| l.starts_with("Документ documents/"))
+                .expect("the footer on every page");
+            for line in &lines[start..end] {
+                body.push_str(line);
+                body.push('\n');
+                for c in line.chars().filter(|c| !c.is_whitespace()) {
+                    *chars.entry(c).or_default() += 1;
+                }
+            }
+        }
+        (pages.len(), chars, body)
+    }
+
+    fn render(renderer: &Renderer, data: &Value, drawn: bool) -> Vec<u8> {
+        let parted = Parted {
+            rows: "rows",
+            flipped: true,
+            drawn,
+        };
+        let qr = super::super::qr::svg("documents/drawn").unwrap();
+        super::render(
+            renderer,
+            "appendix2.typ",
+            parted,
+            data,
+            qr.as_bytes(),
+            &meta(),
+        )
+        .unwrap()
+    }
+
+    /// The rows the service draws read back as Typst's: the same characters under the
+    /// header, every row once and in order, about as many pages; and the drawn pages
+    /// name the body font's subset that the header's page has.
+    #[test]
+    fn drawn_rows_read_back_as_typst_sets_them() {
+        let renderer = Renderer::new(None, None).unwrap();
+        let data = rows(160);
+        let drawn = render(&renderer, &data, true);
+        let typst = render(&renderer, &data, false);
+        assert!(
+            drawn.windows(drawn::FONT.len()).any(|w| w == drawn::FONT),
+            "the middle rows are drawn"
+        );
+        assert!(!typst.windows(drawn::FONT.len()).any(|w| w == drawn::FONT));
+        let (drawn_pages, drawn_chars, drawn_text) = body_characters(&drawn);
+        let (typst_pages, typst_chars, _) = body_characters(&typst);
+        assert_eq!(drawn_chars, typst_chars);
+        let (low, high) = (typst_pages * 95 / 100, typst_pages * 105 / 100);
+        assert!(
+            (low..=high).contains(&drawn_pages),
+            "{drawn_pages} pages drawn, {typst_pages} by Typst"
+        );
+        let mut last = 0;
+        for n in 1..=160 {
+            let name = format!("ТОО «Тест-{n}»");
+            let at = drawn_text
+                .find(&name)
+                .unwrap_or_else(|| panic!("{name} missing"));
+            assert!(at >= last, "{name} out of order");
+            assert_eq!(drawn_text.matches(&name).count(), 1, "{name} once");
+            last = at;
+        }
+        // Long words stay whole when narrowed, and lose no letter when broken.
+        assert!(drawn_text.contains("Қазақстанэнергоқұрылыс-"));
+        let letters: String = drawn_text.split_whitespace().collect();
+        assert!(letters.contains("Электрогазосварщикмонтажникверхолаз"));
+    }
+
+    /// A character the body font lacks leaves the whole form to Typst, which takes it
+    /// from another font.
+    #[test]
+    fn a_character_the_body_font_lacks_leaves_the_rows_to_typst() {
+        let renderer = Renderer::new(None, None).unwrap();
+        let mut data = rows(90);
+        data["rows"][40]["justification"] = "Объект ══ в работе.".into();
+        let pdf = render(&renderer, &data, true);
+        assert!(!pdf.windows(drawn::FONT.len()).any(|w| w == drawn::FONT));
+        let (_, _, text) = body_characters(&pdf);
+        assert!(text.contains("══"), "{text}");
+    }
+}
