@@ -58,18 +58,38 @@ const ALWAYS: &str = "БИН ИИН\u{00A0}—-0123456789";
 
 /// Every character the rows' data may put into a cell, for the frame's glyph page.
 pub(super) fn characters<'a>(rows: impl Iterator<Item = &'a Value>) -> BTreeSet<char> {
-    fn walk(v: &Value, out: &mut BTreeSet<char>) {
-        match v {
-            Value::String(s) => out.extend(s.chars().filter(|c| !c.is_control())),
-            Value::Number(n) => out.extend(n.to_string().chars()),
-            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
-            Value::Object(o) => o.values().for_each(|v| walk(v, out)),
-            _ => {}
+    /// One bit per code point: a set in a few hundred KiB, filled at the cost of a shift.
+    struct Seen(Vec<u64>);
+    impl Seen {
+        fn add(&mut self, s: &str) {
+            for c in s.chars().filter(|c| !c.is_control()) {
+                let c = c as usize;
+                self.0[c / 64] |= 1 << (c % 64);
+            }
+        }
+        fn walk(&mut self, v: &Value) {
+            match v {
+                Value::String(s) => self.add(s),
+                Value::Number(n) => self.add(&n.to_string()),
+                Value::Array(a) => a.iter().for_each(|v| self.walk(v)),
+                Value::Object(o) => o.values().for_each(|v| self.walk(v)),
+                _ => {}
+            }
         }
     }
-    let mut out: BTreeSet<char> = ALWAYS.chars().collect();
+    let mut seen = Seen(vec![0; (char::MAX as usize + 1).div_ceil(64)]);
+    seen.add(ALWAYS);
     for row in rows {
-        walk(row, &mut out);
+        seen.walk(row);
+    }
+    let mut out = BTreeSet::new();
+    for (k, &word) in seen.0.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            let bit = bits.trailing_zeros() as usize;
+            out.extend(char::from_u32((k * 64 + bit) as u32));
+            bits &= bits - 1;
+        }
     }
     out
 }
@@ -113,7 +133,8 @@ pub(super) struct Frame {
 pub(super) const LABEL: &str = "kvota-frame";
 
 /// The name under which the drawn pages use the body font.
-pub(super) const FONT: &[u8] = b"KvotaBody";
+pub(super) const FONT: &[u8] = FONT_NAME.as_bytes();
+const FONT_NAME: &str = "KvotaBody";
 
 impl Frame {
     /// The frame of Typst's `pdf` and the template's `geometry`, when its body font has
@@ -241,14 +262,21 @@ impl Frame {
         (0..COLUMNS)
             .map(|column| {
                 let width = self.geometry.widths[column] - 2.0 * self.geometry.inset_x;
+                let plain_cell;
                 let cell = match column {
-                    0 => plain(row.get("number")),
-                    1 => prepared(0).clone(),
-                    2 => plain(row.get("current_count")),
-                    3..=7 => prepared(column - 2).clone(),
-                    _ => prepared(6).clone(),
+                    0 => {
+                        plain_cell = plain(row.get("number"));
+                        &plain_cell
+                    }
+                    1 => prepared(0),
+                    2 => {
+                        plain_cell = plain(row.get("current_count"));
+                        &plain_cell
+                    }
+                    3..=7 => prepared(column - 2),
+                    _ => prepared(6),
                 };
-                self.cell(&cell, width)
+                self.cell(cell, width)
             })
             .collect()
     }
@@ -256,14 +284,17 @@ impl Frame {
     /// A prepared cell (see `cells`) set in lines `width` wide.
     fn cell(&self, cell: &Value, width: f32) -> Cell {
         let g = &self.geometry;
-        let (center, paragraphs): (bool, Vec<Vec<Value>>) = match cell {
+        let centred;
+        let (center, paragraphs): (bool, Vec<&[Value]>) = match cell {
             Value::Object(o) => {
-                let text = o.get("center").and_then(Value::as_str).unwrap_or("");
-                (true, vec![vec![Value::String(text.to_owned())]])
+                centred = [o.get("center").cloned().unwrap_or(Value::Null)];
+                (true, vec![&centred[..]])
             }
             Value::Array(ps) => (
                 false,
-                ps.iter().filter_map(|p| p.as_array().cloned()).collect(),
+                ps.iter()
+                    .filter_map(|p| p.as_array().map(Vec::as_slice))
+                    .collect(),
             ),
             _ => (false, Vec::new()),
         };
@@ -736,50 +767,47 @@ impl<'f> Pages<'f> {
                 for run in &l.line.runs {
                     let size = g.size * run.scale;
                     if size != self.size {
-                        let _ = writeln!(
-                            self.text,
-                            "/{} {} Tf",
-                            String::from_utf8_lossy(FONT),
-                            num(size)
-                        );
+                        self.text.push('/');
+                        self.text.push_str(FONT_NAME);
+                        self.text.push(' ');
+                        num(&mut self.text, size);
+                        self.text.push_str(" Tf\n");
                         self.size = size;
                     }
-                    let _ = write!(
-                        self.text,
-                        "1 0 0 1 {} {} Tm <",
-                        num(start + run.x),
-                        num(page_height - y)
-                    );
-                    for cid in &run.cids {
-                        let _ = write!(self.text, "{cid:04X}");
-                    }
-                    self.text.push_str("> Tj\n");
+                    self.text.push_str("1 0 0 1 ");
+                    num(&mut self.text, start + run.x);
+                    self.text.push(' ');
+                    num(&mut self.text, page_height - y);
+                    self.text.push_str(" Tm ");
+                    hex(&mut self.text, &run.cids);
+                    self.text.push_str(" Tj\n");
                 }
             }
             cell.next += count;
             // The column's right rule.
             x += g.widths[k];
-            let _ = writeln!(
-                self.rules,
-                "{} {} m {} {} l S",
-                num(x),
-                num(page_height - top),
-                num(x),
-                num(page_height - bottom)
-            );
+            self.line((x, page_height - top), (x, page_height - bottom));
         }
+        let (upper, lower) = (page_height - top, page_height - bottom);
+        self.line((g.left, upper), (g.left, lower));
         let (left, right) = (g.left - g.rule / 2.0, x + g.rule / 2.0);
-        let _ = writeln!(
-            self.rules,
-            "{l} {y} m {l} {b} l S {left} {y} m {right} {y} l S {left} {b} m {right} {b} l S",
-            l = num(g.left),
-            y = num(page_height - top),
-            b = num(page_height - bottom),
-            left = num(left),
-            right = num(right),
-        );
+        self.line((left, upper), (right, upper));
+        self.line((left, lower), (right, lower));
         self.y = bottom;
         self.rows += 1;
+    }
+
+    /// A rule from `a` to `b`.
+    fn line(&mut self, a: (f32, f32), b: (f32, f32)) {
+        let r = &mut self.rules;
+        num(r, a.0);
+        r.push(' ');
+        num(r, a.1);
+        r.push_str(" m ");
+        num(r, b.0);
+        r.push(' ');
+        num(r, b.1);
+        r.push_str(" l S\n");
     }
 
     fn new_page(&mut self) {
@@ -794,7 +822,8 @@ impl<'f> Pages<'f> {
             }
             None => content.push_str("0 G 0 g\n"),
         }
-        let _ = writeln!(content, "{} w 0 J 4 M", num(frame.geometry.rule));
+        num(&mut content, frame.geometry.rule);
+        content.push_str(" w 0 J 4 M\n");
         content.push_str(&self.rules);
         content.push_str("BT\n");
         content.push_str(&self.text);
@@ -825,9 +854,35 @@ impl Frame {
     }
 }
 
-/// A length in points as the content stream writes it.
-fn num(v: f32) -> String {
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
+/// Writes a length in points as the content stream has it: to a thousandth, without
+/// trailing zeros.
+fn num(out: &mut String, v: f32) {
+    let thousandths = (f64::from(v) * 1000.0).round() as i64;
+    if thousandths < 0 {
+        out.push('-');
+    }
+    let t = thousandths.unsigned_abs();
+    let _ = write!(out, "{}", t / 1000);
+    let mut frac = t % 1000;
+    if frac != 0 {
+        out.push('.');
+        let mut digits = 3;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        let _ = write!(out, "{frac:0digits$}");
+    }
+}
+
+/// Writes CIDs as a hexadecimal string of two bytes each.
+fn hex(out: &mut String, cids: &[u16]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('<');
+    for cid in cids {
+        for shift in [12, 8, 4, 0] {
+            out.push(char::from(HEX[usize::from((cid >> shift) & 0xF)]));
+        }
+    }
+    out.push('>');
 }
