@@ -49,6 +49,10 @@ const COLUMNS: usize = 9;
 /// templates/layout.typ).
 const MIN_WORD_SCALE: f32 = 0.75;
 
+/// Rows set in lines on every core at a time: few enough that their lines take little
+/// memory, enough that starting the threads costs nothing much.
+const BLOCK_ROWS: usize = 512;
+
 /// Lengths closer than this (in points) are equal.
 const EPS: f32 = 1e-3;
 
@@ -233,15 +237,41 @@ impl Frame {
         })
     }
 
-    /// The pages of `rows` (as `cells::appendix2_row` prepares them), each a content
-    /// stream drawn after the header page's own: the rows' rules and text, the body font
-    /// named [`FONT`].
-    pub(super) fn draw(&self, rows: impl Iterator<Item = Value>) -> Vec<Vec<u8>> {
+    /// The pages of `rows`, each a content stream drawn after the header page's own: the
+    /// rows' rules and text, the body font named [`FONT`]. The rows' cells are prepared
+    /// and set in lines on every core, a block of rows at a time; the pages are then
+    /// filled in order.
+    pub(super) fn draw(&self, rows: &[Value]) -> Vec<Vec<u8>> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let mut pages = Pages::new(self);
-        for row in rows {
-            let cells = self.row_cells(&row);
-            let long = row.get("long").and_then(Value::as_bool).unwrap_or(false);
-            pages.row(cells, long);
+        for block in rows.chunks(BLOCK_ROWS) {
+            let shares: Vec<&[Value]> = block.chunks(block.len().div_ceil(cores)).collect();
+            let set = |share: &[Value]| -> Vec<(Vec<Cell>, bool)> {
+                share
+                    .iter()
+                    .map(|row| {
+                        let row = super::cells::appendix2_row(row, None);
+                        let long = row.get("long").and_then(Value::as_bool).unwrap_or(false);
+                        (self.row_cells(&row), long)
+                    })
+                    .collect()
+            };
+            let set_rows: Vec<Vec<(Vec<Cell>, bool)>> = std::thread::scope(|scope| {
+                let others: Vec<_> = shares[1..]
+                    .iter()
+                    .map(|share| scope.spawn(|| set(share)))
+                    .collect();
+                std::iter::once(set(shares[0]))
+                    .chain(
+                        others
+                            .into_iter()
+                            .map(|h| h.join().expect("setting a share of rows")),
+                    )
+                    .collect()
+            });
+            for (cells, long) in set_rows.into_iter().flatten() {
+                pages.row(cells, long);
+            }
         }
         pages.finish()
     }

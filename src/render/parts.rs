@@ -172,7 +172,7 @@ fn drawn_parts(
             let Some(frame) = geometry.and_then(|g| drawn::Frame::new(&pdf, &g, &chars)) else {
                 return Ok(None);
             };
-            let pages = frame.draw(middle.iter().map(|row| cells::appendix2_row(row, None)));
+            let pages = frame.draw(middle);
             let count = pages.len();
             Ok(Some((Part::Drawn(frame, pages), count)))
         }
