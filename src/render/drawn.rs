@@ -40,6 +40,12 @@ struct Geometry {
     size: f32,
     leading: f32,
     spacing: f32,
+    /// The footer: its text size, the bottom margin, the footer's descent into it (a
+    /// share of it and a length), the right margin, and its note.
+    caption: f32,
+    right: f32,
+    descent: (f32, f32),
+    note: Option<String>,
 }
 
 /// The columns of Appendix 2.
@@ -56,9 +62,10 @@ const BLOCK_ROWS: usize = 512;
 /// Lengths closer than this (in points) are equal.
 const EPS: f32 = 1e-3;
 
-/// The characters besides the rows' own that the drawn cells use: the labels of a BIN
-/// and an IIN, the no-break space and dash of «code name — N», digits.
-const ALWAYS: &str = "БИН ИИН\u{00A0}—-0123456789";
+/// The characters besides the rows' own that the drawn pages use: the labels of a BIN
+/// and an IIN, the no-break space and dash of «code name — N», digits, the footer's
+/// «Страница N из M» and the «Документ» of its note.
+const ALWAYS: &str = "БИН ИИН\u{00A0}—-0123456789 Страница из Документ";
 
 /// Every character the rows' data may put into a cell, for the frame's glyph page.
 pub(super) fn characters<'a>(rows: impl Iterator<Item = &'a Value>) -> BTreeSet<char> {
@@ -197,7 +204,12 @@ impl Frame {
         }
         let space = *glyphs.get(&' ')?;
         glyphs.entry('\u{00A0}').or_insert(space);
-        if !chars.iter().all(|c| glyphs.contains_key(c)) {
+        let note = geometry.note.as_deref().unwrap_or("");
+        if !chars
+            .iter()
+            .chain(&note.chars().collect::<Vec<_>>())
+            .all(|c| glyphs.contains_key(c))
+        {
             return None;
         }
         let media = doc
@@ -842,7 +854,7 @@ impl<'f> Pages<'f> {
 
     fn new_page(&mut self) {
         let frame = self.frame;
-        // After the header's own content (left in its own graphics state).
+        // After the header's own content, in its own graphics state; the footer follows.
         let mut content = String::with_capacity(self.rules.len() + self.text.len() + 128);
         content.push_str("\nQ\nq\n");
         match &frame.gray {
@@ -857,7 +869,7 @@ impl<'f> Pages<'f> {
         content.push_str(&self.rules);
         content.push_str("BT\n");
         content.push_str(&self.text);
-        content.push_str("ET\n");
+        content.push_str("ET\nQ\n");
         self.done.push(super::parts::deflate_with(
             &mut self.deflate,
             content.as_bytes(),
@@ -878,6 +890,60 @@ impl<'f> Pages<'f> {
 }
 
 impl Frame {
+    /// The content stream of page `number`'s footer of `total` pages, as
+    /// `footer-line` in templates/layout.typ sets it: the note on the left, «Страница N
+    /// из M» on the right, on the baseline of a line at the top of the footer's area.
+    pub(super) fn footer(&self, number: usize, total: usize) -> Vec<u8> {
+        let g = &self.geometry;
+        let (width, height) = self.page;
+        let area = g.bottom - (g.descent.0 * g.bottom + g.descent.1);
+        let baseline = area - self.cap * g.caption;
+        let mut out = String::with_capacity(256);
+        out.push_str("q\n");
+        match &self.gray {
+            Some(name) => {
+                let name = String::from_utf8_lossy(name);
+                let _ = writeln!(out, "/{name} cs 0 scn");
+            }
+            None => out.push_str("0 g\n"),
+        }
+        out.push_str("BT\n/");
+        out.push_str(FONT_NAME);
+        out.push(' ');
+        num(&mut out, g.caption);
+        out.push_str(" Tf\n");
+        let mut text = |x: f32, s: &str| {
+            let cids: Vec<u16> = s
+                .chars()
+                .filter_map(|c| self.glyph(c))
+                .map(|g| g.cid)
+                .collect();
+            out.push_str("1 0 0 1 ");
+            num(&mut out, x);
+            out.push(' ');
+            num(&mut out, baseline);
+            out.push_str(" Tm ");
+            hex(&mut out, &cids);
+            out.push_str(" Tj\n");
+        };
+        if let Some(note) = &g.note {
+            text(g.left, note);
+        }
+        if total > 1 {
+            let page = format!("Страница {number} из {total}");
+            let w: f32 = page
+                .chars()
+                .filter_map(|c| self.glyph(c))
+                .map(|g| g.width)
+                .sum::<f32>()
+                * g.caption;
+            text(width - g.right - w, &page);
+        }
+        let _ = height;
+        out.push_str("ET\nQ\n");
+        out.into_bytes()
+    }
+
     /// The top of the first row on a page: under the header.
     fn body_top(&self) -> f32 {
         self.geometry.top + self.geometry.header

@@ -86,7 +86,15 @@ pub(super) fn render(
     };
 
     let drawn = if parted.drawn {
-        drawn_parts(renderer, template, rows, &part_data, qr, meta)?
+        drawn_parts(
+            renderer,
+            template,
+            rows,
+            &Value::Object(rest.clone()),
+            &part_data,
+            qr,
+            meta,
+        )?
     } else {
         None
     };
@@ -105,14 +113,25 @@ pub(super) fn render(
 
     // The parts' layout is of no use to the footers or any later document.
     comemo::evict(0);
-    // The footers, numbered across the whole form, also in parts.
+    // The footers, numbered across the whole form, also in parts: Typst lays out those
+    // of its own parts' pages; the drawn pages' are drawn with them (see `join`).
     let total: usize = parts.iter().map(|(_, n)| n).sum();
     let note = data.get("signature").cloned().unwrap_or(Value::Null);
-    let footers = on_every_core(total.div_ceil(FOOTER_PAGES), |i| {
-        let from = i * FOOTER_PAGES;
+    let mut jobs = Vec::new();
+    let mut page = 0;
+    for (part, pages) in &parts {
+        if matches!(part, Part::Pdf(_)) {
+            for from in (page..page + pages).step_by(FOOTER_PAGES) {
+                jobs.push((from, FOOTER_PAGES.min(page + pages - from)));
+            }
+        }
+        page += pages;
+    }
+    let footers = on_every_core(jobs.len(), |i| {
+        let (from, pages) = jobs[i];
         let footers = json!({
             "from": from + 1,
-            "pages": FOOTER_PAGES.min(total - from),
+            "pages": pages,
             "total": total,
             "flipped": parted.flipped,
             "signature": note,
@@ -144,6 +163,8 @@ fn drawn_parts(
     renderer: &Renderer,
     template: &str,
     rows: &[Value],
+    // Everything but the rows (its characters may be in the footers).
+    rest: &Value,
     part_data: &(
          dyn Fn(&[Value], bool, bool, Option<Value>) -> Result<Vec<u8>, RenderError> + Sync
      ),
@@ -153,9 +174,9 @@ fn drawn_parts(
     if rows.len() <= PART_ROWS.max(2 * EDGE_ROWS) {
         return Ok(None);
     }
-    let (first, rest) = rows.split_at(EDGE_ROWS);
-    let (middle, last) = rest.split_at(rest.len() - EDGE_ROWS);
-    let chars = drawn::characters(middle.iter());
+    let (first, after) = rows.split_at(EDGE_ROWS);
+    let (middle, last) = after.split_at(after.len() - EDGE_ROWS);
+    let chars = drawn::characters(middle.iter().chain([rest]));
     let glyphs = json!({ "glyphs": drawn::glyph_text(&chars) });
     // The frame and then the drawing on one core, the two ends on the other.
     let mut parts = on_every_core(3, |i| match i {
@@ -274,24 +295,27 @@ fn join(
             Part::Pdf(pdf) => pdf,
             Part::Drawn(frame, drawn) => {
                 let drawn = DrawnPages::new(&mut out, &frame, drawn)?;
+                let resources = Object::Dictionary(drawn.resources);
                 for content in drawn.contents {
-                    let footer = footers.next(&mut out)?;
-                    let mut resources = drawn.resources.clone();
-                    let mut xobjects = drawn.xobjects.clone();
-                    xobjects.set(FOOTER, Object::Reference(footer));
-                    resources.set("XObject", xobjects);
-                    let stream = out.reserve();
-                    out.write(stream, &Object::Stream(content))?;
+                    let body = out.reserve();
+                    out.write(body, &Object::Stream(content))?;
+                    let footer = out.reserve();
+                    let number = kids.len() + 1;
+                    let footer_content = frame.footer(number, pages);
+                    out.write(
+                        footer,
+                        &Object::Stream(Stream::new(Dictionary::new(), footer_content)),
+                    )?;
                     let contents = std::iter::once(open)
                         .chain(drawn.header.iter().copied())
-                        .chain([stream, close])
+                        .chain([body, footer])
                         .map(Object::Reference)
                         .collect::<Vec<_>>();
                     let page = Dictionary::from_iter([
                         ("Type", Object::Name(b"Page".to_vec())),
                         ("Parent", Object::Reference(root_pages)),
                         ("MediaBox", drawn.media.clone()),
-                        ("Resources", Object::Dictionary(resources)),
+                        ("Resources", resources.clone()),
                         ("Contents", Object::Array(contents)),
                     ]);
                     let id = out.reserve();
@@ -388,10 +412,10 @@ fn join(
 }
 
 /// What every drawn page shares, written once: the header page's resources (with the
-/// body font under [`drawn::FONT`]) and content streams; and each page's drawn content.
+/// body font under [`drawn::FONT`]) and content streams; and each page's drawn content
+/// (its rows; its footer is drawn in `join`, once the form's pages are counted).
 struct DrawnPages {
     resources: Dictionary,
-    xobjects: Dictionary,
     header: Vec<ObjectId>,
     media: Object,
     contents: Vec<Stream>,
@@ -416,27 +440,19 @@ impl DrawnPages {
         let mut fonts = resources.get(b"Font").map_or(Ok(Dictionary::new()), dict)?;
         fonts.set(drawn::FONT, Object::Reference(frame.font));
         resources.set("Font", fonts);
-        let xobjects = resources
-            .get(b"XObject")
-            .map_or(Ok(Dictionary::new()), dict)?;
-        resources.remove(b"XObject");
         let header = match page.get(b"Contents")? {
             Object::Array(a) => a.clone(),
             other => vec![other.clone()],
         };
         let mut map = IdMap::default();
         let mut found = Vec::new();
-        let mut shared = [
-            Object::Dictionary(resources),
-            Object::Dictionary(xobjects),
-            Object::Array(header),
-        ];
+        let mut shared = [Object::Dictionary(resources), Object::Array(header)];
         for o in &mut shared {
             map.renumber(out, o, &mut found);
         }
         map.write_reachable(out, doc, &found)?;
-        let [resources, xobjects, header] = shared;
-        let (resources, xobjects) = (resources.as_dict()?.clone(), xobjects.as_dict()?.clone());
+        let [resources, header] = shared;
+        let resources = resources.as_dict()?.clone();
         let header = header
             .as_array()?
             .iter()
@@ -455,7 +471,6 @@ impl DrawnPages {
             .collect();
         Ok(DrawnPages {
             resources,
-            xobjects,
             header,
             media,
             contents,
@@ -849,6 +864,68 @@ mod tests {
             assert_eq!(drawn_text.matches(&name).count(), 1, "{name} once");
             last = at;
         }
+        // The footers of the drawn pages are where Typst sets them on its own pages.
+        let footer = |page: usize| -> Vec<(String, [f64; 4])> {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("form.pdf");
+            std::fs::write(&path, &drawn).unwrap();
+            let page = page.to_string();
+            let out = Command::new("pdftotext")
+                .args([
+                    "-bbox",
+                    "-f",
+                    &page,
+                    "-l",
+                    &page,
+                    path.to_str().unwrap(),
+                    "-",
+                ])
+                .output()
+                .unwrap();
+            let html = String::from_utf8(out.stdout).unwrap();
+            let words = html.lines().filter_map(|l| {
+                let l = l.trim().strip_prefix("<word ")?;
+                let (attrs, word) = l.split_once('>')?;
+                let word = word.strip_suffix("</word>")?.to_owned();
+                let mut b = attrs
+                    .split('"')
+                    .skip(1)
+                    .step_by(2)
+                    .map(|v| v.parse().unwrap());
+                let b = [0; 4].map(|_| b.next().unwrap());
+                Some((word, b))
+            });
+            // The footer is in the bottom margin (18 mm of a 210 mm landscape page).
+            words
+                .into_iter()
+                .filter(|(_, b)| b[1] > 595.0 - 51.0)
+                .collect()
+        };
+        let (typst_footer, drawn_footer) = (footer(1), footer(drawn_pages / 2));
+        assert_eq!(typst_footer.len(), drawn_footer.len(), "{drawn_footer:?}");
+        let [note, page, .., of, total] = &typst_footer[..] else {
+            panic!("{typst_footer:?}")
+        };
+        let [note2, page2, .., of2, total2] = &drawn_footer[..] else {
+            panic!("{drawn_footer:?}")
+        };
+        assert_eq!(
+            (&note.0, &page.0, &of.0, &total.0),
+            (&note2.0, &page2.0, &of2.0, &total2.0)
+        );
+        let near = |a: f64, b: f64| (a - b).abs() < 0.05;
+        for (a, b) in [(note, note2), (page, page2), (total, total2)] {
+            assert!(near(a.1[1], b.1[1]) && near(a.1[3], b.1[3]), "{a:?} {b:?}");
+        }
+        assert!(
+            near(note.1[0], note2.1[0]),
+            "left-aligned: {note:?} {note2:?}"
+        );
+        assert!(
+            near(total.1[2], total2.1[2]),
+            "right-aligned: {total:?} {total2:?}"
+        );
+
         // Long words stay whole when narrowed, and lose no letter when broken.
         assert!(drawn_text.contains("Қазақстанэнергоқұрылыс-"));
         let letters: String = drawn_text.split_whitespace().collect();
