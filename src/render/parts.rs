@@ -150,10 +150,15 @@ pub(super) fn render(
     })
 }
 
+/// The data of a part for Typst: its rows, whether it is the first and the last, and a
+/// frame to lay out instead of rows.
+type PartData<'a> =
+    dyn Fn(&[Value], bool, bool, Option<Value>) -> Result<Vec<u8>, RenderError> + Sync + 'a;
+
 /// A part of the form: Typst's PDF, or pages drawn by the service in a frame.
 enum Part {
     Pdf(Vec<u8>),
-    Drawn(drawn::Frame, Vec<Vec<u8>>),
+    Drawn(Box<drawn::Frame>, Vec<Vec<u8>>),
 }
 
 /// The form as Typst's first [`EDGE_ROWS`] rows, the rows between drawn by the service
@@ -165,9 +170,7 @@ fn drawn_parts(
     rows: &[Value],
     // Everything but the rows (its characters may be in the footers).
     rest: &Value,
-    part_data: &(
-         dyn Fn(&[Value], bool, bool, Option<Value>) -> Result<Vec<u8>, RenderError> + Sync
-     ),
+    part_data: &PartData,
     qr: &[u8],
     meta: &PdfMeta,
 ) -> Result<Option<Vec<(Part, usize)>>, RenderError> {
@@ -195,7 +198,7 @@ fn drawn_parts(
             };
             let pages = frame.draw(middle);
             let count = pages.len();
-            Ok(Some((Part::Drawn(frame, pages), count)))
+            Ok(Some((Part::Drawn(Box::new(frame), pages), count)))
         }
         _ => {
             let (rows, first) = if i == 1 { (first, true) } else { (last, false) };
