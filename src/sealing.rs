@@ -467,6 +467,67 @@ where
 mod tests {
     use super::*;
 
+    /// Rendered forms (Appendices 1 and 2 and the decision), sealed, then signed with a
+    /// visible box and sealed again: every update the quick reader prepares is the one a
+    /// full parse of the file prepares.
+    #[test]
+    fn rendered_forms_are_read_quickly_and_updated_as_a_full_parse_would() {
+        use crate::render::{appendix1, appendix2, decision, signer};
+        let renderer = Renderer::new(None, None).unwrap();
+        let created = DateTime::parse_from_rfc3339("2026-12-04T10:00:00+05:00").unwrap();
+        let meta = PdfMeta {
+            ident: "documents/quick".into(),
+            created,
+        };
+        let signer_box = signer::SignerBox {
+            number: 1,
+            role: signer::role_name("EMPLOYER_HEAD"),
+            signer: "Ахметов Ерлан".into(),
+            organisation: "ТОО «Ақжол»".into(),
+            identifier_label: "БИН".into(),
+            identifier: "050140000016".into(),
+            signing_time: "04.12.2026 10:00:00 (UTC+5)".into(),
+            certificate_serial: "01AB".into(),
+            width_mm: signer::WIDTH_MM,
+        };
+        let appearance = renderer.signer_box(&signer_box, created).unwrap();
+        let samples = [
+            (
+                appendix1::TEMPLATE,
+                include_str!("../templates/sample/appendix1.json"),
+            ),
+            (
+                appendix2::TEMPLATE,
+                include_str!("../templates/sample/appendix2.json"),
+            ),
+            (
+                decision::TEMPLATE,
+                include_str!("../templates/sample/decision.json"),
+            ),
+        ];
+        for (template, sample) in samples {
+            let data: serde_json::Value = serde_json::from_str(sample).unwrap();
+            let mut pdf = renderer
+                .render(template, &data, "https://kvota.example.kz/verify/x", &meta)
+                .unwrap();
+            for (n, visible) in [false, true, false].into_iter().enumerate() {
+                let mut options = sign::pades::PadesOptions::new(format!("S{n}"), created);
+                options.reason = Some(format!("{template} {n}"));
+                if visible {
+                    options.appearance = Some(appearance.clone());
+                }
+                assert!(
+                    sign::pdf_reader::load_for_update(&pdf).is_some(),
+                    "{template} {n}"
+                );
+                let quick = sign::pades::prepare_pdf(&pdf, &options).unwrap();
+                let full = sign::pades::prepare_pdf_parsing_all(&pdf, &options).unwrap();
+                assert!(quick == full, "{template} {n}");
+                pdf = quick.bytes;
+            }
+        }
+    }
+
     #[test]
     fn a_trust_directory_yields_its_pem_certificates_and_a_missing_one_none() {
         let dir = tempfile::tempdir().unwrap();

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod ltv;
 pub mod ocsp;
 pub mod pades;
+pub mod pdf_reader;
 pub mod pdf_syntax;
 pub mod revocation;
 #[cfg(test)]

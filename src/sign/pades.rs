@@ -23,6 +23,7 @@ use openssl::hash::{Hasher, MessageDigest};
 use super::appearance;
 use super::cms::{self, CmsSignOptions};
 use super::keys::Signer;
+use super::pdf_reader;
 use super::pdf_syntax::{
     XrefForm, decode_text_string, detect_xref, pdf_date, text_string, write_object,
 };
@@ -135,8 +136,29 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
     if opts.contents_size < 1024 {
         return Err(SignError::Invalid("contents_size below 1024 bytes".into()));
     }
-    let doc = Document::load_mem(pdf)?;
-    let tail = Tail::of(pdf, &doc)?;
+    // An invisible signature reads only the objects the update rewrites; a visible one
+    // also reads the last page's content (to find the free space), so the whole file.
+    let quick = match opts.appearance {
+        None => pdf_reader::load_for_update(pdf),
+        Some(_) => None,
+    };
+    let doc = match quick {
+        Some(doc) => doc,
+        None => Document::load_mem(pdf)?,
+    };
+    prepare_with(pdf, &doc, opts)
+}
+
+/// [`prepare_pdf`] after parsing the whole file, as it was before the quick reader: what
+/// the tests compare it with.
+#[cfg(test)]
+pub(crate) fn prepare_pdf_parsing_all(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
+    prepare_with(pdf, &Document::load_mem(pdf)?, opts)
+}
+
+/// [`prepare_pdf`] with the file's objects read.
+fn prepare_with(pdf: &[u8], doc: &Document, opts: &PadesOptions) -> Result<PreparedPdf> {
+    let tail = Tail::of(pdf, doc)?;
     let (form, root_id, first_new) = (tail.form, tail.root_id, tail.first_new);
     let sig_id: ObjectId = (first_new, 0);
     let widget_id: ObjectId = (first_new + 1, 0);
@@ -156,7 +178,7 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
         Some(pdf) => {
             let imported = appearance::import_first_page(pdf, next_free)?;
             next_free = imported.next_free;
-            let rect = place_box(&doc, page_id, imported.width, imported.height)?;
+            let rect = place_box(doc, page_id, imported.width, imported.height)?;
             (rect, Some(imported))
         }
         None => ([0.0; 4], None),
@@ -191,18 +213,18 @@ pub fn prepare_pdf(pdf: &[u8], opts: &PadesOptions) -> Result<PreparedPdf> {
         Ok(Object::Reference(r)) => {
             let r = *r;
             let mut af = doc.get_dictionary(r)?.clone();
-            merge_acroform(&doc, &mut af, widget_id, &opts.field_name, &mut rewrites)?;
+            merge_acroform(doc, &mut af, widget_id, &opts.field_name, &mut rewrites)?;
             rewrites.insert(r, Object::Dictionary(af));
         }
         Ok(Object::Dictionary(d)) => {
             let mut af = d.clone();
-            merge_acroform(&doc, &mut af, widget_id, &opts.field_name, &mut rewrites)?;
+            merge_acroform(doc, &mut af, widget_id, &opts.field_name, &mut rewrites)?;
             catalog.set("AcroForm", Object::Dictionary(af));
             rewrites.insert(root_id, Object::Dictionary(catalog));
         }
         _ => {
             let mut af = Dictionary::new();
-            merge_acroform(&doc, &mut af, widget_id, &opts.field_name, &mut rewrites)?;
+            merge_acroform(doc, &mut af, widget_id, &opts.field_name, &mut rewrites)?;
             catalog.set("AcroForm", Object::Dictionary(af));
             rewrites.insert(root_id, Object::Dictionary(catalog));
         }
@@ -643,6 +665,41 @@ mod tests {
         let doc = Document::load_mem(pdf).unwrap();
         let last = *doc.get_pages().values().next_back().unwrap();
         visible_signatures(&doc, last)
+    }
+
+    /// Invisible and visible signatures, one after another on portrait and landscape
+    /// files: each update read with the quick reader is the one a full parse writes, and
+    /// a file with a cross-reference stream is parsed whole, as before.
+    #[test]
+    fn the_quick_reader_writes_the_updates_a_full_parse_writes() {
+        let appearance = pdf_of(1, 78.0 * MM, 17.0 * MM);
+        let t = DateTime::parse_from_rfc3339("2026-09-15T10:30:00+05:00").unwrap();
+        let files = [pdf_of(1, 595.276, 841.89), pdf_of(3, 841.89, 595.276)];
+        for mut pdf in files.iter().map(|f| super::super::test_support::classic(f)) {
+            for n in 0..5 {
+                let mut opts = PadesOptions::new(format!("Подпись {n}"), t);
+                opts.reason = Some("Проверка".into());
+                if n % 2 == 1 {
+                    opts.appearance = Some(appearance.clone());
+                }
+                assert!(super::pdf_reader::load_for_update(&pdf).is_some(), "{n}");
+                let quick = prepare_pdf(&pdf, &opts).unwrap();
+                assert_eq!(quick, prepare_pdf_parsing_all(&pdf, &opts).unwrap(), "{n}");
+                // The same name again is refused either way.
+                assert!(matches!(
+                    prepare_pdf(&quick.bytes, &opts),
+                    Err(SignError::FieldExists(_))
+                ));
+                pdf = quick.bytes;
+            }
+        }
+        let modern = pdf_of(2, 595.276, 841.89);
+        assert!(super::pdf_reader::load_for_update(&modern).is_none());
+        let opts = PadesOptions::new("Подпись", t);
+        assert_eq!(
+            prepare_pdf(&modern, &opts).unwrap(),
+            prepare_pdf_parsing_all(&modern, &opts).unwrap()
+        );
     }
 
     #[test]

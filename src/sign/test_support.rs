@@ -84,3 +84,13 @@ pub fn pdf_of(pages: usize, w: f32, h: f32) -> Vec<u8> {
     doc.save_to(&mut out).unwrap();
     out
 }
+
+/// `pdf` saved again with a classic cross-reference table (as Typst and the service write
+/// them) instead of a cross-reference stream.
+pub fn classic(pdf: &[u8]) -> Vec<u8> {
+    let mut doc = Document::load_mem(pdf).unwrap();
+    doc.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceTable;
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
