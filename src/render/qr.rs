@@ -6,6 +6,8 @@
 //! the crate's, computed over a plain grid, so the chosen mask and the code are the
 //! same (tested against the crate for many addresses).
 
+use std::fmt::Write;
+
 use qrcode::canvas::{Canvas, MaskPattern};
 use qrcode::types::QrResult;
 use qrcode::{Color, EcLevel};
@@ -47,55 +49,62 @@ fn modules(payload: &str) -> QrResult<Vec<Color>> {
 
 /// The penalty of a masked code (lower is better): runs of 5 or more modules of one
 /// colour in a row or column, 2×2 blocks of one colour, finder-like patterns with 4
-/// light modules on a side, and the imbalance of dark and light.
+/// light modules on a side, and the imbalance of dark and light. Read over bytes, the
+/// columns as rows of a transposed copy, so every scan runs along memory.
 fn penalty(m: &[Color], w: usize) -> u32 {
-    let dark = |x: usize, y: usize| m[y * w + x] == Color::Dark;
-    let mut score = 0u32;
-    for horizontal in [true, false] {
-        let at = |i: usize, j: usize| if horizontal { dark(j, i) } else { dark(i, j) };
-        for i in 0..w {
-            // Runs.
-            let mut run = 1u32;
-            for j in 1..=w {
-                if j < w && at(i, j) == at(i, j - 1) {
-                    run += 1;
-                } else {
-                    if run >= 5 {
-                        score += run - 2;
-                    }
-                    run = 1;
-                }
-            }
-            // Dark, light, dark ×3, light, dark, with 4 light (or the edge) on a side.
-            for j in 0..w.saturating_sub(6) {
-                let finder = at(i, j)
-                    && !at(i, j + 1)
-                    && at(i, j + 2)
-                    && at(i, j + 3)
-                    && at(i, j + 4)
-                    && !at(i, j + 5)
-                    && at(i, j + 6);
-                if finder {
-                    let light_before = (j.saturating_sub(4)..j).all(|k| !at(i, k));
-                    let light_after = (j + 7..(j + 11).min(w)).all(|k| !at(i, k));
-                    if light_before || light_after {
-                        score += 40;
-                    }
-                }
-            }
+    let rows: Vec<u8> = m.iter().map(|c| u8::from(*c == Color::Dark)).collect();
+    let mut columns = vec![0u8; rows.len()];
+    for (y, row) in rows.chunks_exact(w).enumerate() {
+        for (x, &d) in row.iter().enumerate() {
+            columns[x * w + y] = d;
         }
     }
-    for y in 0..w - 1 {
+    let mut score = 0u32;
+    for grid in [&rows, &columns] {
+        for line in grid.chunks_exact(w) {
+            score += line_penalty(line);
+        }
+    }
+    for (upper, lower) in rows.chunks_exact(w).zip(rows.chunks_exact(w).skip(1)) {
         for x in 0..w - 1 {
-            let c = dark(x, y);
-            if dark(x + 1, y) == c && dark(x, y + 1) == c && dark(x + 1, y + 1) == c {
+            let c = upper[x];
+            if upper[x + 1] == c && lower[x] == c && lower[x + 1] == c {
                 score += 3;
             }
         }
     }
-    let dark_count = m.iter().filter(|c| **c == Color::Dark).count();
+    let dark_count: usize = rows.iter().map(|&d| usize::from(d)).sum();
     let ratio = (dark_count * 200 / m.len()) as u32;
     score + ratio.abs_diff(100)
+}
+
+/// The run and finder-pattern penalties of one row or column (1 = dark).
+fn line_penalty(line: &[u8]) -> u32 {
+    const FINDER: [u8; 7] = [1, 0, 1, 1, 1, 0, 1];
+    let w = line.len();
+    let mut score = 0u32;
+    let mut run = 1u32;
+    for j in 1..=w {
+        if j < w && line[j] == line[j - 1] {
+            run += 1;
+        } else {
+            if run >= 5 {
+                score += run - 2;
+            }
+            run = 1;
+        }
+    }
+    // Dark, light, dark ×3, light, dark, with 4 light (or the edge) on a side.
+    for j in 0..w.saturating_sub(6) {
+        if line[j..j + 7] == FINDER {
+            let light_before = line[j.saturating_sub(4)..j].iter().all(|&d| d == 0);
+            let light_after = line[j + 7..(j + 11).min(w)].iter().all(|&d| d == 0);
+            if light_before || light_after {
+                score += 40;
+            }
+        }
+    }
+    score
 }
 
 pub(super) fn svg(payload: &str) -> Result<String, String> {
@@ -117,7 +126,7 @@ pub(super) fn svg(payload: &str) -> Result<String, String> {
                     x += 1;
                 }
                 let run = x - start;
-                path.push_str(&format!("M{} {}h{run}v1h-{run}z", start + QUIET, y + QUIET));
+                let _ = write!(path, "M{} {}h{run}v1h-{run}z", start + QUIET, y + QUIET);
             } else {
                 x += 1;
             }
