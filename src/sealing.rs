@@ -34,7 +34,15 @@ pub struct Sealer {
     publish_extension: Option<Extension>,
     /// With development certificates: the dev root's CRL, issued here and kept current.
     dev_crl: Option<DevCrl>,
+    /// The largest seal (CMS with its timestamp, DER bytes) made so far: the next seal's
+    /// placeholder is this and [`SEAL_MARGIN`], not the full reservation.
+    largest_seal: std::sync::atomic::AtomicUsize,
 }
+
+/// Room left in a seal's placeholder beyond the largest seal made so far (a timestamp
+/// token's length varies by a few bytes; a new TSA certificate by more, which a second
+/// try with the full reservation covers).
+const SEAL_MARGIN: usize = 1024;
 
 /// The development root's CRL, issued again when half its validity has passed (what a
 /// national CA's publication gives a real chain).
@@ -78,6 +86,7 @@ impl Sealer {
             ocsp: Arc::new(OcspClient::new(Default::default())),
             publish_extension: None,
             dev_crl: None,
+            largest_seal: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -213,13 +222,36 @@ impl Sealer {
     pub fn reseal(&self, pdf: &[u8], field: &str, now: DateTime<Utc>) -> Result<Vec<u8>> {
         let mut options = sign::pades::PadesOptions::new(field, now.with_timezone(&almaty()));
         options.reason = Some("Электронная печать сервиса после подписи стороны".into());
-        let prepared = sign::pades::prepare_pdf(pdf, &options)?;
-        let seal = sign::cms::sign_digest(
-            &self.signer,
-            &prepared.digest,
-            &sign::cms::CmsSignOptions { signing_time: None },
-        )?;
-        Ok(prepared.embed(&self.timestamp(seal)?)?)
+        self.seal(pdf, options)
+    }
+
+    /// Seals `pdf` (an invisible PAdES signature with `options`, timestamped when a TSA
+    /// is configured). The placeholder is sized to the seals made so far (an Appendix 1
+    /// sealed in 16 KB of placeholder, 32 KB of hex zeros, was 40 % zeros); a seal that
+    /// does not fit is made again with the full reservation.
+    fn seal(&self, pdf: &[u8], mut options: sign::pades::PadesOptions) -> Result<Vec<u8>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let full = options.contents_size;
+        let largest = self.largest_seal.load(Relaxed);
+        if largest > 0 {
+            options.contents_size = (largest + SEAL_MARGIN).clamp(1024, full);
+        }
+        loop {
+            let prepared = sign::pades::prepare_pdf(pdf, &options)?;
+            let seal = sign::cms::sign_digest(
+                &self.signer,
+                &prepared.digest,
+                &sign::cms::CmsSignOptions { signing_time: None },
+            )?;
+            let seal = self.timestamp(seal)?;
+            self.largest_seal.fetch_max(seal.len(), Relaxed);
+            match prepared.embed(&seal) {
+                Err(sign::SignError::ContentsTooSmall { .. }) if options.contents_size < full => {
+                    options.contents_size = full;
+                }
+                sealed => return Ok(sealed?),
+            }
+        }
     }
 
     /// Renders `template` and seals the PDF: embedded PAdES B-B, then a detached CMS
@@ -252,15 +284,8 @@ impl Sealer {
         let mut options = sign::pades::PadesOptions::new("KvotaSeal", created);
         options.reason = Some(format!("{title} ({name})"));
         options.location = Some("Республика Казахстан".into());
-        let prepared =
-            sign::pades::prepare_pdf(&pdf, &options).with_context(|| format!("sealing {name}"))?;
-        let seal = sign::cms::sign_digest(
-            &self.signer,
-            &prepared.digest,
-            &sign::cms::CmsSignOptions { signing_time: None },
-        )?;
-        let sealed = prepared
-            .embed(&self.timestamp(seal)?)
+        let sealed = self
+            .seal(&pdf, options)
             .with_context(|| format!("sealing {name}"))?;
         // The sealed file's SHA-256, once: the detached CMS signs it and the store keeps it.
         let sha256 = Sha256::digest(&sealed);
@@ -466,6 +491,73 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The length of the hex placeholder of the last signature in `pdf`.
+    fn last_placeholder(pdf: &[u8]) -> usize {
+        let at = pdf.windows(11).rposition(|w| w == b"/Contents <").unwrap() + 11;
+        pdf[at..].iter().position(|&c| c == b'>').unwrap()
+    }
+
+    /// The first seal reserves the full 16 KB; the next ones what the first needed and a
+    /// margin, so an Appendix 1 is ~30 KB smaller; a seal that outgrows the learned size
+    /// is made again with the full reservation. Every one verifies.
+    #[test]
+    fn seals_after_the_first_reserve_what_seals_need_and_verify() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let dir = tempfile::tempdir().unwrap();
+        let pki = sign::make_dev_pki(dir.path(), "050140000016").unwrap();
+        let root = pki.root_cert.clone();
+        let sealer = Sealer::new(
+            Renderer::new(None, None).unwrap(),
+            pki.seal,
+            sign::Trust::anchors(std::slice::from_ref(&root)),
+        );
+        let data: serde_json::Value =
+            serde_json::from_str(include_str!("../templates/sample/appendix1.json")).unwrap();
+        let now = Utc::now();
+        let issue = |n: u32| {
+            let id = format!("d{n}");
+            sealer
+                .issue(
+                    &id,
+                    &id,
+                    "appendix1.typ",
+                    &data,
+                    "APPENDIX_1",
+                    "Заявка",
+                    "",
+                    now,
+                )
+                .unwrap()
+                .pdf
+        };
+        let full = 2 * sign::pades::DEFAULT_CONTENTS_SIZE;
+        let first = issue(1);
+        assert_eq!(last_placeholder(&first), full);
+        let needed = sealer.largest_seal.load(Relaxed);
+        assert!((1024..4096).contains(&needed), "{needed}");
+        let second = issue(2);
+        assert_eq!(last_placeholder(&second), 2 * (needed + SEAL_MARGIN));
+        assert!(
+            second.len() + 20_000 < first.len(),
+            "{} {}",
+            second.len(),
+            first.len()
+        );
+        sealer.largest_seal.store(100, Relaxed);
+        let third = issue(3);
+        assert_eq!(last_placeholder(&third), full);
+        assert_eq!(sealer.largest_seal.load(Relaxed), needed);
+        for pdf in [first, second, third] {
+            let reports = sign::verify_pdf(&pdf, std::slice::from_ref(&root)).unwrap();
+            assert_eq!(reports.len(), 1);
+            let r = &reports[0];
+            assert!(
+                r.integrity_ok && r.chain_trusted && r.whole_document_covered,
+                "{r:?}"
+            );
+        }
+    }
 
     /// Rendered forms (Appendices 1 and 2 and the decision), sealed, then signed with a
     /// visible box and sealed again: every update the quick reader prepares is the one a
