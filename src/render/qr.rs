@@ -78,14 +78,18 @@ fn penalty(m: &[Color], w: usize) -> u32 {
     score + ratio.abs_diff(100)
 }
 
-/// The run and finder-pattern penalties of one row or column (1 = dark).
+/// The run and finder-pattern penalties of one row or column (1 = dark), in one pass:
+/// the last seven modules kept as the bits of a byte.
 fn line_penalty(line: &[u8]) -> u32 {
-    const FINDER: [u8; 7] = [1, 0, 1, 1, 1, 0, 1];
+    /// Dark, light, dark ×3, light, dark, the first module in the highest bit.
+    const FINDER: u8 = 0b101_1101;
     let w = line.len();
     let mut score = 0u32;
-    let mut run = 1u32;
-    for j in 1..=w {
-        if j < w && line[j] == line[j - 1] {
+    let mut run = 0u32;
+    let mut window = 0u8;
+    for j in 0..w {
+        let d = line[j];
+        if j > 0 && d == line[j - 1] {
             run += 1;
         } else {
             if run >= 5 {
@@ -93,16 +97,19 @@ fn line_penalty(line: &[u8]) -> u32 {
             }
             run = 1;
         }
-    }
-    // Dark, light, dark ×3, light, dark, with 4 light (or the edge) on a side.
-    for j in 0..w.saturating_sub(6) {
-        if line[j..j + 7] == FINDER {
-            let light_before = line[j.saturating_sub(4)..j].iter().all(|&d| d == 0);
-            let light_after = line[j + 7..(j + 11).min(w)].iter().all(|&d| d == 0);
+        window = (window << 1 | d) & 0x7f;
+        // With 4 light modules (or the edge) on a side.
+        if j >= 6 && window == FINDER {
+            let first = j - 6;
+            let light_before = line[first.saturating_sub(4)..first].iter().all(|&d| d == 0);
+            let light_after = line[j + 1..(j + 5).min(w)].iter().all(|&d| d == 0);
             if light_before || light_after {
                 score += 40;
             }
         }
+    }
+    if run >= 5 {
+        score += run - 2;
     }
     score
 }
