@@ -467,30 +467,114 @@ pub fn load_trust_dir(dir: &Path) -> Result<Vec<X509>> {
     load_trust_anchors(&paths)
 }
 
-/// Runs CPU-bound work (rendering, sealing, verifying) on the blocking pool, at most one
-/// task per core at a time; the rest wait in arrival order. Without the limit 64 clients
-/// meant 64 Typst compilations sharing two cores: each slower, memory larger, and fewer
-/// documents per second than with 8.
-pub async fn on_core<T, F>(f: F) -> Result<T, tokio::task::JoinError>
+/// Runs CPU-bound work (rendering, sealing, verifying) on a pool of one thread per core,
+/// one task per thread at a time, with as many again queued in the pool so that a thread
+/// that finishes one starts the next at once; the rest wait in arrival order. Without
+/// the limit 64 clients meant 64 Typst compilations sharing two cores: each slower,
+/// memory larger, and fewer documents per second than with 8.
+///
+/// The pool is a work-stealing one, like the one Typst lays out pages on: Typst's parallel
+/// work started from one of its threads runs on that thread (or the idle one) instead of
+/// being handed to another pool while this thread sleeps, a hand-off and a wake-up per
+/// document. A task's slot is held until the task ends, even if its caller stops waiting.
+pub async fn on_core<T, F>(f: F) -> Result<T, TaskPanicked>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let slots = SLOTS.get_or_init(|| {
+    static POOL: std::sync::OnceLock<(rayon::ThreadPool, std::sync::Arc<tokio::sync::Semaphore>)> =
+        std::sync::OnceLock::new();
+    let (pool, slots) = POOL.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        tokio::sync::Semaphore::new(cores)
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(cores)
+            .thread_name(|i| format!("kvota-core-{i}"))
+            .build()
+            .expect("threads for the CPU-bound pool");
+        (
+            pool,
+            std::sync::Arc::new(tokio::sync::Semaphore::new(2 * cores)),
+        )
     });
-    let _slot = slots
-        .acquire()
+    let slot = slots
+        .clone()
+        .acquire_owned()
         .await
         .expect("the semaphore is never closed");
-    tokio::task::spawn_blocking(f).await
+    let (done, result) = tokio::sync::oneshot::channel();
+    pool.spawn(move || {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        drop(slot);
+        // The caller may have stopped waiting; the work is done either way.
+        let _ = done.send(outcome);
+    });
+    match result.await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(panic)) => Err(TaskPanicked(panic_message(panic.as_ref()))),
+        Err(_) => Err(TaskPanicked("the task ended without a result".into())),
+    }
+}
+
+/// A task of [`on_core`] that panicked, with the panic's message.
+#[derive(Debug, thiserror::Error)]
+#[error("task panicked: {0}")]
+pub struct TaskPanicked(String);
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Tasks run on the pool's threads, no more at once than there are cores; a task that
+    /// panics is an error naming the panic, and its slot is free again: after more
+    /// panicking tasks than there are slots, tasks still run.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tasks_run_one_per_core_and_a_panic_is_an_error() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        for _ in 0..3 * cores {
+            let err = on_core(|| -> u8 { panic!("broken template") })
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("broken template"), "{err}");
+        }
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let tasks: Vec<_> = (0..4 * cores)
+            .map(|i| {
+                let (running, most) = (running.clone(), most.clone());
+                tokio::spawn(on_core(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    let name = std::thread::current().name().map(str::to_owned);
+                    (i, name)
+                }))
+            })
+            .collect();
+        for (i, task) in tasks.into_iter().enumerate() {
+            let (j, name) = tokio::time::timeout(std::time::Duration::from_secs(30), task)
+                .await
+                .expect("the tasks finish")
+                .unwrap()
+                .unwrap();
+            assert_eq!(i, j);
+            assert!(name.unwrap_or_default().starts_with("kvota-core-"));
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!(
+            (1..=cores).contains(&most),
+            "{most} tasks ran at once on {cores} cores"
+        );
+    }
 
     /// The length of the hex placeholder of the last signature in `pdf`.
     fn last_placeholder(pdf: &[u8]) -> usize {
