@@ -49,9 +49,74 @@ fn modules(payload: &str) -> QrResult<Vec<Color>> {
 
 /// The penalty of a masked code (lower is better): runs of 5 or more modules of one
 /// colour in a row or column, 2×2 blocks of one colour, finder-like patterns with 4
-/// light modules on a side, and the imbalance of dark and light. Read over bytes, the
-/// columns as rows of a transposed copy, so every scan runs along memory.
+/// light modules on a side, and the imbalance of dark and light.
+///
+/// Each row and column is a word of bits (1 = dark), so each rule is a few shifts and a
+/// population count per line rather than a step per module. Codes wider than a word
+/// allows (version 26 and up, far longer addresses than ours) are scored over bytes.
 fn penalty(m: &[Color], w: usize) -> u32 {
+    if w + 2 * PAD > 128 {
+        return penalty_bytes(m, w);
+    }
+    let mut rows = vec![0u128; w];
+    let mut columns = vec![0u128; w];
+    let mut dark_count = 0;
+    for (i, _) in m.iter().enumerate().filter(|(_, c)| **c == Color::Dark) {
+        let (y, x) = (i / w, i % w);
+        rows[y] |= 1 << x;
+        columns[x] |= 1 << y;
+        dark_count += 1;
+    }
+    let all = (1u128 << w) - 1;
+    let mut score = 0u32;
+    for line in rows.iter().chain(&columns) {
+        score += line_penalty_bits(*line, all);
+    }
+    // 2×2 blocks: a module that equals its right neighbour, the one below and that one's
+    // right neighbour.
+    let pairs = all >> 1; // the modules that have a right neighbour
+    for (&upper, &lower) in rows.iter().zip(rows.iter().skip(1)) {
+        let same = !(upper ^ lower) & !(upper ^ (upper >> 1)) & !(lower ^ (lower >> 1)) & pairs;
+        score += 3 * same.count_ones();
+    }
+    let ratio = (dark_count * 200 / m.len()) as u32;
+    score + ratio.abs_diff(100)
+}
+
+/// Light modules assumed on each side of a line, for the finder-pattern rule's "4 light
+/// modules (or the edge)".
+const PAD: usize = 4;
+
+/// The run and finder-pattern penalties of one row or column: bit `j` of `line` is its
+/// module `j` (1 = dark), `all` has a bit for each module.
+fn line_penalty_bits(line: u128, all: u128) -> u32 {
+    // Bit j: modules j..j+4 all of one colour. A run of n ≥ 5 has n - 4 such starts and
+    // scores n - 2, that is 2 more per run: one per start whose left neighbour is none.
+    let five = |x: u128| x & (x >> 1) & (x >> 2) & (x >> 3) & (x >> 4);
+    let starts = five(line) | five(!line & all);
+    let runs = starts & !(starts << 1);
+    let mut score = starts.count_ones() + 2 * runs.count_ones();
+    // Finder-like: dark, light, dark ×3, light, dark from module j, with modules j-4..j-1
+    // or j+7..j+10 light. With PAD light modules added on both ends, module j is bit
+    // j + PAD and the edge counts as light.
+    let padded = line << PAD;
+    let light = !padded;
+    let finder = padded
+        & (light >> 1)
+        & (padded >> 2)
+        & (padded >> 3)
+        & (padded >> 4)
+        & (light >> 5)
+        & (padded >> 6)
+        & (all << PAD);
+    let light4 = light & (light >> 1) & (light >> 2) & (light >> 3);
+    let beside = (light4 << 4) | (light4 >> 7);
+    score += 40 * (finder & beside).count_ones();
+    score
+}
+
+/// [`penalty`] read over bytes, the columns as rows of a transposed copy.
+fn penalty_bytes(m: &[Color], w: usize) -> u32 {
     let rows: Vec<u8> = m.iter().map(|c| u8::from(*c == Color::Dark)).collect();
     let mut columns = vec![0u8; rows.len()];
     for (y, row) in rows.chunks_exact(w).enumerate() {
@@ -169,6 +234,62 @@ mod tests {
             masks_won.insert(format_bits(&ours));
         }
         assert!(masks_won.len() >= 6, "{masks_won:?}");
+    }
+
+    /// The word-wide scores are the byte-wise ones: for the eight masks of codes of many
+    /// lengths, and for random grids of every width up to the widest a word takes
+    /// (noise, and sparse ones, which have long runs and finder-like patterns).
+    #[test]
+    fn word_wide_scores_are_the_bytewise_ones() {
+        for n in 0..60u32 {
+            let payload = format!("https://kvota.example.kz/v/{}", "7Q".repeat(n as usize));
+            let bits = qrcode::bits::encode_auto(payload.as_bytes(), EcLevel::M).unwrap();
+            let version = bits.version();
+            let data = bits.into_bytes();
+            let (codewords, ec) =
+                qrcode::ec::construct_codewords(&data, version, EcLevel::M).unwrap();
+            let mut canvas = Canvas::new(version, EcLevel::M);
+            canvas.draw_all_functional_patterns();
+            canvas.draw_data(&codewords, &ec);
+            let w = version.width() as usize;
+            for mask in MASKS {
+                let mut c = canvas.clone();
+                c.apply_mask(mask);
+                let colors = c.into_colors();
+                assert_eq!(penalty(&colors, w), penalty_bytes(&colors, w), "{payload}");
+            }
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut finders = 0;
+        for w in 2..=120 {
+            for density in [2, 8] {
+                let m: Vec<Color> = (0..w * w)
+                    .map(|_| match next() % density {
+                        0 => Color::Dark,
+                        _ => Color::Light,
+                    })
+                    .collect();
+                assert_eq!(
+                    penalty(&m, w),
+                    penalty_bytes(&m, w),
+                    "width {w}, density {density}"
+                );
+                let dark: Vec<u8> = m.iter().map(|c| u8::from(*c == Color::Dark)).collect();
+                finders += dark
+                    .chunks_exact(w)
+                    .flat_map(|row| row.windows(7))
+                    .filter(|seven| *seven == [1, 0, 1, 1, 1, 0, 1])
+                    .count();
+            }
+        }
+        // The finder rule had patterns to find.
+        assert!(finders > 1000, "{finders}");
     }
 
     /// The format information next to the top-left finder (it names the mask).
