@@ -188,6 +188,7 @@ async fn download_step(
 }
 
 fn main() {
+    kvota::startup::tune_allocator();
     let args: Vec<String> = std::env::args().collect();
     let as_json = args.iter().any(|a| a == "--json");
     let secs: u64 = std::env::var("KVOTA_LOAD_SECONDS")

@@ -70,6 +70,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
+    kvota::startup::tune_allocator();
     let n = runs();
     let dir = tempfile::tempdir().unwrap();
     let ca = party_helpers::national_ca(dir.path());

@@ -243,6 +243,7 @@ fn signing(runs: usize) -> Vec<Value> {
 }
 
 fn main() {
+    kvota::startup::tune_allocator();
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")

@@ -49,6 +49,7 @@ fn model(rows: usize) -> serde_json::Value {
 }
 
 fn main() {
+    kvota::startup::tune_allocator();
     let runs: usize = std::env::var("KVOTA_BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -103,6 +103,7 @@ fn pages(pdf: &[u8]) -> usize {
 }
 
 fn main() {
+    kvota::startup::tune_allocator();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -476,6 +476,27 @@ fn public_grpc_web(s: &AppState, origins: &[String]) -> Result<axum::Router> {
     Ok(router.layer(cors))
 }
 
+/// mimalloc's option `mi_option_purge_delay` (`mimalloc.h`; the same number in its v2
+/// and v3), which the crate does not name.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// How long memory the allocator has freed stays with the process before it goes back to
+/// the system. mimalloc's default, 1 s, is shorter than its reuse under a steady load of
+/// documents: with 64 clients the service gave back and took again ~190 spans of 64 KiB
+/// a second, each a system call, a TLB flush on the other core and page faults (with huge
+/// pages, 2 MiB zeroed) when used again. 10 s keeps them (CPU per create + submit 6.32 →
+/// 6.10 ms, BENCHMARKS.md); what a burst such as a long Appendix 2 freed still goes back,
+/// 10 s later.
+pub const ALLOCATOR_PURGE_DELAY_MS: i64 = 10_000;
+
+/// Sets the allocator's options. Call it first in `main`, before other threads start:
+/// mimalloc's options are plain variables.
+pub fn tune_allocator() {
+    // SAFETY: stores a value in mimalloc's option table (read when it next purges); no
+    // other thread runs yet.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, ALLOCATOR_PURGE_DELAY_MS) }
+}
+
 /// Completes on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -497,4 +518,19 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutdown requested");
+}
+
+#[cfg(test)]
+mod tests {
+    /// The option set is mimalloc's purge delay: before, it reads mimalloc's documented
+    /// default for it (1000 ms, which no neighbouring option has); after, our value.
+    #[test]
+    fn the_allocator_option_set_is_its_purge_delay() {
+        let read = || unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            assert_eq!(read(), 1000);
+        }
+        super::tune_allocator();
+        assert_eq!(read(), super::ALLOCATOR_PURGE_DELAY_MS);
+    }
 }
