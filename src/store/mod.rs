@@ -129,7 +129,12 @@ impl Store {
         // reads per create + submit, ~40 with the writer's cache kept). Writers take turns
         // anyway (see [`Store::write_tx`]). PostgreSQL serves both from one pool.
         let connect = |max_connections: u32| {
-            let options = AnyPoolOptions::new().max_connections(max_connections);
+            // A pool checks an idle connection with a ping before handing it out; on
+            // SQLite that is a round trip to the connection's thread for a file that
+            // cannot hang up (four per create + submit). PostgreSQL's can, over the network.
+            let options = AnyPoolOptions::new()
+                .max_connections(max_connections)
+                .test_before_acquire(backend == Backend::Postgres);
             match backend {
                 Backend::Sqlite => options.after_connect(|conn, _| {
                     Box::pin(async move {
