@@ -23,8 +23,9 @@ const MASKS: [MaskPattern; 8] = [
     MaskPattern::Meadow,
 ];
 
-/// The modules of the code of `payload`, row by row.
-fn modules(payload: &str) -> QrResult<Vec<Color>> {
+/// The code of `payload` as each of the eight masks leaves it (row by row), with its
+/// width in modules.
+fn masked(payload: &str) -> QrResult<(impl Iterator<Item = Vec<Color>>, usize)> {
     let bits = qrcode::bits::encode_auto(payload.as_bytes(), EcLevel::M)?;
     let version = bits.version();
     let data = bits.into_bytes();
@@ -32,12 +33,19 @@ fn modules(payload: &str) -> QrResult<Vec<Color>> {
     let mut canvas = Canvas::new(version, EcLevel::M);
     canvas.draw_all_functional_patterns();
     canvas.draw_data(&codewords, &ec);
-    let width = version.width() as usize;
-    let mut best: Option<(u32, Vec<Color>)> = None;
-    for mask in MASKS {
+    let codes = MASKS.into_iter().map(move |mask| {
         let mut c = canvas.clone();
         c.apply_mask(mask);
-        let colors = c.into_colors();
+        c.into_colors()
+    });
+    Ok((codes, version.width() as usize))
+}
+
+/// The modules of the code of `payload`, row by row.
+fn modules(payload: &str) -> QrResult<Vec<Color>> {
+    let (codes, width) = masked(payload)?;
+    let mut best: Option<(u32, Vec<Color>)> = None;
+    for colors in codes {
         let score = penalty(&colors, width);
         // The first of equal scores, as the crate chooses.
         if best.as_ref().is_none_or(|(s, _)| score < *s) {
@@ -243,19 +251,8 @@ mod tests {
     fn word_wide_scores_are_the_bytewise_ones() {
         for n in 0..60u32 {
             let payload = format!("https://kvota.example.kz/v/{}", "7Q".repeat(n as usize));
-            let bits = qrcode::bits::encode_auto(payload.as_bytes(), EcLevel::M).unwrap();
-            let version = bits.version();
-            let data = bits.into_bytes();
-            let (codewords, ec) =
-                qrcode::ec::construct_codewords(&data, version, EcLevel::M).unwrap();
-            let mut canvas = Canvas::new(version, EcLevel::M);
-            canvas.draw_all_functional_patterns();
-            canvas.draw_data(&codewords, &ec);
-            let w = version.width() as usize;
-            for mask in MASKS {
-                let mut c = canvas.clone();
-                c.apply_mask(mask);
-                let colors = c.into_colors();
+            let (codes, w) = masked(&payload).unwrap();
+            for colors in codes {
                 assert_eq!(penalty(&colors, w), penalty_bytes(&colors, w), "{payload}");
             }
         }
