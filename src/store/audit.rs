@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, parse_ts, ts};
+use super::{Result, Store, StoreError, WriteTx, parse_ts, ts};
 use crate::clock::Clock;
 use crate::identity::Caller;
 
@@ -95,60 +95,107 @@ pub fn digest<T: std::fmt::Debug + ?Sized>(state: Option<&T>) -> String {
         .unwrap_or_default()
 }
 
-/// Appends a record for a change of `resource` to the chain, in the caller's transaction
-/// (a write transaction: SQLite's write lock, or PostgreSQL's advisory lock that every
-/// replica takes, so the chain cannot fork).
-pub async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
-    conn: &mut AnyConnection,
+/// The last record of the chain: the one the next record's `prev_hash` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Head {
+    fn genesis() -> Self {
+        Head {
+            seq: 0,
+            hash: GENESIS.to_owned(),
+        }
+    }
+}
+
+/// The chain's head as stored.
+async fn read_head(conn: &mut AnyConnection) -> Result<Head> {
+    let last = sqlx::query("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match last {
+        Some(r) => Head {
+            seq: r.try_get("seq")?,
+            hash: r.try_get("hash")?,
+        },
+        None => Head::genesis(),
+    })
+}
+
+/// Appends a record for a change of `resource` to the chain, in the caller's write
+/// transaction (SQLite's write lock, or PostgreSQL's advisory lock that every replica
+/// takes, so the chain cannot fork).
+///
+/// The head it extends is the one this process's writers last left, without reading it:
+/// the insert itself checks that it is still the stored head, and only when it is not
+/// (another process or replica wrote since, or nothing is known yet) is the head read
+/// and the record made again. A record is never stored after any but the current head.
+pub(crate) async fn record<B: std::fmt::Debug + ?Sized, A: std::fmt::Debug + ?Sized>(
+    tx: &mut WriteTx,
     actor: &Actor,
     resource: &str,
     region: Option<&str>,
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<()> {
-    let last = sqlx::query("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
+    let (before_digest, after_digest) = (digest(before), digest(after));
+    let time = actor.clock.now();
+    let mut known = tx.known_head().cloned();
+    loop {
+        let (head, read) = match known.take() {
+            Some(head) => (head, false),
+            None => (read_head(tx).await?, true),
+        };
+        let mut rec = AuditRecord {
+            seq: head.seq + 1,
+            time,
+            who: actor.who.clone(),
+            role: actor.role.clone(),
+            method: actor.method.clone(),
+            resource: resource.to_owned(),
+            region: region.map(str::to_owned),
+            before_digest: before_digest.clone(),
+            after_digest: after_digest.clone(),
+            prev_hash: head.hash,
+            hash: String::new(),
+        };
+        rec.hash = rec.compute_hash();
+        let inserted = sqlx::query(
+            "INSERT INTO audit_records (seq, time, who, role, method, resource, region_code,
+                 before_digest, after_digest, prev_hash, hash)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+             WHERE COALESCE((SELECT hash FROM audit_records ORDER BY seq DESC LIMIT 1), $12) = $13",
+        )
+        .bind(rec.seq)
+        .bind(ts(rec.time))
+        .bind(&rec.who)
+        .bind(&rec.role)
+        .bind(&rec.method)
+        .bind(&rec.resource)
+        .bind(&rec.region)
+        .bind(&rec.before_digest)
+        .bind(&rec.after_digest)
+        .bind(&rec.prev_hash)
+        .bind(&rec.hash)
+        .bind(GENESIS)
+        .bind(&rec.prev_hash)
+        .execute(&mut **tx)
         .await?;
-    let (seq, prev_hash) = match last {
-        Some(r) => (
-            r.try_get::<i64, _>("seq")? + 1,
-            r.try_get::<String, _>("hash")?,
-        ),
-        None => (1, GENESIS.to_owned()),
-    };
-    let mut rec = AuditRecord {
-        seq,
-        time: actor.clock.now(),
-        who: actor.who.clone(),
-        role: actor.role.clone(),
-        method: actor.method.clone(),
-        resource: resource.to_owned(),
-        region: region.map(str::to_owned),
-        before_digest: digest(before),
-        after_digest: digest(after),
-        prev_hash,
-        hash: String::new(),
-    };
-    rec.hash = rec.compute_hash();
-    sqlx::query(
-        "INSERT INTO audit_records (seq, time, who, role, method, resource, region_code,
-             before_digest, after_digest, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(rec.seq)
-    .bind(ts(rec.time))
-    .bind(&rec.who)
-    .bind(&rec.role)
-    .bind(&rec.method)
-    .bind(&rec.resource)
-    .bind(&rec.region)
-    .bind(&rec.before_digest)
-    .bind(&rec.after_digest)
-    .bind(&rec.prev_hash)
-    .bind(&rec.hash)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+        if inserted.rows_affected() == 1 {
+            tx.set_head(Head {
+                seq: rec.seq,
+                hash: rec.hash,
+            });
+            return Ok(());
+        }
+        if read {
+            // Read under the write lock, and yet not the head: another writer without it.
+            return Err(StoreError::Busy);
+        }
+    }
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<AuditRecord> {
@@ -241,5 +288,73 @@ impl Store {
                 expected_seq += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn append(store: &Store, n: i64) {
+        let actor = Actor::system("test", Clock::System);
+        let mut tx = store.write_tx().await.unwrap();
+        for i in 0..n {
+            record(&mut tx, &actor, "tests/x", None, None::<&()>, Some(&i))
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
+    /// What `store`'s writers know of the head, and what is stored.
+    async fn heads(store: &Store) -> (Option<Head>, Head) {
+        let known = store.writer.lock().await.clone();
+        let mut conn = store.pool().acquire().await.unwrap();
+        (known, read_head(&mut conn).await.unwrap())
+    }
+
+    /// Records extend the head their process last left without reading it, and yet the
+    /// chain holds when two processes write to one file (each process's known head goes
+    /// stale when the other writes), when a transaction rolls back after its record, and
+    /// with many writers of both at once.
+    #[tokio::test]
+    async fn records_extend_the_known_head_only_while_it_is_the_stored_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
+        let (a, b) = (
+            Store::open(&url).await.unwrap(),
+            Store::open(&url).await.unwrap(),
+        );
+        append(&a, 2).await;
+        let (known, stored) = heads(&a).await;
+        assert_eq!(stored.seq, 2);
+        assert_eq!(known, Some(stored));
+        // `b` knows nothing yet; then `a`'s head is stale.
+        append(&b, 1).await;
+        append(&a, 1).await;
+        append(&b, 2).await;
+        // Rolled back after its record: the head known stays the committed one.
+        {
+            let actor = Actor::system("test", Clock::System);
+            let mut tx = a.write_tx().await.unwrap();
+            record(&mut tx, &actor, "tests/x", None, None::<&()>, Some(&0))
+                .await
+                .unwrap();
+        }
+        append(&a, 1).await;
+        let (known, stored) = heads(&a).await;
+        assert_eq!((stored.seq, known), (7, Some(stored)));
+        let writers = (0..24).map(|i| {
+            let store = if i % 3 == 0 { b.clone() } else { a.clone() };
+            tokio::spawn(async move { append(&store, 1 + i % 2).await })
+        });
+        for w in writers.collect::<Vec<_>>() {
+            w.await.unwrap();
+        }
+        assert_eq!(a.verify_audit_chain().await.unwrap(), (7 + 36, None));
+        let (known, stored) = heads(&b).await;
+        assert_eq!(stored.seq, 43);
+        // `b` wrote last or `a` did; the other's head is stale or current.
+        assert!(known.is_some_and(|k| k.seq <= 43));
     }
 }

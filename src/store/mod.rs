@@ -99,8 +99,9 @@ pub struct Store {
     backend: Backend,
     /// Where documents' bytes live.
     blobs: blobs::Blobs,
-    /// One writer at a time in this process (see [`Store::write_tx`]).
-    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// One writer at a time in this process (see [`Store::write_tx`]), and the audit
+    /// chain's head as the last of them left it, if known.
+    writer: std::sync::Arc<tokio::sync::Mutex<Option<audit::Head>>>,
 }
 
 impl Store {
@@ -289,19 +290,43 @@ impl Store {
                 tx
             }
         };
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            writer: guard,
+            head: None,
+        })
     }
 }
 
 /// A write transaction holding the process's writer turn until it commits or drops.
 pub(crate) struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
-    _guard: tokio::sync::OwnedMutexGuard<()>,
+    /// The turn, and the audit chain's head as of the last commit.
+    writer: tokio::sync::OwnedMutexGuard<Option<audit::Head>>,
+    /// The head this transaction's own records made, kept once it commits.
+    head: Option<audit::Head>,
 }
 
 impl WriteTx {
-    pub(crate) async fn commit(self) -> Result<()> {
-        Ok(self.tx.commit().await?)
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        let head = self.head.take();
+        let committed = self.tx.commit().await;
+        // Unknown after a failed commit (it may have happened): read again next time.
+        *self.writer = match committed {
+            Ok(()) => head.or_else(|| self.writer.take()),
+            Err(_) => None,
+        };
+        Ok(committed?)
+    }
+
+    /// The chain's head this transaction would extend, as far as the process knows
+    /// without reading: its own last record's, else the last commit's.
+    pub(crate) fn known_head(&self) -> Option<&audit::Head> {
+        self.head.as_ref().or(self.writer.as_ref())
+    }
+
+    pub(crate) fn set_head(&mut self, head: audit::Head) {
+        self.head = Some(head);
     }
 }
 

@@ -312,14 +312,14 @@ async fn filing_inputs(conn: &mut sqlx::AnyConnection, region: &str, year: i64) 
 
 /// Audits a change of an application's decision, filed under the application's region.
 async fn audit_decision(
-    conn: &mut AnyConnection,
+    conn: &mut super::WriteTx,
     actor: &Actor,
     application_id: &str,
     after: &impl std::fmt::Debug,
 ) -> Result<()> {
     let region: String = sqlx::query_scalar("SELECT region_code FROM applications WHERE id = $1")
         .bind(application_id)
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut **conn)
         .await?;
     super::audit::record(
         conn,
