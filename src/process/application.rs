@@ -252,11 +252,14 @@ pub async fn submit(
     etag: &str,
 ) -> Result<ApplicationRow> {
     let now = ctx.now();
-    let app = ctx.store.check_submittable(name.id(), etag).await?;
+    let (app, names) = ctx.store.check_submittable(name.id(), etag).await?;
     caller.require_employer("name", &app.employer_bin)?;
     check_deadline(ctx, &app, now)?;
     // The application is addressed to the region's body by its legal name (its profile).
-    let (region_name, addressee) = ctx.store.region_and_body_names(&app.region_code).await?;
+    let (region_name, addressee) = match names {
+        Some(names) => names,
+        None => ctx.store.region_and_body_names(&app.region_code).await?,
+    };
     let document = DocumentName::new(uuid::Uuid::new_v4().to_string());
     let signature = ctx.sealer.visible_signature(&document.to_string(), now);
     let model = appendix1_model(&app, &region_name, &addressee, signature);

@@ -80,19 +80,81 @@ async fn load_lines(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Vec<Line
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let category: String = r.try_get("category")?;
-            Ok(LineRow {
-                occupation_code: r.try_get("occupation_code")?,
-                occupation_name: r.try_get("occupation_name")?,
-                category: WorkerCategory::from_code(&category)
-                    .ok_or_else(|| StoreError::Corrupt(format!("category {category:?}")))?,
-                current_count: r.try_get::<i64, _>("current_count")? as u32,
-                requested_count: r.try_get::<i64, _>("requested_count")? as u32,
-            })
-        })
-        .collect()
+    rows.iter().map(line_from_row).collect()
+}
+
+fn line_from_row(r: &sqlx::any::AnyRow) -> Result<LineRow> {
+    let category: String = r.try_get("category")?;
+    Ok(LineRow {
+        occupation_code: r.try_get("occupation_code")?,
+        occupation_name: r.try_get("occupation_name")?,
+        category: WorkerCategory::from_code(&category)
+            .ok_or_else(|| StoreError::Corrupt(format!("category {category:?}")))?,
+        current_count: r.try_get::<i64, _>("current_count")? as u32,
+        requested_count: r.try_get::<i64, _>("requested_count")? as u32,
+    })
+}
+
+/// An application and its lines in one query: a row per line, or one row whose line
+/// columns are NULL for none. With the region's name and its body's legal name, too.
+fn joined_query(names: bool) -> String {
+    let columns: Vec<String> = COLUMNS
+        .split(',')
+        .map(|c| format!("a.{}", c.trim()))
+        .collect();
+    let (names_columns, names_joins) = if names {
+        (
+            ", r.name_ru AS region_name, b.legal_name_ru AS body_name",
+            " LEFT JOIN regions r ON r.kato = a.region_code LEFT JOIN bodies b ON b.id = a.region_code",
+        )
+    } else {
+        ("", "")
+    };
+    format!(
+        "SELECT {}, l.occupation_code, l.occupation_name, l.category, l.current_count,
+             l.requested_count{names_columns}
+         FROM applications a LEFT JOIN application_lines l ON l.application_id = a.id{names_joins}
+         WHERE a.id = $1 ORDER BY l.position",
+        columns.join(", ")
+    )
+}
+
+static JOINED: std::sync::LazyLock<[String; 2]> =
+    std::sync::LazyLock::new(|| [joined_query(false), joined_query(true)]);
+
+/// An application with its lines, in one round trip; with `names`, also its region's name
+/// and its body's legal name (`None` when either is missing).
+async fn fetch_joined(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    names: bool,
+) -> Result<(ApplicationRow, Option<(String, String)>)> {
+    let rows = sqlx::query(AssertSqlSafe(JOINED[names as usize].as_str()))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let first = rows
+        .first()
+        .ok_or_else(|| StoreError::NotFound(format!("applications/{id}")))?;
+    let mut app = head_from_row(first)?;
+    if first
+        .try_get::<Option<String>, _>("occupation_code")?
+        .is_some()
+    {
+        app.lines = rows.iter().map(line_from_row).collect::<Result<_>>()?;
+    }
+    let names = if names {
+        match (
+            first.try_get::<Option<String>, _>("region_name")?,
+            first.try_get::<Option<String>, _>("body_name")?,
+        ) {
+            (Some(region), Some(body)) => Some((region, body)),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Ok((app, names))
 }
 
 fn head_from_row(r: &sqlx::any::AnyRow) -> Result<ApplicationRow> {
@@ -127,16 +189,7 @@ fn head_from_row(r: &sqlx::any::AnyRow) -> Result<ApplicationRow> {
 }
 
 async fn fetch(conn: &mut sqlx::AnyConnection, id: &str) -> Result<ApplicationRow> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM applications WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| StoreError::NotFound(format!("applications/{id}")))?;
-    let mut app = head_from_row(&row)?;
-    app.lines = load_lines(conn, id).await?;
-    Ok(app)
+    Ok(fetch_joined(conn, id, false).await?.0)
 }
 
 async fn write_lines(tx: &mut AnyConnection, id: &str, d: &ApplicationDraft) -> Result<()> {
@@ -207,6 +260,19 @@ async fn fetch_for_change(
     action: &str,
 ) -> Result<ApplicationRow> {
     let app = fetch(tx, id).await?;
+    check_change(&app, expected_etag, allowed, action)?;
+    Ok(app)
+}
+
+/// That `app` is in a state `allowed` to be `action` and (unless `expected_etag` is
+/// empty) has that etag.
+fn check_change(
+    app: &ApplicationRow,
+    expected_etag: &str,
+    allowed: &[ApplicationState],
+    action: &str,
+) -> Result<()> {
+    let id = &app.id;
     if !allowed.contains(&app.state) {
         return Err(StoreError::FailedPrecondition(format!(
             "applications/{id} is {} and cannot be {action}",
@@ -216,7 +282,7 @@ async fn fetch_for_change(
     if !expected_etag.is_empty() && expected_etag != app.etag {
         return Err(StoreError::EtagMismatch(format!("applications/{id}")));
     }
-    Ok(app)
+    Ok(())
 }
 
 impl Store {
@@ -518,21 +584,23 @@ impl Store {
     }
 
     /// Checks, without changing anything, that a submit with this etag could proceed;
-    /// rendering and sealing happen between this and `submit_application`.
+    /// rendering and sealing happen between this and `submit_application`. Returns the
+    /// application, and the names its Appendix 1 is addressed with (its region's, and its
+    /// body's legal name; `None` when either is missing, which
+    /// [`Store::region_and_body_names`] then names), read in the same query.
     ///
     /// No transaction: should the application change between its two reads, its etag
     /// changed too, and `submit_application`, which compares the etag read here inside
     /// its write transaction, refuses.
-    pub async fn check_submittable(&self, id: &str, expected_etag: &str) -> Result<ApplicationRow> {
+    pub async fn check_submittable(
+        &self,
+        id: &str,
+        expected_etag: &str,
+    ) -> Result<(ApplicationRow, Option<(String, String)>)> {
         let mut conn = self.pool().acquire().await?;
-        fetch_for_change(
-            &mut conn,
-            id,
-            expected_etag,
-            &[ApplicationState::Draft],
-            "submitted",
-        )
-        .await
+        let (app, names) = fetch_joined(&mut conn, id, true).await?;
+        check_change(&app, expected_etag, &[ApplicationState::Draft], "submitted")?;
+        Ok((app, names))
     }
 
     /// Withdraws a draft or a submitted application; its slot for the employer, region and
@@ -591,5 +659,98 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(app)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An application as two queries read it (its row, then its lines).
+    async fn fetch_apart(conn: &mut AnyConnection, id: &str) -> ApplicationRow {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM applications WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        let mut app = head_from_row(&row).unwrap();
+        app.lines = load_lines(conn, id).await.unwrap();
+        app
+    }
+
+    /// One query reads an application as its row and its lines' query read it: lines in
+    /// their order (stored out of it), none, or one; and, asked for, the names its
+    /// Appendix 1 is addressed with, `None` when its region's body is missing.
+    #[tokio::test]
+    async fn an_application_with_its_lines_and_names_is_read_in_one_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let regions: Vec<String> = sqlx::query_scalar("SELECT kato FROM regions ORDER BY kato")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        for (n, (id, positions)) in [("many", &[2, 0, 1][..]), ("none", &[]), ("one", &[0])]
+            .into_iter()
+            .enumerate()
+        {
+            sqlx::query(
+                "INSERT INTO applications VALUES ($1, $2, 2027, $3, '123456789012', 'ТОО «Ромашка»',
+                     'г. Астана', 'Нужны', 'Директор', 'Иванов И. И.', 'DRAFT', 1, 'e', $4, $4,
+                     NULL, NULL)",
+            )
+            .bind(id)
+            .bind(n as i64)
+            .bind(&regions[n])
+            .bind("2026-12-04T10:00:00.000000Z")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            for &p in positions {
+                sqlx::query("INSERT INTO application_lines VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id)
+                    .bind(p)
+                    .bind(format!("2141.{p}"))
+                    .bind(format!("Инженер {p}"))
+                    .bind(["1", "2", "seasonal"][p as usize])
+                    .bind(10 + p)
+                    .bind(20 + p)
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+            }
+        }
+        sqlx::query("DELETE FROM bodies WHERE id = $1")
+            .bind(&regions[2])
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        for (id, lines) in [("many", 3), ("none", 0), ("one", 1)] {
+            let (app, none) = fetch_joined(&mut conn, id, false).await.unwrap();
+            assert_eq!(app, fetch_apart(&mut conn, id).await);
+            assert_eq!((app.lines.len(), none), (lines, None));
+            let (with_names, names) = fetch_joined(&mut conn, id, true).await.unwrap();
+            assert_eq!(with_names, app);
+            if id == "one" {
+                assert_eq!(names, None, "its body is missing");
+            } else {
+                let expected = store.region_and_body_names(&app.region_code).await.unwrap();
+                assert_eq!(names, Some(expected));
+            }
+        }
+        let lines = fetch_joined(&mut conn, "many", false)
+            .await
+            .unwrap()
+            .0
+            .lines;
+        assert_eq!(lines[0].occupation_code, "2141.0");
+        assert_eq!(lines[2].category, WorkerCategory::Seasonal);
+        assert!(matches!(
+            fetch_joined(&mut conn, "missing", true).await,
+            Err(StoreError::NotFound(n)) if n == "applications/missing"
+        ));
     }
 }
