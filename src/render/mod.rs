@@ -335,6 +335,43 @@ mod tests {
         assert_ne!(pdf(&understated), pdf(&measured));
     }
 
+    /// The forms' streams are deflated at level 1, by the krilla vendored with that one
+    /// change (vendor/krilla/VENDORED.md): each zlib header names the fastest level, and
+    /// each stream inflates whole. Without the patch the headers name level 6.
+    #[test]
+    fn the_streams_are_deflated_at_the_fastest_level() {
+        use std::io::Read;
+        let r = Renderer::new(None, None).unwrap();
+        let pdf = r
+            .render(
+                "appendix1.typ",
+                &sample_model(),
+                "documents/deflate",
+                &meta(),
+            )
+            .unwrap();
+        let doc = lopdf::Document::load_mem(&pdf).unwrap();
+        let mut deflated = 0;
+        for (id, object) in &doc.objects {
+            let Ok(stream) = object.as_stream() else {
+                continue;
+            };
+            if stream.dict.get(b"Filter").and_then(|f| f.as_name()).ok() != Some(b"FlateDecode") {
+                continue;
+            }
+            // CMF 0x78 (deflate, 32 KiB window); FLG 0x01: FLEVEL 0, the fastest.
+            assert_eq!(stream.content[..2], [0x78, 0x01], "object {id:?}");
+            let mut inflated = Vec::new();
+            flate2::read::ZlibDecoder::new(&stream.content[..])
+                .read_to_end(&mut inflated)
+                .unwrap();
+            assert!(!inflated.is_empty(), "object {id:?}");
+            deflated += 1;
+        }
+        // Page contents, the two faces' programs and their maps, the colour profile.
+        assert!(deflated >= 7, "{deflated} deflated streams");
+    }
+
     #[test]
     fn the_same_data_and_time_give_the_same_bytes() {
         let r = Renderer::new(None, None).unwrap();
