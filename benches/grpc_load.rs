@@ -8,7 +8,8 @@
 //! KVOTA_LOAD_DOWNLOADS=0 leaves the download steps out (to profile submitting alone).
 //! KVOTA_LOAD_DATABASE_URL (e.g. `postgres://…`) and KVOTA_LOAD_DOCUMENTS_URL (`s3://…`)
 //! choose the backends; KVOTA_LOAD_REPLICAS=2 serves from two services on that database,
-//! the calls balanced over them. The CPU per operation is this process's: a PostgreSQL
+//! the calls balanced over them. KVOTA_LOAD_TEMPLATES_DIR serves an operator's templates
+//! (a template change measured under load). The CPU per operation is this process's: a PostgreSQL
 //! server's own CPU is not in it.
 
 use std::sync::Arc;
@@ -222,6 +223,7 @@ fn main() {
             transport: kvota::config::Transport::Development,
             database_url: std::env::var("KVOTA_LOAD_DATABASE_URL").ok(),
             documents_url: std::env::var("KVOTA_LOAD_DOCUMENTS_URL").ok(),
+            templates_dir: std::env::var_os("KVOTA_LOAD_TEMPLATES_DIR").map(Into::into),
             ..Default::default()
         };
         // Replicas on one database (PostgreSQL), the clients' calls spread over them.
