@@ -9,6 +9,7 @@ mod cells;
 pub mod decision;
 mod drawn;
 pub mod fields;
+mod footers;
 pub mod notice;
 mod parts;
 pub mod protocol;
@@ -180,6 +181,15 @@ impl Renderer {
             template: template.into(),
             message: describe(&world, &errors),
         })?;
+        // A form in one piece: its footers' page numbers, now that the pages are counted.
+        let document = if part {
+            document
+        } else {
+            footers::number_pages(document).map_err(|message| RenderError::Template {
+                template: template.into(),
+                message: format!("numbering the pages: {message}"),
+            })?
+        };
         let queried = label.and_then(|label| {
             use typst::introspection::{Introspector as _, MetadataElem};
             let label = typst::foundations::Label::new(typst::utils::PicoStr::intern(label))?;
@@ -333,6 +343,66 @@ mod tests {
         let understated: serde_json::Value =
             serde_json::from_str(&text.replace(r#""em":"#, r#""em":0.0,"was":"#)).unwrap();
         assert_ne!(pdf(&understated), pdf(&measured));
+    }
+
+    /// The page numbers the service writes into a form Typst laid out once are, byte for
+    /// byte, those Typst's page counter gives when it lays the form out twice: every
+    /// sample form (of one page and of several) and an Appendix 2 of 30 rows (ten pages
+    /// and more), rendered with the built-in templates and with copies whose forms hand
+    /// their footer's note over (the older footer: a state and the page counter).
+    #[test]
+    fn the_page_numbers_written_by_the_service_are_typsts() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in TEMPLATES {
+            if text.contains("#let sig") {
+                let counted = text.replacen(
+                    "#show: page-setup.with(\n",
+                    "#show: page-setup.with(\n  footer-note: document-note(sig),\n",
+                    1,
+                );
+                assert_ne!(&counted, text, "{name}");
+                std::fs::write(dir.path().join(name), counted).unwrap();
+            }
+        }
+        let ours = Renderer::new(None, None).unwrap();
+        let counted = Renderer::new(Some(dir.path()), None).unwrap();
+        let sample = |form: &str| -> serde_json::Value {
+            let path = format!(
+                "{}/templates/sample/{form}.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        };
+        let mut long = sample("appendix2");
+        let rows = long["rows"].as_array().unwrap().clone();
+        long["rows"] = rows.iter().cycle().take(30).cloned().collect();
+        let mut cases: Vec<(String, serde_json::Value)> = [
+            "appendix1",
+            "appendix2",
+            "appendix3",
+            "appendix4",
+            "decision",
+            "notice",
+            "protocol",
+        ]
+        .iter()
+        .map(|form| (format!("{form}.typ"), sample(form)))
+        .collect();
+        cases.push(("appendix2.typ".into(), long));
+        let mut page_counts = Vec::new();
+        for (template, data) in &cases {
+            let a = ours
+                .render(template, data, "documents/numbers", &meta())
+                .unwrap();
+            let b = counted
+                .render(template, data, "documents/numbers", &meta())
+                .unwrap();
+            let pages = lopdf::Document::load_mem(&a).unwrap().get_pages().len();
+            assert!(a == b, "{template} ({pages} pages) differs");
+            page_counts.push(pages);
+        }
+        assert!(page_counts.contains(&1), "{page_counts:?}");
+        assert!(page_counts.iter().any(|&n| n >= 10), "{page_counts:?}");
     }
 
     /// The forms' streams are deflated at level 1, by the krilla vendored with that one
