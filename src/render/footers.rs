@@ -12,8 +12,10 @@
 //! from two pages on.
 //!
 //! Only a text run that is exactly the placeholder, and lies in the page's bottom
-//! margin, is taken for one: a template that numbers its pages itself (an operator's
-//! copy of the older layout) is left alone.
+//! quarter, is taken for one: a template that numbers its pages itself (an operator's
+//! copy of the older layout) is left alone. The digits are the font's own glyphs at
+//! their advances, not shaped again: a template that sets tracking or number features
+//! on its footer would see them differ from Typst's.
 
 use typst::layout::{Abs, Em, Frame, FrameItem, Point, Transform};
 use typst::model::Document as _;
@@ -23,19 +25,25 @@ use typst_layout::{Page, PagedDocument};
 /// The footer's placeholder, as the templates set it.
 pub(super) const PLACEHOLDER: &str = "Страница 0 из 0";
 
-/// How far above a page's bottom edge a placeholder's baseline may lie, in millimetres:
-/// within the smallest bottom margin of the forms (18 mm), below any body text.
-const FOOTER_ZONE_MM: f64 = 15.0;
+/// Where on a page a placeholder is taken for the footer's: in its bottom quarter, below
+/// the body of any form (Typst sets a footer in the bottom margin, at ~70 % of its height).
+const FOOTER_ZONE: f64 = 0.75;
 
 /// The document with its pages numbered; as it was when no page has the placeholder.
+/// The numbers are the page counter's, as the older footer showed them: each page's
+/// logical number, and the last page's as the count. A form whose pages are numbered on
+/// some pages only is an error (a footer the placeholder did not reach as set).
 pub(super) fn number_pages(document: PagedDocument) -> Result<PagedDocument, String> {
-    let total = document.pages().len();
-    let mut numbered = false;
-    let mut pages = Vec::with_capacity(total);
-    for (i, page) in document.pages().iter().enumerate() {
-        let floor = page.frame.height() - Abs::mm(FOOTER_ZONE_MM);
-        let frame = numbered_frame(&page.frame, Transform::identity(), floor, i + 1, total)?;
-        numbered |= frame.is_some();
+    let Some(total) = document.pages().last().map(|p| p.number as usize) else {
+        return Ok(document);
+    };
+    let mut numbered = 0;
+    let mut pages = Vec::with_capacity(document.pages().len());
+    for page in document.pages() {
+        let floor = page.frame.height() * FOOTER_ZONE;
+        let number = page.number as usize;
+        let frame = numbered_frame(&page.frame, Transform::identity(), floor, number, total)?;
+        numbered += usize::from(frame.is_some());
         pages.push(match frame {
             Some(frame) => Page {
                 frame,
@@ -44,8 +52,14 @@ pub(super) fn number_pages(document: PagedDocument) -> Result<PagedDocument, Str
             None => page.clone(),
         });
     }
-    if !numbered {
+    if numbered == 0 {
         return Ok(document);
+    }
+    if numbered != pages.len() {
+        return Err(format!(
+            "the footer's placeholder {PLACEHOLDER:?} was found on {numbered} of {} pages",
+            pages.len()
+        ));
     }
     Ok(PagedDocument::new(
         pages.into_iter().collect(),

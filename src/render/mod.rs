@@ -405,6 +405,49 @@ mod tests {
         assert!(page_counts.iter().any(|&n| n >= 10), "{page_counts:?}");
     }
 
+    /// A footer set higher (a bottom margin of 40 mm) is numbered too, as the counted
+    /// footer numbers it; a placeholder on only some pages is an error, not a form with
+    /// zeros.
+    #[test]
+    fn a_higher_footer_is_numbered_and_a_partial_one_is_refused() {
+        let high = tempfile::tempdir().unwrap();
+        let counted = tempfile::tempdir().unwrap();
+        let form = TEMPLATES
+            .iter()
+            .find(|(n, _)| *n == "appendix1.typ")
+            .unwrap()
+            .1;
+        let margin = "#show: page-setup.with(\n  margin: (left: 30mm, right: 20mm, top: 20mm, bottom: 40mm),\n";
+        let high_form = form.replacen("#show: page-setup.with(\n", margin, 1);
+        std::fs::write(high.path().join("appendix1.typ"), &high_form).unwrap();
+        let counted_form = high_form.replacen(
+            "#show: page-setup.with(\n",
+            "#show: page-setup.with(\n  footer-note: document-note(sig),\n",
+            1,
+        );
+        std::fs::write(counted.path().join("appendix1.typ"), counted_form).unwrap();
+        let render = |dir: &Path| {
+            Renderer::new(Some(dir), None).unwrap().render(
+                "appendix1.typ",
+                &sample_model(),
+                "documents/high",
+                &meta(),
+            )
+        };
+        let ours = render(high.path()).unwrap();
+        assert!(ours == render(counted.path()).unwrap());
+        // The placeholder on the first page only.
+        let partial = tempfile::tempdir().unwrap();
+        let partial_form = form.replacen(
+            "#show: page-setup.with(\n",
+            "#show: page-setup.with(\n  footer: false,\n",
+            1,
+        ) + "\n#place(bottom + right, dy: 12mm, text(size: 8pt, page-numbers-placeholder))\n";
+        std::fs::write(partial.path().join("appendix1.typ"), partial_form).unwrap();
+        let err = render(partial.path()).unwrap_err().to_string();
+        assert!(err.contains("found on 1 of 2 pages"), "{err}");
+    }
+
     /// The forms' streams are deflated at level 1, by the krilla vendored with that one
     /// change (vendor/krilla/VENDORED.md): each zlib header names the fastest level, and
     /// each stream inflates whole. Without the patch the headers name level 6.
