@@ -345,6 +345,16 @@ mod tests {
         assert_ne!(pdf(&understated), pdf(&measured));
     }
 
+    /// A form's template handing its footer's note over: the older footer, numbered by
+    /// Typst's page counter (and laid out twice).
+    fn with_counted_footer(form: &str) -> String {
+        form.replacen(
+            "#show: page-setup.with(\n",
+            "#show: page-setup.with(\n  footer-note: document-note(sig),\n",
+            1,
+        )
+    }
+
     /// The page numbers the service writes into a form Typst laid out once are, byte for
     /// byte, those Typst's page counter gives when it lays the form out twice: every
     /// sample form (of one page and of several) and an Appendix 2 of 30 rows (ten pages
@@ -355,11 +365,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in TEMPLATES {
             if text.contains("#let sig") {
-                let counted = text.replacen(
-                    "#show: page-setup.with(\n",
-                    "#show: page-setup.with(\n  footer-note: document-note(sig),\n",
-                    1,
-                );
+                let counted = with_counted_footer(text);
                 assert_ne!(&counted, text, "{name}");
                 std::fs::write(dir.path().join(name), counted).unwrap();
             }
@@ -420,11 +426,7 @@ mod tests {
         let margin = "#show: page-setup.with(\n  margin: (left: 30mm, right: 20mm, top: 20mm, bottom: 40mm),\n";
         let high_form = form.replacen("#show: page-setup.with(\n", margin, 1);
         std::fs::write(high.path().join("appendix1.typ"), &high_form).unwrap();
-        let counted_form = high_form.replacen(
-            "#show: page-setup.with(\n",
-            "#show: page-setup.with(\n  footer-note: document-note(sig),\n",
-            1,
-        );
+        let counted_form = with_counted_footer(&high_form);
         std::fs::write(counted.path().join("appendix1.typ"), counted_form).unwrap();
         let render = |dir: &Path| {
             Renderer::new(Some(dir), None).unwrap().render(
